@@ -1,0 +1,35 @@
+"""The composition root: everything is built here from a Settings object, nothing at import."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from adapters.clock import SystemClock
+from adapters.policy_file import PolicyHolder
+from adapters.settings import Settings
+from bot.ports import Clock
+from bot.service import ReleaseBot
+from storage.base import Store
+
+
+@dataclass(frozen=True, slots=True)
+class Components:
+    settings: Settings
+    store: Store
+    bot: ReleaseBot
+    clock: Clock
+    policy: PolicyHolder
+
+
+async def build(
+    settings: Settings, *, clock: Clock | None = None, store: Store | None = None
+) -> Components:
+    """Wire the bot; tests pass fakes for the clock or the store through the same function."""
+    policy = PolicyHolder(settings.policy_file, default_timezone=settings.timezone)
+    clock = clock or SystemClock()
+    if store is None:
+        from storage.sql import open_store
+
+        store = await open_store(settings.database_url)
+    bot = ReleaseBot(unit_of_work=store, clock=clock, policy=policy)
+    return Components(settings=settings, store=store, bot=bot, clock=clock, policy=policy)

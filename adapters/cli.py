@@ -1,0 +1,141 @@
+"""`releasebot …`: serve, console, db upgrade, teams-package."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from aiohttp import web
+
+from adapters.bootstrap import Components, build
+from adapters.settings import Settings, SettingsError, load_settings
+from bot.domain import Actor
+from bot.policy import PolicyError
+
+log = logging.getLogger("releasebot")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        return int(args.run(args))
+    except (SettingsError, PolicyError) as problem:
+        print(f"releasebot: {problem}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="releasebot", description="Chatops release manager.")
+    commands = parser.add_subparsers(required=True, metavar="command")
+    serve = commands.add_parser("serve", help="run the HTTP server (Slack, Teams, dashboard)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.set_defaults(run=_serve)
+    console = commands.add_parser("console", help="type commands in a terminal or pipe them in")
+    console.add_argument("--as", dest="principal", help="act as this principal, e.g. slack:U123")
+    console.set_defaults(run=_console)
+    db = commands.add_parser("db", help="database maintenance").add_subparsers(required=True)
+    db.add_parser("upgrade", help="apply the schema migrations").set_defaults(run=_db_upgrade)
+    package = commands.add_parser("teams-package", help="write the installable Teams app zip")
+    package.add_argument("--out", type=Path, default=Path("releasebot-teams.zip"))
+    package.set_defaults(run=_teams_package)
+    return parser
+
+
+def _settings() -> Settings:
+    return load_settings(os.environ)
+
+
+def _prepare_database(settings: Settings) -> None:
+    """Migrate an embedded SQLite store; a shared PostgreSQL is migrated by `db upgrade`."""
+    if settings.is_embedded:
+        from storage.migrate import upgrade
+
+        upgrade(settings.database_url)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    settings = _settings()
+    _prepare_database(settings)
+    from adapters.policy_file import load_policy
+
+    load_policy(settings.policy_file, default_timezone=settings.timezone)
+    web.run_app(_serving_app(settings), host=args.host, port=args.port, print=log.info)
+    return 0
+
+
+async def _serving_app(settings: Settings) -> web.Application:
+    from adapters.http import create_app
+
+    components = await build(settings)
+    app = create_app(components)
+    app.on_startup.append(lambda _app: _reload_policy_on_sighup(components))
+    return app
+
+
+async def _reload_policy_on_sighup(components: Components) -> None:
+    loop = asyncio.get_running_loop()
+    try:
+        loop.add_signal_handler(signal.SIGHUP, components.policy.reload)
+    except (NotImplementedError, AttributeError):  # pragma: no cover - no SIGHUP on Windows
+        log.info("SIGHUP is not available here; restart to reload the policy")
+
+
+def _console(args: argparse.Namespace) -> int:
+    settings = _settings()
+    _prepare_database(settings)
+    user = getpass.getuser()
+    actor = Actor(
+        principal=args.principal or f"console:{user}", display_name=user, surface="console"
+    )
+    return asyncio.run(_run_console(settings, actor))
+
+
+async def _run_console(settings: Settings, actor: Actor) -> int:
+    from adapters.console import run_console
+
+    components = await build(settings)
+    try:
+        history = Path("var") / "console_history"
+        return await run_console(
+            components.bot, actor, stdin=sys.stdin, stdout=sys.stdout, history_file=history
+        )
+    finally:
+        await components.store.close()
+
+
+def _db_upgrade(_args: argparse.Namespace) -> int:
+    from storage.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    print("database is up to date")
+    return 0
+
+
+def _teams_package(args: argparse.Namespace) -> int:
+    from adapters.teams.package import default_manifest_dir, write_teams_package
+
+    app_id = _settings().teams.app_id
+    if not app_id:
+        print("releasebot: set TEAMS_APP_ID to the bot's Microsoft app id", file=sys.stderr)
+        return 2
+    path = write_teams_package(
+        app_id=app_id, out_path=args.out, manifest_dir=default_manifest_dir()
+    )
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""The one aiohttp server: health, Slack, Teams and (later) the dashboard and REST API."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from adapters.bootstrap import Components
+
+log = logging.getLogger(__name__)
+
+COMPONENTS = web.AppKey("components", Components)
+
+
+def create_app(components: Components) -> web.Application:
+    app = web.Application(client_max_size=1024 * 1024)
+    app[COMPONENTS] = components
+    app.router.add_get("/healthz", healthz)
+    _mount_slack(app, components)
+    _mount_teams(app, components)
+    app.on_cleanup.append(_close_store)
+    return app
+
+
+def _mount_slack(app: web.Application, components: Components) -> None:
+    missing = components.settings.slack.missing
+    if missing:
+        log.warning("Slack is off: %s not set", " and ".join(missing))
+        app.router.add_post("/slack/events", _not_configured("Slack", missing))
+        return
+    from adapters.slack.endpoint import mount
+
+    mount(app, components)
+
+
+def _mount_teams(app: web.Application, components: Components) -> None:
+    missing = components.settings.teams.missing
+    if missing:
+        log.warning("Teams is off: %s not set", " and ".join(missing))
+        app.router.add_post("/api/messages", _not_configured("Teams", missing))
+        return
+    from adapters.teams.endpoint import mount
+
+    mount(app, components)
+
+
+def _not_configured(
+    platform: str, missing: list[str]
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    message = f"{platform} is not configured: set {' and '.join(missing)}."
+
+    async def answer(_request: web.Request) -> web.Response:
+        return web.json_response({"error": message}, status=503)
+
+    return answer
+
+
+async def healthz(request: web.Request) -> web.Response:
+    try:
+        await request.app[COMPONENTS].store.ping()
+    except Exception as problem:
+        log.warning("health check failed: %s", problem)
+        return web.json_response({"status": "unavailable"}, status=503)
+    return web.json_response({"status": "ok"})
+
+
+async def _close_store(app: web.Application) -> None:
+    await app[COMPONENTS].store.close()

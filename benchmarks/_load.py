@@ -1,0 +1,140 @@
+"""Shared pieces of the benchmarks: subprocess servers, signed Slack requests, latency figures."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import aiohttp
+
+SIGNING_SECRET = "bench-signing-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_process(args: list[str], env: Mapping[str, str], port: int) -> subprocess.Popen[bytes]:
+    """Start a server process and return once it accepts connections."""
+    process = subprocess.Popen(
+        args, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            err = process.stderr.read().decode() if process.stderr else ""
+            raise SystemExit(f"{args[2:]} exited: {err}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return process
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit(f"{args} did not start")
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def signed_slash(text: str, *, user: str = "U0BENCH001") -> tuple[bytes, dict[str, str]]:
+    body = urlencode(
+        {
+            "command": "/release",
+            "text": text,
+            "user_id": user,
+            "user_name": "bench",
+            "channel_id": "C0BENCH001",
+            "team_id": "T0BENCH001",
+            "response_url": "http://127.0.0.1:9/response",
+            "trigger_id": "1.2.3",
+        }
+    ).encode()
+    timestamp = str(int(time.time()))
+    base = b"v0:" + timestamp.encode() + b":" + body
+    digest = hmac.new(SIGNING_SECRET.encode(), base, hashlib.sha256).hexdigest()
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": timestamp,
+        "X-Slack-Signature": f"v0={digest}",
+    }
+    return body, headers
+
+
+@dataclass(frozen=True)
+class Figures:
+    count: int
+    errors: int
+    seconds: float
+    latencies_ms: list[float]
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.latencies_ms)
+
+    @property
+    def p99(self) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+    @property
+    def throughput(self) -> float:
+        return self.count / self.seconds
+
+    def line(self, name: str) -> str:
+        return (
+            f"{name:<34} n={self.count:<5} errors={self.errors:<3} p50={self.p50:7.2f} ms  "
+            f"p99={self.p99:7.2f} ms  throughput={self.throughput:7.1f} req/s"
+        )
+
+
+async def fire(
+    url: str,
+    make_request: Callable[[int], tuple[bytes, dict[str, str]]],
+    *,
+    total: int,
+    concurrency: int,
+    expect: Callable[[int, bytes], bool],
+) -> Figures:
+    """Send `total` requests with `concurrency` in flight; time each one."""
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for index in range(total):
+        queue.put_nowait(index)
+    latencies: list[float] = []
+    errors = 0
+
+    async def worker(http: aiohttp.ClientSession) -> None:
+        nonlocal errors
+        while not queue.empty():
+            index = queue.get_nowait()
+            body, headers = make_request(index)
+            started = time.perf_counter()
+            async with http.post(url, data=body, headers=headers) as response:
+                payload = await response.read()
+            latencies.append((time.perf_counter() - started) * 1000)
+            errors += 0 if expect(response.status, payload) else 1
+
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(http) for _ in range(concurrency)))
+        seconds = time.perf_counter() - started
+    return Figures(total, errors, seconds, latencies)
+
+
+PYTHON = sys.executable

@@ -1,0 +1,168 @@
+"""Benchmark: signed `/release status` at the bot vs a bare slack-bolt app that only acks.
+
+With 10,000 releases in the embedded SQLite store, fires 2,000 signed slash commands at
+concurrency 50 at each server (each a separate process on loopback), interleaved in rounds so
+both see the same machine, and prints p50/p99 latency, throughput and their ratios.
+Target: p99 ratio <= 1.5 and the bot's p99 under 100 ms.  Run with `make bench`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from benchmarks._load import (
+    PYTHON,
+    SIGNING_SECRET,
+    Figures,
+    fire,
+    free_port,
+    signed_slash,
+    start_process,
+    stop_process,
+)
+from bot.domain import AuditDraft, ChangeClass, Release, State
+
+RELEASES = 10_000
+REQUESTS = 2_000
+CONCURRENCY = 50
+ROUNDS = 4
+WARM_UP = 200
+
+
+def release(index: int, now: datetime) -> Release:
+    return Release(
+        service=f"svc{index % 500}",
+        version=f"1.{index // 500}.0",
+        state=State.PLANNED,
+        change_class=ChangeClass.NORMAL,
+        owner="slack:U0BENCH001",
+        created_at=now,
+        updated_at=now,
+        scheduled_at=now + timedelta(hours=index % 2000),
+        train="public" if index % 3 else "internal",
+    )
+
+
+async def seed(url: str) -> list[str]:
+    from storage.sql import open_store
+
+    store = await open_store(url)
+    now, names = datetime.now(UTC), []
+    try:
+        for start in range(0, RELEASES, 1000):
+            async with store() as uow:
+                for index in range(start, start + 1000):
+                    item = release(index, now)
+                    await uow.releases.add(item)
+                    await uow.audit.append(
+                        AuditDraft("declared", item.owner, "bench", now, item.name)
+                    )
+                    names.append(item.name)
+                await uow.commit()
+    finally:
+        await store.close()
+    return names
+
+
+async def measure(bot_url: str, bare_url: str, names: list[str]) -> tuple[Figures, Figures]:
+    rng = random.Random(7)
+
+    def status(_index: int) -> tuple[bytes, dict[str, str]]:
+        return signed_slash(f"status {rng.choice(names)}")
+
+    def bot_ok(code: int, body: bytes) -> bool:
+        return code == 200 and b"Release svc" in body
+
+    def bare_ok(code: int, _body: bytes) -> bool:
+        return code == 200
+
+    per_round = REQUESTS // (ROUNDS // 2)
+    await fire(bot_url, status, total=WARM_UP, concurrency=CONCURRENCY, expect=bot_ok)
+    await fire(bare_url, status, total=WARM_UP, concurrency=CONCURRENCY, expect=bare_ok)
+    bot, bare = [], []
+    for _ in range(ROUNDS // 2):
+        bare.append(
+            await fire(bare_url, status, total=per_round, concurrency=CONCURRENCY, expect=bare_ok)
+        )
+        bot.append(
+            await fire(bot_url, status, total=per_round, concurrency=CONCURRENCY, expect=bot_ok)
+        )
+    return _merge(bot), _merge(bare)
+
+
+def _merge(parts: list[Figures]) -> Figures:
+    return Figures(
+        count=sum(p.count for p in parts),
+        errors=sum(p.errors for p in parts),
+        seconds=sum(p.seconds for p in parts),
+        latencies_ms=[x for p in parts for x in p.latencies_ms],
+    )
+
+
+def main() -> None:
+    from storage.migrate import upgrade
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+        upgrade(url)
+        names = asyncio.run(seed(url))
+        api_port, bot_port, bare_port = free_port(), free_port(), free_port()
+        api_url = f"http://127.0.0.1:{api_port}/api/"
+        env = {
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_BOT_TOKEN": "xoxb-bench",
+            "SLACK_API_BASE_URL": api_url,
+            "RELEASEBOT_DATABASE_URL": url,
+        }
+        processes = [
+            start_process([PYTHON, "-m", "benchmarks.fake_web_api", str(api_port)], {}, api_port)
+        ]
+        try:
+            processes.append(
+                start_process(
+                    [PYTHON, "-m", "adapters.cli", "serve", "--port", str(bot_port)], env, bot_port
+                )
+            )
+            processes.append(
+                start_process(
+                    [PYTHON, "-m", "benchmarks.bare_bolt", SIGNING_SECRET, api_url, str(bare_port)],
+                    {},
+                    bare_port,
+                )
+            )
+            bot, bare = asyncio.run(
+                measure(
+                    f"http://127.0.0.1:{bot_port}/slack/events",
+                    f"http://127.0.0.1:{bare_port}/slack/events",
+                    names,
+                )
+            )
+        finally:
+            for process in reversed(processes):
+                stop_process(process)
+    report(bot, bare)
+
+
+def report(bot: Figures, bare: Figures) -> None:
+    print(
+        f"/release status, {RELEASES:,} releases in SQLite, {REQUESTS:,} requests each, "
+        f"concurrency {CONCURRENCY}"
+    )
+    print(bare.line("bare slack-bolt (ack only)"))
+    print(bot.line("releasebot (status card in the ack)"))
+    print(
+        f"ratio bot/bare: p50 {bot.p50 / bare.p50:.2f}  p99 {bot.p99 / bare.p99:.2f}  "
+        f"throughput {bot.throughput / bare.throughput:.2f}"
+    )
+    print(
+        f"target: p99 ratio <= 1.5 ({'met' if bot.p99 / bare.p99 <= 1.5 else 'NOT met'}), "
+        f"bot p99 < 100 ms ({'met' if bot.p99 < 100 else 'NOT met'})"
+    )
+
+
+if __name__ == "__main__":
+    main()

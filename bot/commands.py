@@ -1,0 +1,268 @@
+"""Commands: small frozen dataclasses of primitives, one per verb of the command language."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from datetime import datetime
+from typing import Any, ClassVar
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Command:
+    verb: ClassVar[str] = ""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Help(Command):
+    verb: ClassVar[str] = "help"
+    topic: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Declare(Command):
+    verb: ClassVar[str] = "declare"
+    release: str
+    scheduled_at: datetime | None = None
+    change_class: str = "normal"
+    train: str | None = None
+    env: str | None = None
+    owner: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Status(Command):
+    verb: ClassVar[str] = "status"
+    release: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ListReleases(Command):
+    verb: ClassVar[str] = "list"
+    scope: str = "upcoming"
+    train: str | None = None
+    service: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Calendar(Command):
+    verb: ClassVar[str] = "calendar"
+    days: int = 14
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Approve(Command):
+    verb: ClassVar[str] = "approve"
+    release: str
+    role: str | None = None
+    note: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Reject(Command):
+    verb: ClassVar[str] = "reject"
+    release: str
+    reason: str
+    role: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Signal(Command):
+    verb: ClassVar[str] = "signal"
+    release: str
+    values: tuple[tuple[str, str], ...]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Gate(Command):
+    verb: ClassVar[str] = "gate"
+    release: str
+    accept_risks: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AddRisk(Command):
+    verb: ClassVar[str] = "risk"
+    release: str
+    severity: str
+    description: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Huddle(Command):
+    verb: ClassVar[str] = "huddle"
+    release: str
+    topic: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Decide(Command):
+    verb: ClassVar[str] = "decide"
+    risk_id: str
+    outcome: str
+    rationale: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Decisions(Command):
+    verb: ClassVar[str] = "decisions"
+    release: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Deploy(Command):
+    verb: ClassVar[str] = "deploy"
+    release: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Deployed(Command):
+    verb: ClassVar[str] = "deployed"
+    release: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Verified(Command):
+    verb: ClassVar[str] = "verified"
+    release: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Rollback(Command):
+    verb: ClassVar[str] = "rollback"
+    release: str
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Cancel(Command):
+    verb: ClassVar[str] = "cancel"
+    release: str
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Reschedule(Command):
+    verb: ClassVar[str] = "reschedule"
+    release: str
+    scheduled_at: datetime
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Promote(Command):
+    verb: ClassVar[str] = "promote"
+    release: str
+    train: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Notes(Command):
+    verb: ClassVar[str] = "notes"
+    release: str
+    publish: bool = False
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AddSync(Command):
+    verb: ClassVar[str] = "sync"
+    schedule: str
+    timezone: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ListSyncs(Command):
+    verb: ClassVar[str] = "syncs"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CancelSync(Command):
+    verb: ClassVar[str] = "sync cancel"
+    sync_id: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Poll(Command):
+    verb: ClassVar[str] = "poll"
+    release: str
+    at: datetime | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Freeze(Command):
+    verb: ClassVar[str] = "freeze"
+    starts_at: datetime
+    ends_at: datetime
+    reason: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ListFreezes(Command):
+    verb: ClassVar[str] = "freezes"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Unfreeze(Command):
+    verb: ClassVar[str] = "unfreeze"
+    freeze_id: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Metrics(Command):
+    verb: ClassVar[str] = "metrics"
+    service: str | None = None
+    days: int = 30
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Audit(Command):
+    verb: ClassVar[str] = "audit"
+    release: str
+
+
+COMMAND_TYPES: dict[str, type[Command]] = {cls.__name__: cls for cls in Command.__subclasses__()}
+
+
+class CommandDecodeError(ValueError):
+    """A serialized command that is not one of ours."""
+
+
+def dump(command: Command) -> str:
+    """Serialize a command compactly, e.g. into a button value or card data."""
+    fields = {f.name: _encode(getattr(command, f.name)) for f in dataclasses.fields(command)}
+    return json.dumps({"c": type(command).__name__, **fields}, separators=(",", ":"))
+
+
+def load(text: str) -> Command:
+    """The command `dump` wrote; raises CommandDecodeError for anything else."""
+    try:
+        data = json.loads(text)
+        cls = COMMAND_TYPES[data.pop("c")]
+        hints = typing.get_type_hints(cls)
+        kwargs = {name: _decode(hints[name], value) for name, value in data.items()}
+        return cls(**kwargs)
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise CommandDecodeError(f"not a releasebot command: {error}") from None
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _decode(hint: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    if datetime in _members(hint):
+        return datetime.fromisoformat(value)
+    if typing.get_origin(hint) is tuple:
+        return tuple(tuple(v) if isinstance(v, list) else v for v in value)
+    return value
+
+
+def _members(hint: Any) -> tuple[Any, ...]:
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        return typing.get_args(hint)
+    return (hint,)

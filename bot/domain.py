@@ -1,0 +1,147 @@
+"""The release domain: plain data, no I/O."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+SERVICE_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]*")
+
+
+class State(StrEnum):
+    PLANNED = "planned"
+    APPROVED = "approved"
+    DEPLOYING = "deploying"
+    DEPLOYED = "deployed"
+    VERIFIED = "verified"
+    ROLLED_BACK = "rolled_back"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in TERMINAL_STATES
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+
+TERMINAL_STATES = frozenset({State.VERIFIED, State.ROLLED_BACK, State.CANCELLED})
+CANCELLABLE_STATES = frozenset({State.PLANNED, State.APPROVED, State.DEPLOYING})
+RESCHEDULABLE_STATES = frozenset({State.PLANNED, State.APPROVED})
+
+
+class ChangeClass(StrEnum):
+    STANDARD = "standard"
+    NORMAL = "normal"
+    EMERGENCY = "emergency"
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseName:
+    """`service@version`, the one way people name a release."""
+
+    service: str
+    version: str
+
+    def __str__(self) -> str:
+        return f"{self.service}@{self.version}"
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """Where a command came from and where its answers go: a channel, chat or terminal."""
+
+    platform: str
+    id: str
+
+    def __str__(self) -> str:
+        return f"{self.platform}:{self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who acts: a principal (`slack:U…`, `teams:<aad id>`, `email:…`, `console:…`)."""
+
+    principal: str
+    display_name: str
+    surface: str
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    service: str
+    version: str
+    state: State
+    change_class: ChangeClass
+    owner: str
+    created_at: datetime
+    updated_at: datetime
+    scheduled_at: datetime | None = None
+    train: str | None = None
+    env: str | None = None
+    channel: Conversation | None = None
+    revision: int = 1
+
+    @property
+    def name(self) -> str:
+        return f"{self.service}@{self.version}"
+
+    def changed(self, *, at: datetime, **changes: Any) -> Release:
+        """A copy with `changes` applied, stamped and with its revision bumped."""
+        return replace(self, updated_at=at, revision=self.revision + 1, **changes)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The fields an audit event records as before/after."""
+        return {
+            "state": self.state.value,
+            "scheduled_at": self.scheduled_at.isoformat() if self.scheduled_at else None,
+            "class": self.change_class.value,
+            "train": self.train,
+            "env": self.env,
+            "owner": self.owner,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AuditDraft:
+    """An audit event before the store has placed it in the chain."""
+
+    action: str
+    actor: str
+    surface: str
+    at: datetime
+    release: str | None = None
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    seq: int
+    action: str
+    actor: str
+    surface: str
+    at: datetime
+    release: str | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    detail: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class DomainError(Exception):
+    """A rule said no; the message is fit to show the person who asked."""
+
+
+class AlreadyExists(DomainError):
+    pass
+
+
+class ConcurrentChange(DomainError):
+    """Someone else changed the record between our read and our write."""

@@ -1,0 +1,149 @@
+"""Policy-as-code: change classes, sign-off roles, gates and rules, validated from plain data."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.domain import ChangeClass
+
+PRINCIPAL_KINDS = ("slack", "teams", "email", "console")
+KNOWN_GATES = frozenset({"min_coverage", "max_open_blockers", "max_open_criticals"})
+
+
+class PolicyError(ValueError):
+    """The policy is invalid; the message names the key and the problem."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClassPolicy:
+    signoffs: tuple[str, ...] = ()
+    gates: Mapping[str, float] = field(default_factory=dict)
+    retro_review_hours: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    timezone: str
+    roles: Mapping[str, tuple[str, ...]]
+    classes: Mapping[ChangeClass, ClassPolicy]
+    forbid_self_approval: bool = True
+    keep_signoffs_on_change: bool = False
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def for_class(self, change_class: ChangeClass) -> ClassPolicy:
+        return self.classes.get(change_class, ClassPolicy())
+
+
+def parse_policy(data: Any, *, default_timezone: str = "UTC") -> Policy:
+    """Build a Policy from parsed YAML, or raise PolicyError naming the offending key."""
+    if not isinstance(data, Mapping):
+        raise PolicyError("policy: expected a mapping at the top level")
+    _reject_unknown(data, {"timezone", "roles", "classes", "rules"}, "policy")
+    roles = _parse_roles(data.get("roles", {}))
+    rules = _mapping(data.get("rules", {}), "rules")
+    _reject_unknown(rules, {"forbid_self_approval", "keep_signoffs_on_change"}, "rules")
+    return Policy(
+        timezone=_parse_timezone(data.get("timezone", default_timezone)),
+        roles=roles,
+        classes=_parse_classes(data.get("classes", {}), roles),
+        forbid_self_approval=_boolean(rules, "forbid_self_approval", True),
+        keep_signoffs_on_change=_boolean(rules, "keep_signoffs_on_change", False),
+    )
+
+
+def _parse_timezone(value: Any) -> str:
+    if not isinstance(value, str):
+        raise PolicyError("timezone: expected an IANA name such as Europe/London")
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise PolicyError(f"timezone: unknown timezone {value!r}") from None
+    return value
+
+
+def _parse_roles(value: Any) -> dict[str, tuple[str, ...]]:
+    roles: dict[str, tuple[str, ...]] = {}
+    for role, members in _mapping(value, "roles").items():
+        if not isinstance(members, list):
+            raise PolicyError(f"roles.{role}: expected a list of principals")
+        for member in members:
+            _check_principal(member, f"roles.{role}")
+        roles[str(role)] = tuple(members)
+    return roles
+
+
+def _check_principal(member: Any, key: str) -> None:
+    kind, _, ident = str(member).partition(":")
+    if not isinstance(member, str) or kind not in PRINCIPAL_KINDS or not ident:
+        raise PolicyError(
+            f"{key}: {member!r} is not a principal (slack:<id>, teams:<id> or email:<address>)"
+        )
+
+
+def _parse_classes(value: Any, roles: Mapping[str, Any]) -> dict[ChangeClass, ClassPolicy]:
+    classes: dict[ChangeClass, ClassPolicy] = {}
+    for name, body in _mapping(value, "classes").items():
+        try:
+            change_class = ChangeClass(name)
+        except ValueError:
+            raise PolicyError(
+                f"classes.{name}: unknown change class (standard, normal or emergency)"
+            ) from None
+        classes[change_class] = _parse_class(_mapping(body, f"classes.{name}"), name, roles)
+    return classes
+
+
+def _parse_class(body: Mapping[str, Any], name: str, roles: Mapping[str, Any]) -> ClassPolicy:
+    key = f"classes.{name}"
+    _reject_unknown(body, {"signoffs", "gates", "retro_review_hours"}, key)
+    signoffs = body.get("signoffs", [])
+    if not isinstance(signoffs, list):
+        raise PolicyError(f"{key}.signoffs: expected a list of roles")
+    for role in signoffs:
+        if role not in roles:
+            raise PolicyError(f"{key}.signoffs: role {role!r} is not defined under roles")
+    gates = _mapping(body.get("gates", {}), f"{key}.gates")
+    for gate, threshold in gates.items():
+        if gate not in KNOWN_GATES:
+            raise PolicyError(
+                f"{key}.gates.{gate}: unknown gate ({', '.join(sorted(KNOWN_GATES))})"
+            )
+        if isinstance(threshold, bool) or not isinstance(threshold, int | float):
+            raise PolicyError(f"{key}.gates.{gate}: expected a number")
+    hours = body.get("retro_review_hours")
+    if hours is not None and (not isinstance(hours, int) or isinstance(hours, bool) or hours <= 0):
+        raise PolicyError(f"{key}.retro_review_hours: expected a positive whole number of hours")
+    return ClassPolicy(
+        signoffs=tuple(signoffs),
+        gates={g: float(t) for g, t in gates.items()},
+        retro_review_hours=hours,
+    )
+
+
+def _mapping(value: Any, key: str) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise PolicyError(f"{key}: expected a mapping")
+    return value
+
+
+def _boolean(body: Mapping[str, Any], key: str, default: bool) -> bool:
+    value = body.get(key, default)
+    if not isinstance(value, bool):
+        raise PolicyError(f"rules.{key}: expected true or false")
+    return value
+
+
+def _reject_unknown(body: Mapping[str, Any], allowed: set[str], key: str) -> None:
+    unknown = sorted(set(map(str, body)) - allowed)
+    if unknown:
+        raise PolicyError(
+            f"{key}: unknown key {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})"
+        )

@@ -1,0 +1,65 @@
+"""Reply: what the core says, semantically; each surface renders it natively."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Tone(StrEnum):
+    INFO = "info"
+    SUCCESS = "success"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+class Style(StrEnum):
+    DEFAULT = "default"
+    PRIMARY = "primary"
+    DANGER = "danger"
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    title: str | None
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """A button: pressing it runs `command` (a `commands.dump`) as the person who pressed."""
+
+    label: str
+    command: str
+    style: Style = Style.DEFAULT
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    title: str
+    tone: Tone = Tone.INFO
+    summary: str | None = None
+    facts: tuple[Fact, ...] = ()
+    sections: tuple[Section, ...] = ()
+    actions: tuple[Action, ...] = ()
+    notes: tuple[str, ...] = ()
+    usage: str | None = None
+    # Post as a new message for the whole conversation (a release card), not only an answer.
+    broadcast: bool = False
+    # The release this reply is the card of, so a surface can keep it up to date.
+    subject: str | None = None
+
+
+def error(problem: str, usage: str | None = None) -> Reply:
+    """A short refusal that names the problem and, where it helps, the usage line."""
+    return Reply(title=_sentence(problem), tone=Tone.ERROR, usage=usage)
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] if text else text

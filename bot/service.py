@@ -1,0 +1,95 @@
+"""The bot's front door: text or a command in, a Reply out, whatever the surface."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from bot import commands as c
+from bot import handlers
+from bot.domain import Actor, ConcurrentChange, Conversation, DomainError
+from bot.parser import ParseError, parse
+from bot.policy import Policy
+from bot.ports import Clock, UnitOfWorkFactory
+from bot.reply import Reply, error
+from bot.usage import BY_VERB
+
+log = logging.getLogger(__name__)
+
+RETRIES_ON_CONFLICT = 3
+
+
+class ReleaseBot:
+    def __init__(
+        self, *, unit_of_work: UnitOfWorkFactory, clock: Clock, policy: Callable[[], Policy]
+    ) -> None:
+        self._unit_of_work = unit_of_work
+        self._clock = clock
+        self._policy = policy
+        self.available = frozenset(cmd.verb.split()[0] for cmd in handlers.HANDLERS)
+
+    @property
+    def policy(self) -> Policy:
+        return self._policy()
+
+    def parse(self, text: str) -> c.Command:
+        """Parse in the policy's timezone at the clock's now; raises ParseError."""
+        return parse(text, now=self._clock.now(), zone=self.policy.zone)
+
+    def is_read_only(self, command: c.Command) -> bool:
+        registration = handlers.HANDLERS.get(type(command))
+        return registration is not None and registration.read_only
+
+    async def handle_text(
+        self, text: str, actor: Actor, conversation: Conversation | None = None
+    ) -> Reply:
+        try:
+            command = self.parse(text)
+        except ParseError as problem:
+            return error(problem.problem, problem.usage)
+        return await self.handle(command, actor, conversation)
+
+    async def handle(
+        self, command: c.Command, actor: Actor, conversation: Conversation | None = None
+    ) -> Reply:
+        registration = handlers.HANDLERS.get(type(command))
+        if registration is None:
+            return self._not_available(command)
+        for _attempt in range(RETRIES_ON_CONFLICT):
+            try:
+                return await self._run(registration, command, actor, conversation)
+            except ConcurrentChange:
+                continue
+            except DomainError as refusal:
+                return error(str(refusal), _usage(command))
+            except Exception:
+                log.exception("command %s failed", type(command).__name__)
+                return error("something went wrong on our side; nothing was changed")
+        return error("the release kept changing while I worked on it; please try again")
+
+    async def _run(
+        self,
+        registration: handlers.Registration,
+        command: c.Command,
+        actor: Actor,
+        conversation: Conversation | None,
+    ) -> Reply:
+        async with self._unit_of_work(read_only=registration.read_only) as uow:
+            ctx = handlers.Context(
+                actor=actor,
+                conversation=conversation,
+                now=self._clock.now(),
+                policy=self.policy,
+                uow=uow,
+                available=self.available,
+            )
+            return await registration.handler(command, ctx)
+
+    def _not_available(self, command: c.Command) -> Reply:
+        verbs = ", ".join(sorted(self.available))
+        return error(f"`{command.verb}` is not available yet. Available now: {verbs}.")
+
+
+def _usage(command: c.Command) -> str | None:
+    usage = BY_VERB.get(command.verb.split()[0])
+    return usage.line if usage else None

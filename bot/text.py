@@ -1,0 +1,24 @@
+"""The plain-text rendering every reply has: console, notifications and accessibility."""
+
+from __future__ import annotations
+
+from bot.reply import Reply, Tone
+
+_MARKS = {Tone.INFO: "", Tone.SUCCESS: "✓ ", Tone.WARNING: "! ", Tone.ERROR: "✗ "}
+
+
+def plain_text(reply: Reply) -> str:
+    lines = [_MARKS[reply.tone] + reply.title]
+    if reply.summary:
+        lines.append(reply.summary)
+    lines.extend(f"{fact.label}: {fact.value}" for fact in reply.facts)
+    for section in reply.sections:
+        if section.title:
+            lines.append(f"{section.title}:")
+        lines.extend(f"  {line}" for line in section.lines)
+    lines.extend(reply.notes)
+    if reply.usage:
+        lines.append(f"Usage: {reply.usage}")
+    if reply.actions:
+        lines.append("Actions: " + ", ".join(action.label for action in reply.actions))
+    return "\n".join(lines)

@@ -1,0 +1,147 @@
+"""An in-memory twin of the SQL store, for fast core tests. Same contract, no persistence."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+from bot.audit import GENESIS_HASH, seal
+from bot.domain import AlreadyExists, AuditDraft, AuditEvent, ConcurrentChange, Release
+from bot.ports import ReleaseQuery
+
+
+@dataclass
+class MemoryData:
+    releases: dict[str, Release] = field(default_factory=dict)
+    audit: list[AuditEvent] = field(default_factory=list)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    deliveries: set[str] = field(default_factory=set)
+    conversation_refs: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def matches(release: Release, query: ReleaseQuery) -> bool:
+    """Whether `release` is in `query`'s result; the SQL store's WHERE clause says the same."""
+    if query.states is not None and release.state not in query.states:
+        return False
+    if query.train is not None and release.train != query.train:
+        return False
+    if query.service is not None and release.service != query.service:
+        return False
+    moment = release.scheduled_at
+    if moment is None:
+        return query.include_unscheduled
+    if query.scheduled_from is not None and moment < query.scheduled_from:
+        return False
+    return query.scheduled_until is None or moment <= query.scheduled_until
+
+
+def schedule_order(release: Release) -> tuple[bool, datetime | None, str]:
+    return (release.scheduled_at is None, release.scheduled_at, release.name)
+
+
+class MemoryReleases:
+    def __init__(self, staged: dict[str, Release]) -> None:
+        self._staged = staged
+
+    async def get(self, name: str) -> Release | None:
+        return self._staged.get(name)
+
+    async def add(self, release: Release) -> None:
+        if release.name in self._staged:
+            raise AlreadyExists(f"{release.name} is already declared")
+        self._staged[release.name] = release
+
+    async def update(self, release: Release) -> None:
+        current = self._staged.get(release.name)
+        if current is None or current.revision != release.revision - 1:
+            raise ConcurrentChange(release.name)
+        self._staged[release.name] = release
+
+    async def find(self, query: ReleaseQuery) -> Sequence[Release]:
+        found = sorted((r for r in self._staged.values() if matches(r, query)), key=schedule_order)
+        return found[: query.limit]
+
+
+class MemoryAudit:
+    def __init__(self, committed: list[AuditEvent], staged: list[AuditEvent]) -> None:
+        self._committed = committed
+        self._staged = staged
+
+    async def append(self, draft: AuditDraft) -> AuditEvent:
+        chain = self._committed + self._staged
+        prev = chain[-1].hash if chain else GENESIS_HASH
+        event = seal(draft, seq=len(chain) + 1, prev_hash=prev)
+        self._staged.append(event)
+        return event
+
+    async def for_release(self, name: str) -> Sequence[AuditEvent]:
+        return [e for e in self._committed + self._staged if e.release == name]
+
+    async def all(self) -> Sequence[AuditEvent]:
+        return self._committed + self._staged
+
+
+class MemoryUnitOfWork:
+    """Serializes writers with one lock, as SQLite's single writer does."""
+
+    def __init__(self, data: MemoryData, *, read_only: bool) -> None:
+        self._data = data
+        self._read_only = read_only
+        self._staged_audit: list[AuditEvent] = []
+        self._staged = dict(data.releases)
+        self.releases = MemoryReleases(self._staged)
+        self.audit = MemoryAudit(data.audit, self._staged_audit)
+
+    async def __aenter__(self) -> MemoryUnitOfWork:
+        if not self._read_only:
+            await self._data.lock.acquire()
+            self._staged.update(self._data.releases)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if not self._read_only:
+            self._data.lock.release()
+
+    async def commit(self) -> None:
+        if self._read_only:
+            raise RuntimeError("a read-only unit of work cannot commit")
+        self._data.releases.clear()
+        self._data.releases.update(self._staged)
+        self._data.audit.extend(self._staged_audit)
+        self._staged_audit.clear()
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self.data = MemoryData()
+
+    def __call__(self, *, read_only: bool = False) -> MemoryUnitOfWork:
+        return MemoryUnitOfWork(self.data, read_only=read_only)
+
+    async def claim_delivery(self, key: str, *, at: datetime) -> bool:
+        """True the first time `key` is claimed, False ever after."""
+        if key in self.data.deliveries:
+            return False
+        self.data.deliveries.add(key)
+        return True
+
+    async def save_conversation_ref(self, conversation_id: str, reference: dict[str, Any]) -> None:
+        self.data.conversation_refs[conversation_id] = reference
+
+    async def conversation_ref(self, conversation_id: str) -> dict[str, Any] | None:
+        return self.data.conversation_refs.get(conversation_id)
+
+    async def ping(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None

@@ -1,0 +1,133 @@
+"""The release commands of the foundation, driven through the bot's front door."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from adapters.clock import ManualClock
+from bot.audit import verify_chain
+from bot.domain import Actor, State
+from bot.reply import Reply, Tone
+from bot.service import ReleaseBot
+from bot.text import plain_text
+from storage.memory import MemoryStore
+
+from tests.support.people import ALICE, CHANNEL
+
+
+async def say(bot: ReleaseBot, text: str, actor: Actor = ALICE) -> Reply:
+    return await bot.handle_text(text, actor, CHANNEL)
+
+
+async def test_declare_creates_a_planned_release_and_posts_its_card(
+    bot: ReleaseBot, store: MemoryStore
+) -> None:
+    reply = await say(bot, "declare checkout@2.4.0 at 2026-12-03 14:00 train public env prod")
+    assert reply.broadcast and reply.subject == "checkout@2.4.0"
+    release = store.data.releases["checkout@2.4.0"]
+    assert release.state is State.PLANNED
+    assert release.scheduled_at == datetime(2026, 12, 3, 14, tzinfo=UTC)
+    assert release.owner == ALICE.principal and release.channel == CHANNEL
+    [event] = store.data.audit
+    assert (event.action, event.actor, event.surface) == ("declared", ALICE.principal, "slack")
+    assert "When: Thu 3 Dec 2026 14:00 GMT" in plain_text(reply)
+
+
+async def test_declaring_twice_is_refused_and_changes_nothing(
+    bot: ReleaseBot, store: MemoryStore
+) -> None:
+    await say(bot, "declare checkout@2.4.0 train public")
+    reply = await say(bot, "declare checkout@2.4.0 train other")
+    assert reply.tone is Tone.ERROR and "already declared" in reply.title
+    assert store.data.releases["checkout@2.4.0"].train == "public"
+    assert len(store.data.audit) == 1
+
+
+async def test_declare_in_the_past_is_refused(bot: ReleaseBot, store: MemoryStore) -> None:
+    reply = await say(bot, "declare a@1 at 2026-01-01 10:00")
+    assert reply.tone is Tone.ERROR and "in the past" in reply.title
+    assert not store.data.releases
+
+
+async def test_declare_warns_about_a_nearby_release_of_the_same_service(bot: ReleaseBot) -> None:
+    await say(bot, "declare checkout@2.4.0 at 2026-12-03 14:00")
+    reply = await say(bot, "declare checkout@2.4.1 at 2026-12-03 15:00")
+    assert any("checkout@2.4.0" in note for note in reply.notes)
+    far = await say(bot, "declare checkout@2.5.0 at 2026-12-10 15:00")
+    assert not far.notes
+
+
+async def test_status_shows_the_card_or_says_the_release_is_unknown(bot: ReleaseBot) -> None:
+    await say(bot, "declare checkout@2.4.0 at 2026-12-03 14:00")
+    card = plain_text(await say(bot, "status checkout@2.4.0"))
+    assert "State: planned" in card and "qa: waiting" in card
+    unknown = await say(bot, "status nope@1")
+    assert unknown.tone is Tone.ERROR and "no release nope@1" in unknown.title
+
+
+async def test_list_orders_soonest_first_and_filters(bot: ReleaseBot) -> None:
+    await say(bot, "declare b@1 at 2026-12-05 10:00 train public")
+    await say(bot, "declare a@1 at 2026-12-04 10:00 train internal")
+    await say(bot, "declare c@1")
+    lines = (await say(bot, "list")).sections[0].lines
+    assert [line.split(" · ")[0] for line in lines] == ["a@1", "b@1", "c@1"]
+    only_public = (await say(bot, "list train public")).sections[0].lines
+    assert [line.split(" · ")[0] for line in only_public] == ["b@1"]
+    empty = await say(bot, "list service zzz")
+    assert empty.summary == "No releases match."
+
+
+async def test_list_all_includes_cancelled_releases_upcoming_does_not(bot: ReleaseBot) -> None:
+    await say(bot, "declare a@1 at 2026-12-04 10:00")
+    await say(bot, "cancel a@1 not needed")
+    assert (await say(bot, "list")).summary == "No releases match."
+    assert "cancelled" in (await say(bot, "list all")).sections[0].lines[0]
+
+
+async def test_calendar_groups_the_next_days(bot: ReleaseBot) -> None:
+    await say(bot, "declare a@1 at 2026-12-04 10:00")
+    await say(bot, "declare b@1 at 2026-12-04 16:00")
+    await say(bot, "declare c@1 at 2027-03-01 10:00")
+    reply = await say(bot, "calendar 14")
+    assert [s.title for s in reply.sections] == ["Fri 4 Dec"]
+    assert reply.sections[0].lines == ("10:00 a@1 (planned)", "16:00 b@1 (planned)")
+
+
+async def test_cancel_is_audited_with_its_reason_and_cannot_repeat(
+    bot: ReleaseBot, store: MemoryStore
+) -> None:
+    await say(bot, "declare a@1 at 2026-12-04 10:00")
+    reply = await say(bot, "cancel a@1 superseded by a@2")
+    assert "Cancelled by alice: superseded by a@2" in reply.notes
+    event = store.data.audit[-1]
+    assert event.action == "cancelled" and event.detail == {"reason": "superseded by a@2"}
+    assert (event.before or {})["state"] == "planned" and (event.after or {})["state"] == "cancelled"
+    again = await say(bot, "cancel a@1 again")
+    assert again.tone is Tone.ERROR and "can no longer be cancelled" in again.title
+    assert len(store.data.audit) == 2
+
+
+async def test_reschedule_moves_the_release(
+    bot: ReleaseBot, store: MemoryStore, clock: ManualClock
+) -> None:
+    await say(bot, "declare a@1 at 2026-12-04 10:00")
+    await say(bot, "reschedule a@1 2026-12-07 09:00")
+    assert store.data.releases["a@1"].scheduled_at == datetime(2026, 12, 7, 9, tzinfo=UTC)
+    assert store.data.audit[-1].action == "rescheduled"
+    clock.advance(timedelta(days=30))
+    late = await say(bot, "reschedule a@1 2026-12-08 09:00")
+    assert late.tone is Tone.ERROR and "in the past" in late.title
+
+
+async def test_commands_of_later_issues_say_they_are_not_available(bot: ReleaseBot) -> None:
+    reply = await say(bot, "approve a@1")
+    assert reply.tone is Tone.ERROR and "not available yet" in reply.title
+    assert "declare" in reply.title
+
+
+async def test_every_change_is_in_one_valid_audit_chain(bot: ReleaseBot, store: MemoryStore) -> None:
+    await say(bot, "declare a@1 at 2026-12-04 10:00")
+    await say(bot, "reschedule a@1 2026-12-05 10:00")
+    await say(bot, "cancel a@1 done")
+    assert [e.action for e in store.data.audit] == ["declared", "rescheduled", "cancelled"]
+    assert verify_chain(store.data.audit) is None
