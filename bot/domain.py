@@ -85,6 +85,14 @@ class Release:
     env: str | None = None
     channel: Conversation | None = None
     revision: int = 1
+    # Emergency changes skip the gates and owe a retrospective review by this time.
+    review_due_at: datetime | None = None
+    reviewed_by: str | None = None
+
+    def review_overdue(self, now: datetime) -> bool:
+        return (
+            self.review_due_at is not None and self.reviewed_by is None and now > self.review_due_at
+        )
 
     @property
     def name(self) -> str:
@@ -145,3 +153,32 @@ class AlreadyExists(DomainError):
 
 class ConcurrentChange(DomainError):
     """Someone else changed the record between our read and our write."""
+
+
+@dataclass(frozen=True, slots=True)
+class SignalValue:
+    """One readiness signal (`coverage=82.5`) as it arrived; the latest per key counts."""
+
+    release: str
+    key: str
+    value: float
+    at: datetime
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Freeze:
+    """A window in which deploys are refused, except for emergency changes."""
+
+    id: int
+    starts_at: datetime
+    ends_at: datetime
+    reason: str | None
+    created_by: str
+
+    @property
+    def label(self) -> str:
+        return f"F{self.id}"
+
+    def covers(self, moment: datetime) -> bool:
+        return self.starts_at <= moment < self.ends_at

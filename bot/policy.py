@@ -22,6 +22,8 @@ class ClassPolicy:
     signoffs: tuple[str, ...] = ()
     gates: Mapping[str, float] = field(default_factory=dict)
     retro_review_hours: int | None = None
+    # How much each gate counts in the readiness index; gates not named count 1.
+    weights: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +103,7 @@ def _parse_classes(value: Any, roles: Mapping[str, Any]) -> dict[ChangeClass, Cl
 
 def _parse_class(body: Mapping[str, Any], name: str, roles: Mapping[str, Any]) -> ClassPolicy:
     key = f"classes.{name}"
-    _reject_unknown(body, {"signoffs", "gates", "retro_review_hours"}, key)
+    _reject_unknown(body, {"signoffs", "gates", "retro_review_hours", "weights"}, key)
     signoffs = body.get("signoffs", [])
     if not isinstance(signoffs, list):
         raise PolicyError(f"{key}.signoffs: expected a list of roles")
@@ -123,7 +125,18 @@ def _parse_class(body: Mapping[str, Any], name: str, roles: Mapping[str, Any]) -
         signoffs=tuple(signoffs),
         gates={g: float(t) for g, t in gates.items()},
         retro_review_hours=hours,
+        weights=_parse_weights(body.get("weights", {}), gates, key),
     )
+
+
+def _parse_weights(value: Any, gates: Mapping[str, Any], key: str) -> dict[str, float]:
+    weights = _mapping(value, f"{key}.weights")
+    for gate, weight in weights.items():
+        if gate not in gates:
+            raise PolicyError(f"{key}.weights.{gate}: not one of this class's gates")
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
+            raise PolicyError(f"{key}.weights.{gate}: expected a number ≥ 0")
+    return {gate: float(weight) for gate, weight in weights.items()}
 
 
 def _mapping(value: Any, key: str) -> Mapping[str, Any]:

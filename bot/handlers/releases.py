@@ -1,85 +1,27 @@
-"""One small handler per command. Each reads and writes through the unit of work it is given."""
+"""Declaring, finding and moving releases."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from bot import commands as c
 from bot import presenters
 from bot.domain import (
     CANCELLABLE_STATES,
     RESCHEDULABLE_STATES,
-    Actor,
-    AuditDraft,
     ChangeClass,
-    Conversation,
     DomainError,
     Release,
     State,
 )
-from bot.policy import Policy
-from bot.ports import ReleaseQuery, UnitOfWork
+from bot.handlers.base import Context, audit_draft, existing, handles
+from bot.ports import ReleaseQuery
 from bot.reply import Reply, Tone
 from bot.when import format_moment
 
 CONFLICT_WINDOW = timedelta(hours=2)
 ACTIVE_STATES = frozenset(State) - {State.VERIFIED, State.ROLLED_BACK, State.CANCELLED}
-
-
-@dataclass(frozen=True, slots=True)
-class Context:
-    actor: Actor
-    conversation: Conversation | None
-    now: datetime
-    policy: Policy
-    uow: UnitOfWork
-    available: frozenset[str]
-
-
-C = TypeVar("C", bound=c.Command)
-Handler = Callable[[Any, Context], Awaitable[Reply]]
-
-
-@dataclass(frozen=True, slots=True)
-class Registration:
-    handler: Handler
-    read_only: bool
-
-
-HANDLERS: dict[type[c.Command], Registration] = {}
-
-
-def handles(
-    command_type: type[C], *, read_only: bool = False
-) -> Callable[[Callable[[C, Context], Awaitable[Reply]]], Callable[[C, Context], Awaitable[Reply]]]:
-    def register(
-        handler: Callable[[C, Context], Awaitable[Reply]],
-    ) -> Callable[[C, Context], Awaitable[Reply]]:
-        HANDLERS[command_type] = Registration(handler, read_only)
-        return handler
-
-    return register
-
-
-async def _existing(ctx: Context, name: str) -> Release:
-    release = await ctx.uow.releases.get(name)
-    if release is None:
-        raise DomainError(f"there is no release {name} — declare it first")
-    return release
-
-
-def _audit(ctx: Context, action: str, release: Release | None, **fields: Any) -> AuditDraft:
-    return AuditDraft(
-        action=action,
-        actor=ctx.actor.principal,
-        surface=ctx.actor.surface,
-        at=ctx.now,
-        release=release.name if release else None,
-        **fields,
-    )
 
 
 @handles(c.Help, read_only=True)
@@ -107,7 +49,7 @@ async def declare(cmd: c.Declare, ctx: Context) -> Reply:
         channel=ctx.conversation,
     )
     await ctx.uow.releases.add(release)
-    await ctx.uow.audit.append(_audit(ctx, "declared", release, after=release.snapshot()))
+    await ctx.uow.audit.append(audit_draft(ctx, "declared", release, after=release.snapshot()))
     warnings = await _conflicts(ctx, release)
     await ctx.uow.commit()
     return presenters.release_card(release, ctx.policy, notes=warnings, broadcast=True)
@@ -145,7 +87,7 @@ def _overlaps(a: Release, b: Release) -> bool:
 
 @handles(c.Status, read_only=True)
 async def status(cmd: c.Status, ctx: Context) -> Reply:
-    return presenters.release_card(await _existing(ctx, cmd.release), ctx.policy)
+    return presenters.release_card(await existing(ctx, cmd.release), ctx.policy)
 
 
 LIST_SCOPES = {
@@ -182,7 +124,7 @@ async def calendar(cmd: c.Calendar, ctx: Context) -> Reply:
 
 @handles(c.Cancel)
 async def cancel(cmd: c.Cancel, ctx: Context) -> Reply:
-    release = await _existing(ctx, cmd.release)
+    release = await existing(ctx, cmd.release)
     if release.state not in CANCELLABLE_STATES:
         raise DomainError(f"{release.name} is {release.state.label} and can no longer be cancelled")
     cancelled = release.changed(at=ctx.now, state=State.CANCELLED)
@@ -192,7 +134,7 @@ async def cancel(cmd: c.Cancel, ctx: Context) -> Reply:
 
 @handles(c.Reschedule)
 async def reschedule(cmd: c.Reschedule, ctx: Context) -> Reply:
-    release = await _existing(ctx, cmd.release)
+    release = await existing(ctx, cmd.release)
     if release.state not in RESCHEDULABLE_STATES:
         raise DomainError(f"{release.name} is {release.state.label} and can no longer be moved")
     _require_future(cmd.scheduled_at, ctx)
@@ -205,16 +147,11 @@ async def reschedule(cmd: c.Reschedule, ctx: Context) -> Reply:
 
 
 async def _save(ctx: Context, action: str, before: Release, after: Release, **detail: Any) -> None:
+    """Store the changed release and its audit event, together."""
     await ctx.uow.releases.update(after)
-    draft = _audit(ctx, action, after, before=before.snapshot(), after=after.snapshot())
-    if detail:
-        draft = AuditDraft(**{**_fields(draft), "detail": detail})
-    await ctx.uow.audit.append(draft)
+    snapshots = {"before": before.snapshot(), "after": after.snapshot()}
+    await ctx.uow.audit.append(audit_draft(ctx, action, after, detail=detail, **snapshots))
     await ctx.uow.commit()
-
-
-def _fields(draft: AuditDraft) -> dict[str, Any]:
-    return {name: getattr(draft, name) for name in AuditDraft.__dataclass_fields__}
 
 
 def _changed_card(release: Release, ctx: Context, note: str) -> Reply:

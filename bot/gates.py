@@ -1,0 +1,82 @@
+"""Readiness gates: pure functions of the latest signals and open risks that explain themselves."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bot.policy import ClassPolicy
+
+
+@dataclass(frozen=True, slots=True)
+class GateResult:
+    gate: str
+    passed: bool
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Readiness:
+    results: tuple[GateResult, ...]
+    index: int
+
+    @property
+    def failing(self) -> tuple[GateResult, ...]:
+        return tuple(r for r in self.results if not r.passed)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failing
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What the gates look at: the latest value of each signal and the open risks."""
+
+    signals: Mapping[str, float]
+    open_blocker_risks: int = 0
+    open_critical_risks: int = 0
+
+
+def evaluate(rules: ClassPolicy, evidence: Evidence) -> Readiness:
+    results = tuple(_GATES[gate](threshold, evidence) for gate, threshold in rules.gates.items())
+    return Readiness(results, _index(results, rules.weights))
+
+
+def _index(results: tuple[GateResult, ...], weights: Mapping[str, float]) -> int:
+    if not results:
+        return 100
+    total = sum(weights.get(r.gate, 1.0) for r in results)
+    passing = sum(weights.get(r.gate, 1.0) for r in results if r.passed)
+    return round(100 * passing / total) if total else 100
+
+
+def _min_coverage(threshold: float, evidence: Evidence) -> GateResult:
+    coverage = evidence.signals.get("coverage")
+    if coverage is None:
+        return GateResult("min_coverage", False, f"no coverage signal yet (needs ≥ {threshold:g})")
+    if coverage < threshold:
+        return GateResult("min_coverage", False, f"coverage {coverage:g} < {threshold:g}")
+    return GateResult("min_coverage", True, f"coverage {coverage:g} ≥ {threshold:g}")
+
+
+def _at_most(gate: str, label: str, count: int, threshold: float) -> GateResult:
+    passed = count <= threshold
+    return GateResult(gate, passed, f"{label} {count} {'≤' if passed else '>'} {threshold:g}")
+
+
+def _max_open_blockers(threshold: float, evidence: Evidence) -> GateResult:
+    count = int(evidence.signals.get("open_blockers", 0)) + evidence.open_blocker_risks
+    return _at_most("max_open_blockers", "open blockers", count, threshold)
+
+
+def _max_open_criticals(threshold: float, evidence: Evidence) -> GateResult:
+    count = int(evidence.signals.get("open_criticals", 0)) + evidence.open_critical_risks
+    return _at_most("max_open_criticals", "open criticals", count, threshold)
+
+
+_GATES = {
+    "min_coverage": _min_coverage,
+    "max_open_blockers": _max_open_blockers,
+    "max_open_criticals": _max_open_criticals,
+}
