@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol
 
-from bot.domain import AuditDraft, AuditEvent, Release, State
+from bot.domain import AuditDraft, AuditEvent, Freeze, Release, SignalValue, State
+from bot.signoffs import SignOff
 
 
 class Clock(Protocol):
@@ -31,7 +32,9 @@ class ReleaseQuery:
 
 
 class ReleaseRepository(Protocol):
-    async def get(self, name: str) -> Release | None: ...
+    async def get(self, name: str, *, for_update: bool = False) -> Release | None:
+        """The release; `for_update` holds writers of the same release off until commit."""
+        ...
 
     async def add(self, release: Release) -> None:
         """Insert; raises AlreadyExists when the name is taken."""
@@ -43,6 +46,40 @@ class ReleaseRepository(Protocol):
 
     async def find(self, query: ReleaseQuery) -> Sequence[Release]:
         """Matching releases, soonest first, unscheduled last."""
+        ...
+
+
+class SignOffRepository(Protocol):
+    async def for_release(self, release: str) -> Sequence[SignOff]:
+        """Every sign-off of a release, oldest first, stale ones included."""
+        ...
+
+    async def add(self, signoff: SignOff) -> None: ...
+
+    async def mark_stale(self, release: str) -> int:
+        """Mark every current sign-off of `release` stale; how many were."""
+        ...
+
+
+class SignalRepository(Protocol):
+    async def add(self, signal: SignalValue) -> None: ...
+
+    async def latest(self, release: str) -> Mapping[str, float]:
+        """The latest value of each signal key of a release."""
+        ...
+
+
+class FreezeRepository(Protocol):
+    async def add(
+        self, *, starts_at: datetime, ends_at: datetime, reason: str | None, created_by: str
+    ) -> Freeze: ...
+
+    async def get(self, freeze_id: int) -> Freeze | None: ...
+
+    async def remove(self, freeze_id: int) -> None: ...
+
+    async def overlapping(self, starts_at: datetime, ends_at: datetime) -> Sequence[Freeze]:
+        """Windows that share any instant with [starts_at, ends_at], soonest first."""
         ...
 
 
@@ -58,6 +95,9 @@ class UnitOfWork(Protocol):
     """One transaction: everything done through it is committed together or not at all."""
 
     releases: ReleaseRepository
+    signoffs: SignOffRepository
+    signals: SignalRepository
+    freezes: FreezeRepository
     audit: AuditLog
 
     async def __aenter__(self) -> UnitOfWork: ...

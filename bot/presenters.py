@@ -7,9 +7,12 @@ from datetime import datetime
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
-from bot.domain import Release, State
+from bot import commands
+from bot.assessment import Assessment
+from bot.domain import AuditEvent, Freeze, Release, State
 from bot.policy import Policy
-from bot.reply import Fact, Reply, Section, Tone
+from bot.reply import Action, Fact, Reply, Section, Style, Tone
+from bot.signoffs import SignOff, Verdict, current_by_role
 from bot.usage import BY_VERB, USAGES
 from bot.when import format_moment
 
@@ -27,10 +30,31 @@ STATE_TONES = {
 
 
 def release_card(
-    release: Release, policy: Policy, *, notes: Sequence[str] = (), broadcast: bool = False
+    assessment: Assessment,
+    policy: Policy,
+    *,
+    now: datetime,
+    notes: Sequence[str] = (),
+    broadcast: bool = False,
 ) -> Reply:
     """The release card: the one view of a release every surface shows."""
-    zone = policy.zone
+    release = assessment.release
+    return Reply(
+        title=f"Release {release.name}",
+        tone=STATE_TONES[release.state],
+        facts=_facts(release, policy.zone, now),
+        sections=(
+            _signoff_section(assessment, policy),
+            _gate_section(assessment),
+        ),
+        actions=_signoff_actions(assessment, policy),
+        notes=tuple(notes),
+        broadcast=broadcast,
+        subject=release.name,
+    )
+
+
+def _facts(release: Release, zone: ZoneInfo, now: datetime) -> tuple[Fact, ...]:
     facts = [
         Fact("State", release.state.label),
         Fact("When", format_moment(release.scheduled_at, zone)),
@@ -41,27 +65,64 @@ def release_card(
         facts.append(Fact("Train", release.train))
     if release.env:
         facts.append(Fact("Environment", release.env))
-    return Reply(
-        title=f"Release {release.name}",
-        tone=STATE_TONES[release.state],
-        facts=tuple(facts),
-        sections=(_signoff_section(release, policy), _gate_section(release, policy)),
-        notes=tuple(notes),
-        broadcast=broadcast,
-        subject=release.name,
-    )
+    if release.review_due_at is not None:
+        facts.append(Fact("Retrospective review", _review_state(release, zone, now)))
+    return tuple(facts)
 
 
-def _signoff_section(release: Release, policy: Policy) -> Section:
-    roles = policy.for_class(release.change_class).signoffs
-    lines = tuple(f"{role}: waiting" for role in roles) or ("none required",)
-    return Section("Sign-offs", lines)
+def _review_state(release: Release, zone: ZoneInfo, now: datetime) -> str:
+    if release.reviewed_by:
+        return f"signed by {release.reviewed_by}"
+    due = format_moment(release.review_due_at, zone)
+    return f"OVERDUE since {due}" if release.review_overdue(now) else f"due by {due}"
 
 
-def _gate_section(release: Release, policy: Policy) -> Section:
-    gates = policy.for_class(release.change_class).gates
-    lines = tuple(f"{gate} {threshold:g}: no signal yet" for gate, threshold in gates.items())
-    return Section("Readiness gates", lines or ("none for this class",))
+def _signoff_section(assessment: Assessment, policy: Policy) -> Section:
+    roles = policy.for_class(assessment.release.change_class).signoffs
+    current = current_by_role(assessment.signoffs)
+    stale = {s.role: s for s in assessment.signoffs if s.stale}
+    lines = tuple(_signoff_line(role, current.get(role), stale.get(role)) for role in roles)
+    return Section("Sign-offs", lines or ("none required",))
+
+
+def _signoff_line(role: str, signoff: SignOff | None, stale: SignOff | None) -> str:
+    if signoff is not None and signoff.verdict is Verdict.APPROVED:
+        return f"✓ {role}: approved by {signoff.display_name}"
+    if signoff is not None:
+        return f"✗ {role}: rejected by {signoff.display_name} — {signoff.note or 'no reason'}"
+    if stale is not None:
+        return f"… {role}: waiting (earlier sign-off by {stale.display_name} is stale)"
+    return f"… {role}: waiting"
+
+
+def _gate_section(assessment: Assessment) -> Section:
+    results = assessment.readiness.results
+    if not results:
+        return Section("Readiness gates", ("none for this class",))
+    lines = tuple(f"{'✓' if r.passed else '✗'} {r.reason}" for r in results)
+    return Section(f"Readiness {assessment.readiness.index}/100", lines)
+
+
+def _signoff_actions(assessment: Assessment, policy: Policy) -> tuple[Action, ...]:
+    """Approve / Reject for each role still open; decided roles show no buttons."""
+    release = assessment.release
+    if release.state not in (State.PLANNED, State.APPROVED):
+        return ()
+    actions: list[Action] = []
+    for role in assessment.missing:
+        approve = commands.Approve(release=release.name, role=role)
+        reject = commands.Reject(release=release.name, role=role, reason="")
+        actions.append(Action(f"Approve as {role}", commands.dump(approve), Style.PRIMARY))
+        actions.append(
+            Action(
+                f"Reject as {role}",
+                commands.dump(reject),
+                Style.DANGER,
+                asks_for="reason",
+                prompt=f"Why do you reject {release.name} as {role}?",
+            )
+        )
+    return tuple(actions)
 
 
 def release_line(release: Release, zone: ZoneInfo) -> str:
@@ -82,18 +143,65 @@ def release_list(title: str, releases: Sequence[Release], zone: ZoneInfo, empty:
     return Reply(title=f"{title} ({len(releases)})", sections=(Section(None, lines),), notes=notes)
 
 
-def calendar(releases: Sequence[Release], zone: ZoneInfo, *, days: int) -> Reply:
+def calendar(
+    releases: Sequence[Release], freezes: Sequence[Freeze], zone: ZoneInfo, *, days: int
+) -> Reply:
     title = f"Calendar, next {days} days"
     scheduled = [r for r in releases if r.scheduled_at is not None]
-    if not scheduled:
+    if not scheduled and not freezes:
         return Reply(title=title, summary="Nothing scheduled.")
     sections = []
+    if freezes:
+        sections.append(Section("Freeze windows", tuple(freeze_line(f, zone) for f in freezes)))
     for day, group in groupby(scheduled, key=lambda r: _local_day(r.scheduled_at, zone)):
         lines = tuple(
             f"{_local_time(r.scheduled_at, zone)} {r.name} ({r.state.label})" for r in group
         )
         sections.append(Section(day, lines))
     return Reply(title=title, sections=tuple(sections[:MAX_LISTED]))
+
+
+def freeze_line(freeze: Freeze, zone: ZoneInfo) -> str:
+    span = f"{format_moment(freeze.starts_at, zone)} → {format_moment(freeze.ends_at, zone)}"
+    return f"{freeze.label} {span}" + (f" — {freeze.reason}" if freeze.reason else "")
+
+
+def freeze_list(freezes: Sequence[Freeze], zone: ZoneInfo, *, now: datetime) -> Reply:
+    if not freezes:
+        return Reply(title="Freeze windows", summary="No freeze windows now or ahead.")
+    lines = tuple(("IN FORCE " if f.covers(now) else "") + freeze_line(f, zone) for f in freezes)
+    return Reply(title=f"Freeze windows ({len(freezes)})", sections=(Section(None, lines),))
+
+
+def gate_report(assessment: Assessment) -> Reply:
+    release, readiness = assessment.release, assessment.readiness
+    verdict = "pass" if readiness.passed else "fail"
+    lines = tuple(f"{'✓' if r.passed else '✗'} {r.gate}: {r.reason}" for r in readiness.results)
+    notes = []
+    if assessment.missing:
+        notes.append(f"Sign-off missing from {', '.join(assessment.missing)}.")
+    return Reply(
+        title=f"Gates for {release.name}: {verdict}",
+        tone=Tone.SUCCESS if readiness.passed else Tone.WARNING,
+        facts=(Fact("Readiness index", f"{readiness.index}/100"),),
+        sections=(Section(None, lines or ("no gates for this class",)),),
+        notes=tuple(notes),
+        subject=release.name,
+    )
+
+
+def audit_trail(name: str, events: Sequence[AuditEvent], zone: ZoneInfo) -> Reply:
+    lines = tuple(_audit_line(e, zone) for e in events[-MAX_LISTED:])
+    notes: tuple[str, ...] = ()
+    if len(events) > MAX_LISTED:
+        notes = (f"Showing the latest {MAX_LISTED} of {len(events)} events.",)
+    return Reply(title=f"Audit trail of {name}", sections=(Section(None, lines),), notes=notes)
+
+
+def _audit_line(event: AuditEvent, zone: ZoneInfo) -> str:
+    detail = ", ".join(f"{k}: {v}" for k, v in event.detail.items() if v not in (None, "", []))
+    line = f"#{event.seq} {format_moment(event.at, zone)} · {event.action} · {event.actor}"
+    return f"{line} ({event.surface})" + (f" — {detail}" if detail else "")
 
 
 def _local_day(moment: datetime | None, zone: ZoneInfo) -> str:

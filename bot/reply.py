@@ -38,6 +38,10 @@ class Action:
     label: str
     command: str
     style: Style = Style.DEFAULT
+    # When set, the surface first asks for a line of text (a Slack modal, a card input) and puts
+    # it into the command's field of this name, e.g. the reason for a rejection.
+    asks_for: str | None = None
+    prompt: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,4 +66,6 @@ def error(problem: str, usage: str | None = None) -> Reply:
 
 
 def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:] if text else text
+    """Capitalize a message, but never a release or service name that happens to lead it."""
+    first = text.split(" ", 1)[0]
+    return text[:1].upper() + text[1:] if first.isalpha() else text

@@ -102,7 +102,7 @@ def _check_membership(
 ) -> None:
     if role not in required:
         raise Refusal(
-            f"{role} does not sign {release.change_class.value} releases (they need "
+            f"the {role} role does not sign {release.change_class.value} releases (they need "
             f"{', '.join(required)})"
         )
     if principal not in policy.roles.get(role, ()):

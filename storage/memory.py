@@ -3,24 +3,57 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import TracebackType
 from typing import Any
 
 from bot.audit import GENESIS_HASH, seal
-from bot.domain import AlreadyExists, AuditDraft, AuditEvent, ConcurrentChange, Release
+from bot.domain import (
+    AlreadyExists,
+    AuditDraft,
+    AuditEvent,
+    ConcurrentChange,
+    Freeze,
+    Release,
+    SignalValue,
+)
 from bot.ports import ReleaseQuery
+from bot.signoffs import SignOff
+
+
+@dataclass
+class Tables:
+    """Everything a unit of work stages and commits at once."""
+
+    releases: dict[str, Release] = field(default_factory=dict)
+    signoffs: list[SignOff] = field(default_factory=list)
+    signals: list[SignalValue] = field(default_factory=list)
+    freezes: dict[int, Freeze] = field(default_factory=dict)
+    freeze_ids: int = 0
+
+    def copy(self) -> Tables:
+        return Tables(
+            dict(self.releases),
+            list(self.signoffs),
+            list(self.signals),
+            dict(self.freezes),
+            self.freeze_ids,
+        )
 
 
 @dataclass
 class MemoryData:
-    releases: dict[str, Release] = field(default_factory=dict)
+    tables: Tables = field(default_factory=Tables)
     audit: list[AuditEvent] = field(default_factory=list)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     deliveries: set[str] = field(default_factory=set)
     conversation_refs: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def releases(self) -> dict[str, Release]:
+        return self.tables.releases
 
 
 def matches(release: Release, query: ReleaseQuery) -> bool:
@@ -47,7 +80,7 @@ class MemoryReleases:
     def __init__(self, staged: dict[str, Release]) -> None:
         self._staged = staged
 
-    async def get(self, name: str) -> Release | None:
+    async def get(self, name: str, *, for_update: bool = False) -> Release | None:
         return self._staged.get(name)
 
     async def add(self, release: Release) -> None:
@@ -64,6 +97,66 @@ class MemoryReleases:
     async def find(self, query: ReleaseQuery) -> Sequence[Release]:
         found = sorted((r for r in self._staged.values() if matches(r, query)), key=schedule_order)
         return found[: query.limit]
+
+
+class MemorySignOffs:
+    def __init__(self, tables: Tables) -> None:
+        self._tables = tables
+
+    async def for_release(self, release: str) -> Sequence[SignOff]:
+        return [s for s in self._tables.signoffs if s.release == release]
+
+    async def add(self, signoff: SignOff) -> None:
+        self._tables.signoffs.append(signoff)
+
+    async def mark_stale(self, release: str) -> int:
+        fresh = [
+            i for i, s in enumerate(self._tables.signoffs) if s.release == release and not s.stale
+        ]
+        for index in fresh:
+            self._tables.signoffs[index] = replace(self._tables.signoffs[index], stale=True)
+        return len(fresh)
+
+
+class MemorySignals:
+    def __init__(self, tables: Tables) -> None:
+        self._tables = tables
+
+    async def add(self, signal: SignalValue) -> None:
+        self._tables.signals.append(signal)
+
+    async def latest(self, release: str) -> Mapping[str, float]:
+        ordered = sorted(
+            (s for s in self._tables.signals if s.release == release), key=lambda s: s.at
+        )
+        return {s.key: s.value for s in ordered}
+
+
+class MemoryFreezes:
+    def __init__(self, tables: Tables) -> None:
+        self._tables = tables
+
+    async def add(
+        self, *, starts_at: datetime, ends_at: datetime, reason: str | None, created_by: str
+    ) -> Freeze:
+        self._tables.freeze_ids += 1
+        freeze = Freeze(self._tables.freeze_ids, starts_at, ends_at, reason, created_by)
+        self._tables.freezes[freeze.id] = freeze
+        return freeze
+
+    async def get(self, freeze_id: int) -> Freeze | None:
+        return self._tables.freezes.get(freeze_id)
+
+    async def remove(self, freeze_id: int) -> None:
+        self._tables.freezes.pop(freeze_id, None)
+
+    async def overlapping(self, starts_at: datetime, ends_at: datetime) -> Sequence[Freeze]:
+        found = [
+            f
+            for f in self._tables.freezes.values()
+            if f.starts_at <= ends_at and starts_at < f.ends_at
+        ]
+        return sorted(found, key=lambda f: (f.starts_at, f.id))
 
 
 class MemoryAudit:
@@ -92,14 +185,20 @@ class MemoryUnitOfWork:
         self._data = data
         self._read_only = read_only
         self._staged_audit: list[AuditEvent] = []
-        self._staged = dict(data.releases)
-        self.releases = MemoryReleases(self._staged)
-        self.audit = MemoryAudit(data.audit, self._staged_audit)
+        self._stage(data.tables.copy())
+
+    def _stage(self, tables: Tables) -> None:
+        self._staged = tables
+        self.releases = MemoryReleases(tables.releases)
+        self.signoffs = MemorySignOffs(tables)
+        self.signals = MemorySignals(tables)
+        self.freezes = MemoryFreezes(tables)
+        self.audit = MemoryAudit(self._data.audit, self._staged_audit)
 
     async def __aenter__(self) -> MemoryUnitOfWork:
         if not self._read_only:
             await self._data.lock.acquire()
-            self._staged.update(self._data.releases)
+            self._stage(self._data.tables.copy())  # what committed while we waited for the lock
         return self
 
     async def __aexit__(
@@ -114,8 +213,7 @@ class MemoryUnitOfWork:
     async def commit(self) -> None:
         if self._read_only:
             raise RuntimeError("a read-only unit of work cannot commit")
-        self._data.releases.clear()
-        self._data.releases.update(self._staged)
+        self._data.tables = self._staged.copy()
         self._data.audit.extend(self._staged_audit)
         self._staged_audit.clear()
 

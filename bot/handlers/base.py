@@ -1,17 +1,19 @@
-"""What every handler gets (Context) and the one registry from command type to handler."""
+"""What every handler gets (Context), the one registry, and the steps handlers share."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
 from bot import commands as c
-from bot.domain import Actor, AuditDraft, Conversation, DomainError, Release
+from bot import presenters
+from bot.assessment import Assessment, assess
+from bot.domain import Actor, AuditDraft, Conversation, DomainError, Release, State
 from bot.policy import Policy
 from bot.ports import UnitOfWork
-from bot.reply import Reply
+from bot.reply import Reply, error
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +51,8 @@ def handles(
     return register
 
 
-async def existing(ctx: Context, name: str) -> Release:
-    release = await ctx.uow.releases.get(name)
+async def existing(ctx: Context, name: str, *, for_update: bool = False) -> Release:
+    release = await ctx.uow.releases.get(name, for_update=for_update)
     if release is None:
         raise DomainError(f"there is no release {name} — declare it first")
     return release
@@ -65,3 +67,45 @@ def audit_draft(ctx: Context, action: str, release: Release | None, **fields: An
         release=release.name if release else None,
         **fields,
     )
+
+
+async def save(ctx: Context, action: str, before: Release, after: Release, **detail: Any) -> None:
+    """Store the changed release with its audit event (committed by the caller)."""
+    await ctx.uow.releases.update(after)
+    snapshots = {"before": before.snapshot(), "after": after.snapshot()}
+    await ctx.uow.audit.append(audit_draft(ctx, action, after, detail=detail, **snapshots))
+
+
+async def settle(ctx: Context, release: Release) -> Assessment:
+    """Approve a ready planned release, or send an approved one back when it no longer is."""
+    assessment = await assess(ctx.uow, release, ctx.policy, ctx.now)
+    if release.state is State.PLANNED and assessment.ready:
+        moved = release.changed(at=ctx.now, state=State.APPROVED)
+        await save(ctx, "approved", release, moved, why="all sign-offs in and every gate passes")
+    elif release.state is State.APPROVED and not assessment.ready:
+        moved = release.changed(at=ctx.now, state=State.PLANNED)
+        await save(ctx, "unapproved", release, moved, why=_not_ready(assessment))
+    else:
+        return assessment
+    return await assess(ctx.uow, moved, ctx.policy, ctx.now)
+
+
+def _not_ready(assessment: Assessment) -> str:
+    reasons = [r.reason for r in assessment.readiness.failing]
+    if assessment.missing:
+        reasons.append(f"sign-off missing from {', '.join(assessment.missing)}")
+    return "; ".join(reasons)
+
+
+async def refuse(ctx: Context, release: Release, attempt: str, reason: str) -> Reply:
+    """Say no, and keep the refused attempt (only that) in the audit trail."""
+    detail = {"attempt": attempt, "reason": reason}
+    await ctx.uow.audit.append(audit_draft(ctx, "refused", release, detail=detail))
+    await ctx.uow.commit()
+    return error(reason)
+
+
+async def card(ctx: Context, release: Release, notes: Sequence[str] = ()) -> Reply:
+    """The release card as it stands now inside this unit of work."""
+    assessment = await assess(ctx.uow, release, ctx.policy, ctx.now)
+    return presenters.release_card(assessment, ctx.policy, now=ctx.now, notes=notes)

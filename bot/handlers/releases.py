@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from bot import commands as c
 from bot import presenters
 from bot.domain import (
-    CANCELLABLE_STATES,
     RESCHEDULABLE_STATES,
     ChangeClass,
     DomainError,
     Release,
     State,
 )
-from bot.handlers.base import Context, audit_draft, existing, handles
+from bot.handlers.base import Context, audit_draft, card, existing, handles, save, settle
 from bot.ports import ReleaseQuery
 from bot.reply import Reply, Tone
 from bot.when import format_moment
@@ -33,7 +31,7 @@ async def help_(cmd: c.Help, ctx: Context) -> Reply:
 
 @handles(c.Declare)
 async def declare(cmd: c.Declare, ctx: Context) -> Reply:
-    _require_future(cmd.scheduled_at, ctx)
+    require_future(cmd.scheduled_at, ctx)
     service, _, version = cmd.release.partition("@")
     release = Release(
         service=service,
@@ -50,12 +48,15 @@ async def declare(cmd: c.Declare, ctx: Context) -> Reply:
     )
     await ctx.uow.releases.add(release)
     await ctx.uow.audit.append(audit_draft(ctx, "declared", release, after=release.snapshot()))
-    warnings = await _conflicts(ctx, release)
+    warnings = await _conflicts(ctx, release) + await freeze_warnings(ctx, release.scheduled_at)
+    assessment = await settle(ctx, release)
     await ctx.uow.commit()
-    return presenters.release_card(release, ctx.policy, notes=warnings, broadcast=True)
+    return presenters.release_card(
+        assessment, ctx.policy, now=ctx.now, notes=warnings, broadcast=True
+    )
 
 
-def _require_future(moment: datetime | None, ctx: Context) -> None:
+def require_future(moment: datetime | None, ctx: Context) -> None:
     if moment is not None and moment <= ctx.now:
         raise DomainError(f"{format_moment(moment, ctx.policy.zone)} is in the past")
 
@@ -85,9 +86,21 @@ def _overlaps(a: Release, b: Release) -> bool:
     return a.service == b.service or same_env or same_train
 
 
+async def freeze_warnings(ctx: Context, moment: datetime | None) -> list[str]:
+    if moment is None:
+        return []
+    freezes = await ctx.uow.freezes.overlapping(moment, moment)
+    return [
+        f"⚠ Inside freeze {f.label}{f' ({f.reason})' if f.reason else ''}: deploys are blocked "
+        f"until {format_moment(f.ends_at, ctx.policy.zone)} except for emergency changes"
+        for f in freezes
+        if f.covers(moment)
+    ]
+
+
 @handles(c.Status, read_only=True)
 async def status(cmd: c.Status, ctx: Context) -> Reply:
-    return presenters.release_card(await existing(ctx, cmd.release), ctx.policy)
+    return await card(ctx, await existing(ctx, cmd.release))
 
 
 LIST_SCOPES = {
@@ -112,47 +125,44 @@ async def list_releases(cmd: c.ListReleases, ctx: Context) -> Reply:
 
 @handles(c.Calendar, read_only=True)
 async def calendar(cmd: c.Calendar, ctx: Context) -> Reply:
+    until = ctx.now + timedelta(days=cmd.days)
     query = ReleaseQuery(
         states=ACTIVE_STATES,
         scheduled_from=ctx.now,
-        scheduled_until=ctx.now + timedelta(days=cmd.days),
+        scheduled_until=until,
         include_unscheduled=False,
     )
     releases = await ctx.uow.releases.find(query)
-    return presenters.calendar(releases, ctx.policy.zone, days=cmd.days)
-
-
-@handles(c.Cancel)
-async def cancel(cmd: c.Cancel, ctx: Context) -> Reply:
-    release = await existing(ctx, cmd.release)
-    if release.state not in CANCELLABLE_STATES:
-        raise DomainError(f"{release.name} is {release.state.label} and can no longer be cancelled")
-    cancelled = release.changed(at=ctx.now, state=State.CANCELLED)
-    await _save(ctx, "cancelled", release, cancelled, reason=cmd.reason)
-    return _changed_card(cancelled, ctx, f"Cancelled by {ctx.actor.display_name}: {cmd.reason}")
+    freezes = await ctx.uow.freezes.overlapping(ctx.now, until)
+    return presenters.calendar(releases, freezes, ctx.policy.zone, days=cmd.days)
 
 
 @handles(c.Reschedule)
 async def reschedule(cmd: c.Reschedule, ctx: Context) -> Reply:
-    release = await existing(ctx, cmd.release)
+    release = await existing(ctx, cmd.release, for_update=True)
     if release.state not in RESCHEDULABLE_STATES:
         raise DomainError(f"{release.name} is {release.state.label} and can no longer be moved")
-    _require_future(cmd.scheduled_at, ctx)
+    require_future(cmd.scheduled_at, ctx)
     if release.scheduled_at == cmd.scheduled_at:
         return Reply(title=f"{release.name} is already scheduled then", tone=Tone.INFO)
     moved = release.changed(at=ctx.now, scheduled_at=cmd.scheduled_at)
-    await _save(ctx, "rescheduled", release, moved)
-    when = format_moment(cmd.scheduled_at, ctx.policy.zone)
-    return _changed_card(moved, ctx, f"Rescheduled to {when} by {ctx.actor.display_name}")
-
-
-async def _save(ctx: Context, action: str, before: Release, after: Release, **detail: Any) -> None:
-    """Store the changed release and its audit event, together."""
-    await ctx.uow.releases.update(after)
-    snapshots = {"before": before.snapshot(), "after": after.snapshot()}
-    await ctx.uow.audit.append(audit_draft(ctx, action, after, detail=detail, **snapshots))
+    await save(ctx, "rescheduled", release, moved)
+    notes = [
+        f"Rescheduled to {format_moment(cmd.scheduled_at, ctx.policy.zone)} by "
+        f"{ctx.actor.display_name}"
+    ]
+    notes += await stale_signoffs(ctx, moved) + await freeze_warnings(ctx, cmd.scheduled_at)
+    await settle(ctx, moved)
     await ctx.uow.commit()
+    return await card(ctx, await existing(ctx, moved.name), notes)
 
 
-def _changed_card(release: Release, ctx: Context, note: str) -> Reply:
-    return presenters.release_card(release, ctx.policy, notes=(note,), broadcast=False)
+async def stale_signoffs(ctx: Context, release: Release) -> list[str]:
+    """A sign-off is for the release as it stood: a change makes the earlier ones stale."""
+    if ctx.policy.keep_signoffs_on_change:
+        return []
+    count = await ctx.uow.signoffs.mark_stale(release.name)
+    if not count:
+        return []
+    await ctx.uow.audit.append(audit_draft(ctx, "signoffs_stale", release, detail={"count": count}))
+    return [f"{count} earlier sign-off(s) are now stale and must be given again"]

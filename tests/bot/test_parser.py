@@ -45,7 +45,10 @@ def test_every_verb_has_a_usage_line_and_a_rule() -> None:
         ("calendar 30", c.Calendar(30)),
         ("approve a@1 as qa looks good", c.Approve("a@1", "qa", "looks good")),
         ("reject a@1 flaky   tests", c.Reject("a@1", "flaky   tests")),
-        ("signal a@1 coverage=82.5 open_blockers=0", c.Signal("a@1", (("coverage", "82.5"), ("open_blockers", "0")))),
+        (
+            "signal a@1 coverage=82.5 open_blockers=0",
+            c.Signal("a@1", (("coverage", "82.5"), ("open_blockers", "0"))),
+        ),
         ("gate a@1 if accept R7 r8", c.Gate("a@1", ("R7", "R8"))),
         ("risk a@1 high cache may stampede", c.AddRisk("a@1", "high", "cache may stampede")),
         ("huddle a@1 hotfix or next train?", c.Huddle("a@1", "hotfix or next train?")),
@@ -104,7 +107,9 @@ def test_the_command_language(text: str, expected: c.Command) -> None:
         ("x" * (MAX_COMMAND_LENGTH + 1), "too long", None),
     ],
 )
-def test_bad_input_names_the_problem_and_the_usage(text: str, problem: str, verb: str | None) -> None:
+def test_bad_input_names_the_problem_and_the_usage(
+    text: str, problem: str, verb: str | None
+) -> None:
     with pytest.raises(ParseError) as raised:
         p(text)
     assert problem in raised.value.problem

@@ -1,0 +1,52 @@
+"""Where a release stands: its sign-offs, gates and any freeze, gathered once for every view."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.domain import Freeze, Release
+from bot.gates import Evidence, Readiness, evaluate
+from bot.policy import Policy
+from bot.ports import UnitOfWork
+from bot.signoffs import SignOff, missing_roles
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    release: Release
+    signoffs: tuple[SignOff, ...]
+    readiness: Readiness
+    missing: tuple[str, ...]
+    freeze: Freeze | None
+
+    @property
+    def ready(self) -> bool:
+        """Every required sign-off is in and no gate fails: the release may be approved."""
+        return not self.missing and self.readiness.passed
+
+    def deploy_blockers(self) -> list[str]:
+        """Why a non-emergency deploy must wait, in words; empty when it may go."""
+        reasons = [f"gate {r.gate} fails: {r.reason}" for r in self.readiness.failing]
+        if self.missing:
+            reasons.append(f"sign-off missing from {', '.join(self.missing)}")
+        if self.freeze is not None:
+            reasons.append(f"freeze {self.freeze.label} is in force{_because(self.freeze)}")
+        return reasons
+
+
+def _because(freeze: Freeze) -> str:
+    return f" ({freeze.reason})" if freeze.reason else ""
+
+
+async def assess(uow: UnitOfWork, release: Release, policy: Policy, now: datetime) -> Assessment:
+    signoffs = tuple(await uow.signoffs.for_release(release.name))
+    evidence = Evidence(signals=await uow.signals.latest(release.name))
+    freezes = await uow.freezes.overlapping(now, now)
+    return Assessment(
+        release=release,
+        signoffs=signoffs,
+        readiness=evaluate(policy.for_class(release.change_class), evidence),
+        missing=tuple(missing_roles(release, policy, signoffs)),
+        freeze=next((f for f in freezes if f.covers(now)), None),
+    )

@@ -1,0 +1,129 @@
+"""Sign-offs, signals and gates: the governance a release passes before it may deploy."""
+
+from __future__ import annotations
+
+from bot import commands as c
+from bot import presenters
+from bot.assessment import assess
+from bot.domain import DomainError, Release, SignalValue, State
+from bot.handlers.base import Context, audit_draft, card, existing, handles, refuse, save, settle
+from bot.reply import Reply, Tone
+from bot.signoffs import AlreadyDone, Refusal, SignOff, Verdict, role_for
+
+OPEN_FOR_SIGNOFF = (State.PLANNED, State.APPROVED)
+DEPLOYED_STATES = (State.DEPLOYING, State.DEPLOYED, State.VERIFIED)
+
+
+@handles(c.Approve)
+async def approve(cmd: c.Approve, ctx: Context) -> Reply:
+    release = await existing(ctx, cmd.release, for_update=True)
+    if release.review_due_at is not None and release.state in DEPLOYED_STATES:
+        return await _sign_review(ctx, release)
+    return await _decide(ctx, release, cmd.role, Verdict.APPROVED, cmd.note)
+
+
+@handles(c.Reject)
+async def reject(cmd: c.Reject, ctx: Context) -> Reply:
+    if not cmd.reason.strip():
+        raise DomainError("a reason is required to reject")
+    release = await existing(ctx, cmd.release, for_update=True)
+    return await _decide(ctx, release, cmd.role, Verdict.REJECTED, cmd.reason.strip())
+
+
+async def _decide(
+    ctx: Context, release: Release, role: str | None, verdict: Verdict, note: str | None
+) -> Reply:
+    attempt = "approve" if verdict is Verdict.APPROVED else "reject"
+    if release.state not in OPEN_FOR_SIGNOFF:
+        return await refuse(
+            ctx, release, attempt, f"{release.name} is {release.state.label}; sign-offs are closed"
+        )
+    signoffs = await ctx.uow.signoffs.for_release(release.name)
+    try:
+        chosen = role_for(
+            release=release,
+            policy=ctx.policy,
+            principal=ctx.actor.principal,
+            asked_role=role,
+            verdict=verdict,
+            signoffs=signoffs,
+        )
+    except AlreadyDone as done:
+        return Reply(title=f"Nothing changed: {done}", tone=Tone.INFO)
+    except Refusal as refusal:
+        return await refuse(ctx, release, attempt, str(refusal))
+    await _record(ctx, release, chosen, verdict, note)
+    assessment = await settle(ctx, release)
+    await ctx.uow.commit()
+    said = f"{verdict.value.capitalize()} as {chosen} by {ctx.actor.display_name}"
+    notes = [f"{said}: {note}" if note else said]
+    return presenters.release_card(assessment, ctx.policy, now=ctx.now, notes=notes)
+
+
+async def _record(
+    ctx: Context, release: Release, role: str, verdict: Verdict, note: str | None
+) -> None:
+    signoff = SignOff(
+        release.name, role, ctx.actor.principal, ctx.actor.display_name, verdict, ctx.now, note
+    )
+    await ctx.uow.signoffs.add(signoff)
+    detail = {"role": role, "verdict": verdict.value, "note": note}
+    await ctx.uow.audit.append(audit_draft(ctx, "signed_off", release, detail=detail))
+
+
+async def _sign_review(ctx: Context, release: Release) -> Reply:
+    """After an emergency deploy, a member of the class's sign-off roles signs the review."""
+    roles = ctx.policy.for_class(release.change_class).signoffs
+    if release.reviewed_by:
+        return Reply(title=f"Nothing changed: the review is signed by {release.reviewed_by}")
+    if not any(ctx.actor.principal in ctx.policy.roles.get(r, ()) for r in roles):
+        return await refuse(
+            ctx,
+            release,
+            "review",
+            f"the retrospective review is signed by {', '.join(roles) or 'a sign-off role'}",
+        )
+    if ctx.policy.forbid_self_approval and ctx.actor.principal == release.owner:
+        return await refuse(ctx, release, "review", "you may not review your own emergency change")
+    reviewed = release.changed(at=ctx.now, reviewed_by=ctx.actor.principal)
+    await save(ctx, "retro_reviewed", release, reviewed)
+    await ctx.uow.commit()
+    return await card(ctx, reviewed, [f"Retrospective review signed by {ctx.actor.display_name}"])
+
+
+@handles(c.Signal)
+async def signal(cmd: c.Signal, ctx: Context) -> Reply:
+    values = {key: _number(key, raw) for key, raw in cmd.values}
+    release = await existing(ctx, cmd.release, for_update=True)
+    for key, value in values.items():
+        await ctx.uow.signals.add(SignalValue(release.name, key, value, ctx.now, ctx.actor.surface))
+    detail = {"signals": values}
+    await ctx.uow.audit.append(audit_draft(ctx, "signal", release, detail=detail))
+    assessment = await settle(ctx, release)
+    await ctx.uow.commit()
+    said = ", ".join(f"{k}={v:g}" for k, v in values.items())
+    return presenters.release_card(
+        assessment,
+        ctx.policy,
+        now=ctx.now,
+        notes=[f"Signals from {ctx.actor.display_name}: {said}"],
+    )
+
+
+def _number(key: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise DomainError(f"{key}={raw} is not a number") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise DomainError(f"{key}={raw} is not a finite number")
+    return value
+
+
+@handles(c.Gate, read_only=True)
+async def gate(cmd: c.Gate, ctx: Context) -> Reply:
+    release = await existing(ctx, cmd.release)
+    if cmd.accept_risks:
+        raise DomainError(f"there is no risk {cmd.accept_risks[0]} on {release.name}")
+    assessment = await assess(ctx.uow, release, ctx.policy, ctx.now)
+    return presenters.gate_report(assessment)

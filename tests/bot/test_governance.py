@@ -1,0 +1,207 @@
+"""Sign-offs, signals, gates, lifecycle and freezes, through the bot's front door."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from adapters.clock import ManualClock
+from bot.domain import Actor, State
+from bot.reply import Reply, Tone
+from bot.service import ReleaseBot
+from bot.text import plain_text
+from storage.memory import MemoryStore
+from tests.support.people import ALICE, CHANNEL
+
+QA = Actor("slack:U0QA00001", "quinn", "slack")
+QA_TOO = Actor("console:qa", "quentin", "console")
+ENG = Actor("slack:U0ENG0001", "erin", "slack")
+OPS = Actor("slack:U0OPS0001", "otto", "slack")
+STRANGER = Actor("slack:U0NOBODY1", "nobody", "slack")
+
+
+async def say(bot: ReleaseBot, text: str, actor: Actor = ALICE) -> Reply:
+    return await bot.handle_text(text, actor, CHANNEL)
+
+
+async def ready_release(bot: ReleaseBot, name: str = "checkout@2.4.0") -> None:
+    await say(bot, f"declare {name} at 2026-12-03 14:00")
+    await say(bot, f"signal {name} coverage=85 open_blockers=0 open_criticals=0")
+
+
+def actions(store: MemoryStore) -> list[str]:
+    return [e.action for e in store.data.audit]
+
+
+async def test_release_is_approved_by_itself_once_signed_off_and_green(
+    bot: ReleaseBot, store: MemoryStore
+) -> None:
+    await ready_release(bot)
+    first = await say(bot, "approve checkout@2.4.0", QA)
+    assert "Approved as qa by quinn" in first.notes
+    assert [a.label for a in first.actions] == ["Approve as eng", "Reject as eng"]
+    assert store.data.releases["checkout@2.4.0"].state is State.PLANNED
+    second = await say(bot, "approve checkout@2.4.0 as eng ship it", ENG)
+    assert store.data.releases["checkout@2.4.0"].state is State.APPROVED
+    assert second.actions == () and "State: approved" in plain_text(second)
+    assert actions(store)[-3:] == ["signed_off", "signed_off", "approved"]
+
+
+async def test_refusals_change_nothing_but_record_the_attempt(
+    bot: ReleaseBot, store: MemoryStore
+) -> None:
+    await ready_release(bot)
+    cases = [
+        ("approve checkout@2.4.0", ALICE, "forbids signing off your own release"),
+        ("approve checkout@2.4.0", STRANGER, "not in any role"),
+        ("approve checkout@2.4.0 as eng", QA, "not a member of the eng role"),
+        ("approve checkout@2.4.0 as ops", OPS, "The ops role does not sign normal releases"),
+    ]
+    for text, actor, reason in cases:
+        reply = await say(bot, text, actor)
+        assert reply.tone is Tone.ERROR and reason in reply.title, reply.title
+    assert not store.data.tables.signoffs
+    assert actions(store)[-4:] == ["refused"] * 4
+
+
+async def test_one_person_fills_one_role_and_a_second_click_changes_nothing(
+    bot: ReleaseBot, store: MemoryStore
+) -> None:
+    bot.policy.roles["eng"] += ("slack:U0QA00001",)  # type: ignore[operator]
+    await ready_release(bot)
+    await say(bot, "approve checkout@2.4.0 as qa", QA)
+    again = await say(bot, "approve checkout@2.4.0 as qa", QA)
+    assert again.tone is Tone.INFO and "Nothing changed" in again.title
+    other = await say(bot, "approve checkout@2.4.0 as eng", QA)
+    assert other.tone is Tone.ERROR and "already signed as qa" in other.title
+    taken = await say(bot, "approve checkout@2.4.0 as qa", QA_TOO)
+    assert taken.tone is Tone.ERROR and "already signed off by quinn" in taken.title
+    assert len(store.data.tables.signoffs) == 1
+
+
+async def test_a_rejection_sends_an_approved_release_back_and_says_who_and_why(
+    bot: ReleaseBot, store: MemoryStore
+) -> None:
+    await ready_release(bot)
+    await say(bot, "approve checkout@2.4.0", QA)
+    await say(bot, "approve checkout@2.4.0", ENG)
+    reply = await say(bot, "reject checkout@2.4.0 flaky payment tests", QA)
+    assert store.data.releases["checkout@2.4.0"].state is State.PLANNED
+    assert "Rejected as qa by quinn: flaky payment tests" in reply.notes
+    assert "✗ qa: rejected by quinn — flaky payment tests" in plain_text(reply)
+    assert actions(store)[-2:] == ["signed_off", "unapproved"]
+
+
+async def test_a_failing_signal_sends_an_approved_release_back(
+    bot: ReleaseBot, store: MemoryStore
+) -> None:
+    await ready_release(bot)
+    await say(bot, "approve checkout@2.4.0", QA)
+    await say(bot, "approve checkout@2.4.0", ENG)
+    reply = await say(bot, "signal checkout@2.4.0 coverage=76")
+    assert store.data.releases["checkout@2.4.0"].state is State.PLANNED
+    assert "✗ coverage 76 < 80" in plain_text(reply)
+    gate = await say(bot, "gate checkout@2.4.0")
+    assert gate.title == "Gates for checkout@2.4.0: fail"
+    assert gate.facts[0].value == "67/100"
+
+
+async def test_signals_must_be_numbers(bot: ReleaseBot, store: MemoryStore) -> None:
+    await ready_release(bot)
+    before = list(store.data.audit)
+    reply = await say(bot, "signal checkout@2.4.0 coverage=high")
+    assert reply.tone is Tone.ERROR and "coverage=high is not a number" in reply.title
+    assert store.data.audit == before
+
+
+async def test_rescheduling_makes_earlier_signoffs_stale(
+    bot: ReleaseBot, store: MemoryStore
+) -> None:
+    await ready_release(bot)
+    await say(bot, "approve checkout@2.4.0", QA)
+    await say(bot, "approve checkout@2.4.0", ENG)
+    reply = await say(bot, "reschedule checkout@2.4.0 2026-12-04 14:00")
+    assert store.data.releases["checkout@2.4.0"].state is State.PLANNED
+    assert "qa: waiting (earlier sign-off by quinn is stale)" in plain_text(reply)
+    assert "signoffs_stale" in actions(store)
+
+
+async def test_deploy_is_refused_with_every_reason_then_allowed_when_ready(
+    bot: ReleaseBot, store: MemoryStore
+) -> None:
+    await say(bot, "declare checkout@2.4.0 at 2026-12-03 14:00")
+    await say(bot, "signal checkout@2.4.0 coverage=70")
+    refused = await say(bot, "deploy checkout@2.4.0")
+    assert refused.tone is Tone.ERROR
+    assert "gate min_coverage fails: coverage 70 < 80" in refused.title
+    assert "sign-off missing from qa, eng" in refused.title
+    await say(bot, "signal checkout@2.4.0 coverage=90")
+    await say(bot, "approve checkout@2.4.0", QA)
+    await say(bot, "approve checkout@2.4.0", ENG)
+    assert "Deploying by alice" in (await say(bot, "deploy checkout@2.4.0")).notes
+    await say(bot, "deployed checkout@2.4.0")
+    await say(bot, "verified checkout@2.4.0")
+    assert store.data.releases["checkout@2.4.0"].state is State.VERIFIED
+
+
+async def test_deploy_inside_a_freeze_is_refused_except_for_emergencies(
+    bot: ReleaseBot, store: MemoryStore, clock: ManualClock
+) -> None:
+    await ready_release(bot)
+    await say(bot, "approve checkout@2.4.0", QA)
+    await say(bot, "approve checkout@2.4.0", ENG)
+    frozen = await say(bot, "freeze today 11:00 tomorrow 18:00 black friday")
+    assert frozen.title == "Freeze F1 declared"
+    refused = await say(bot, "deploy checkout@2.4.0")
+    assert "freeze F1 is in force (black friday)" in refused.title
+    warned = await say(bot, "declare hotfix@1 at today 15:00 class emergency")
+    assert any("Inside freeze F1" in note for note in warned.notes)
+    emergency = await say(bot, "deploy hotfix@1")
+    assert store.data.releases["hotfix@1"].state is State.DEPLOYING
+    assert "Emergency deploy started by alice" in emergency.notes
+    await say(bot, "unfreeze F1")
+    await say(bot, "deploy checkout@2.4.0")
+    assert store.data.releases["checkout@2.4.0"].state is State.DEPLOYING
+
+
+async def test_an_emergency_change_owes_a_review_that_shows_when_overdue(
+    bot: ReleaseBot, store: MemoryStore, clock: ManualClock
+) -> None:
+    await say(bot, "declare hotfix@1 class emergency")
+    await say(bot, "deploy hotfix@1")
+    clock.advance(timedelta(hours=49))
+    assert "Retrospective review: OVERDUE since" in plain_text(await say(bot, "status hotfix@1"))
+    refused = await say(bot, "approve hotfix@1", QA)
+    assert refused.tone is Tone.ERROR
+    signed = await say(bot, "approve hotfix@1", OPS)
+    assert "Retrospective review: signed by slack:U0OPS0001" in plain_text(signed)
+
+
+async def test_lifecycle_refusals_say_exactly_why(bot: ReleaseBot) -> None:
+    await say(bot, "declare a@1 at 2026-12-03 14:00")
+    reply = await say(bot, "deployed a@1")
+    assert reply.title == "a@1 is planned; only a deploying release can be deployed"
+    rollback = await say(bot, "rollback a@1 broken")
+    assert (
+        rollback.title == "a@1 is planned; only a deploying or deployed release can be rolled back"
+    )
+
+
+async def test_audit_lists_the_trail_of_a_release(bot: ReleaseBot) -> None:
+    await ready_release(bot)
+    await say(bot, "approve checkout@2.4.0", QA)
+    trail = plain_text(await say(bot, "audit checkout@2.4.0"))
+    assert "declared · slack:U0ALICE01 (slack)" in trail
+    assert "signed_off · slack:U0QA00001 (slack) — role: qa, verdict: approved" in trail
+
+
+async def test_concurrent_clicks_record_each_signoff_once(
+    bot: ReleaseBot, store: MemoryStore
+) -> None:
+    await ready_release(bot)
+    clicks = [say(bot, "approve checkout@2.4.0", QA) for _ in range(10)]
+    clicks += [say(bot, "approve checkout@2.4.0", ENG) for _ in range(10)]
+    await asyncio.gather(*clicks)
+    assert sorted(s.role for s in store.data.tables.signoffs) == ["eng", "qa"]
+    assert actions(store).count("signed_off") == 2
+    assert store.data.releases["checkout@2.4.0"].state is State.APPROVED
