@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from adapters.bootstrap import Components
+from adapters.web.api import create_api
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +19,7 @@ def create_app(components: Components) -> web.Application:
     app = web.Application(client_max_size=1024 * 1024)
     app[COMPONENTS] = components
     app.router.add_get("/healthz", healthz)
+    app.add_subapp("/api/v1/", create_api(components))
     _mount_slack(app, components)
     _mount_teams(app, components)
     app.on_cleanup.append(_close_store)

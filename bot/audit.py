@@ -63,8 +63,14 @@ class ChainBreak:
     problem: str
 
 
-def verify_chain(events: Iterable[AuditEvent]) -> ChainBreak | None:
-    """The first event that does not follow from the one before it, or None when all do."""
+def verify_chain(
+    events: Iterable[AuditEvent], head: tuple[int, str] | None = None
+) -> ChainBreak | None:
+    """The first event that does not follow from the one before it, or None when all do.
+
+    `head` is the store's own record of the last event; without it, deleting the newest events
+    would leave a shorter chain that still verifies.
+    """
     expected_prev, expected_seq = GENESIS_HASH, 1
     for event in events:
         if event.seq != expected_seq:
@@ -74,4 +80,9 @@ def verify_chain(events: Iterable[AuditEvent]) -> ChainBreak | None:
         if event_hash(seq=event.seq, prev_hash=event.prev_hash, draft=event) != event.hash:
             return ChainBreak(event.seq, "content does not match its hash")
         expected_prev, expected_seq = event.hash, event.seq + 1
+    if head is not None and head != (expected_seq - 1, expected_prev):
+        return ChainBreak(
+            expected_seq,
+            f"the chain ends at event {expected_seq - 1}, but the last recorded event is {head[0]}",
+        )
     return None

@@ -146,9 +146,15 @@ class AuditEvent:
 class DomainError(Exception):
     """A rule said no; the message is fit to show the person who asked."""
 
+    problem = "invalid"
+
+
+class NotFound(DomainError):
+    problem = "not_found"
+
 
 class AlreadyExists(DomainError):
-    pass
+    problem = "conflict"
 
 
 class ConcurrentChange(DomainError):

@@ -90,6 +90,10 @@ class AuditLog(Protocol):
 
     async def all(self) -> Sequence[AuditEvent]: ...
 
+    async def head(self) -> tuple[int, str]:
+        """The sequence number and hash of the last event: (0, GENESIS_HASH) when empty."""
+        ...
+
 
 class UnitOfWork(Protocol):
     """One transaction: everything done through it is committed together or not at all."""

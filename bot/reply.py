@@ -58,11 +58,13 @@ class Reply:
     broadcast: bool = False
     # The release this reply is the card of, so a surface can keep it up to date.
     subject: str | None = None
+    # For refusals, what kind of no: invalid, not_found, conflict, refused or internal.
+    problem: str | None = None
 
 
-def error(problem: str, usage: str | None = None) -> Reply:
+def error(message: str, usage: str | None = None, *, problem: str = "invalid") -> Reply:
     """A short refusal that names the problem and, where it helps, the usage line."""
-    return Reply(title=_sentence(problem), tone=Tone.ERROR, usage=usage)
+    return Reply(title=_sentence(message), tone=Tone.ERROR, usage=usage, problem=problem)
 
 
 def _sentence(text: str) -> str:

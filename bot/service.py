@@ -61,11 +61,13 @@ class ReleaseBot:
             except ConcurrentChange:
                 continue
             except DomainError as refusal:
-                return error(str(refusal), _usage(command))
+                return error(str(refusal), _usage(command), problem=refusal.problem)
             except Exception:
                 log.exception("command %s failed", type(command).__name__)
-                return error("something went wrong on our side; nothing was changed")
-        return error("the release kept changing while I worked on it; please try again")
+                message = "something went wrong on our side; nothing was changed"
+                return error(message, problem="internal")
+        message = "the release kept changing while I worked on it; please try again"
+        return error(message, problem="conflict")
 
     async def _run(
         self,

@@ -177,6 +177,10 @@ class MemoryAudit:
     async def all(self) -> Sequence[AuditEvent]:
         return self._committed + self._staged
 
+    async def head(self) -> tuple[int, str]:
+        chain = self._committed + self._staged
+        return (chain[-1].seq, chain[-1].hash) if chain else (0, GENESIS_HASH)
+
 
 class MemoryUnitOfWork:
     """Serializes writers with one lock, as SQLite's single writer does."""

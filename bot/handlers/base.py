@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from bot import commands as c
 from bot import presenters
 from bot.assessment import Assessment, assess
-from bot.domain import Actor, AuditDraft, Conversation, DomainError, Release, State
+from bot.domain import Actor, AuditDraft, Conversation, NotFound, Release, State
 from bot.policy import Policy
 from bot.ports import UnitOfWork
 from bot.reply import Reply, error
@@ -54,7 +54,7 @@ def handles(
 async def existing(ctx: Context, name: str, *, for_update: bool = False) -> Release:
     release = await ctx.uow.releases.get(name, for_update=for_update)
     if release is None:
-        raise DomainError(f"there is no release {name} — declare it first")
+        raise NotFound(f"there is no release {name} — declare it first")
     return release
 
 
@@ -102,7 +102,7 @@ async def refuse(ctx: Context, release: Release, attempt: str, reason: str) -> R
     detail = {"attempt": attempt, "reason": reason}
     await ctx.uow.audit.append(audit_draft(ctx, "refused", release, detail=detail))
     await ctx.uow.commit()
-    return error(reason)
+    return error(reason, problem="refused")
 
 
 async def card(ctx: Context, release: Release, notes: Sequence[str] = ()) -> Reply:

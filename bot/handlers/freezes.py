@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from bot import commands as c
 from bot import presenters
-from bot.domain import DomainError
+from bot.domain import DomainError, NotFound
 from bot.handlers.base import Context, audit_draft, handles
 from bot.reply import Reply, Tone
 from bot.when import format_moment
@@ -53,7 +53,7 @@ async def unfreeze(cmd: c.Unfreeze, ctx: Context) -> Reply:
     number = cmd.freeze_id.upper().removeprefix("F")
     window = await ctx.uow.freezes.get(int(number)) if number.isdigit() else None
     if window is None:
-        raise DomainError(f"there is no freeze {cmd.freeze_id}")
+        raise NotFound(f"there is no freeze {cmd.freeze_id}")
     await ctx.uow.freezes.remove(window.id)
     before = {
         "id": window.label,

@@ -1,0 +1,195 @@
+"""The REST API (`/api/v1`): what CI pipelines and monitoring call. JSON in, JSON out."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from adapters.bootstrap import Components
+from adapters.web import serialize
+from adapters.web.auth import check_token, problem
+from adapters.web.openapi import document
+from bot import commands as c
+from bot.assessment import assess
+from bot.domain import Actor, ChangeClass, Release
+from bot.handlers.releases import LIST_SCOPES
+from bot.parser import ParseError, principal, release_name
+from bot.ports import ReleaseQuery
+from bot.reply import Reply, Tone
+
+API_ACTOR = Actor("api:rest", "REST API", "api")
+COMPONENTS = web.AppKey("api_components", Components)
+STATUS_OF_PROBLEM = {
+    "invalid": 400,
+    "not_found": 404,
+    "conflict": 409,
+    "refused": 409,
+    "internal": 500,
+}
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def create_api(components: Components) -> web.Application:
+    api = web.Application(middlewares=[_authenticate])
+    api[COMPONENTS] = components
+    api.router.add_get("/openapi.json", openapi)
+    api.router.add_get("/releases", list_releases)
+    api.router.add_post("/releases", declare)
+    api.router.add_get("/releases/{release}", get_release)
+    api.router.add_post("/releases/{release}/signals", signals)
+    api.router.add_get("/releases/{release}/gate", gate)
+    api.router.add_get("/audit", audit)
+    return api
+
+
+@web.middleware
+async def _authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.path != "/api/v1/openapi.json":
+        check_token(request, request.app[COMPONENTS].settings.api_token)
+    return await handler(request)
+
+
+async def openapi(_request: web.Request) -> web.Response:
+    return web.json_response(document())
+
+
+async def list_releases(request: web.Request) -> web.Response:
+    scope = request.query.get("scope", "all")
+    if scope not in ("upcoming", "active", "all"):
+        raise problem(400, "scope must be upcoming, active or all")
+    components = request.app[COMPONENTS]
+    now = components.clock.now()
+    query = ReleaseQuery(
+        states=LIST_SCOPES[scope][1],
+        train=request.query.get("train"),
+        service=request.query.get("service"),
+        scheduled_from=now if scope == "upcoming" else None,
+        limit=1000,
+    )
+    async with components.store(read_only=True) as uow:
+        releases = await uow.releases.find(query)
+    return web.json_response({"releases": [serialize.release(r) for r in releases]})
+
+
+async def get_release(request: web.Request) -> web.Response:
+    return web.json_response(serialize.release_detail(await _assessment(request)))
+
+
+async def gate(request: web.Request) -> web.Response:
+    verdict = serialize.gate_verdict(await _assessment(request))
+    return web.json_response(verdict, status=200 if verdict["pass"] else 409)
+
+
+async def _assessment(request: web.Request) -> Any:
+    components = request.app[COMPONENTS]
+    name = _release_in_path(request)
+    async with components.store(read_only=True) as uow:
+        release = await uow.releases.get(name)
+        if release is None:
+            raise problem(404, f"there is no release {name}")
+        return await assess(uow, release, components.policy(), components.clock.now())
+
+
+async def declare(request: web.Request) -> web.Response:
+    body = await _json_object(request)
+    command = c.Declare(
+        release=_field(body, "release", release_name),
+        scheduled_at=_optional(body, "at", lambda v: _instant(request, v)),
+        change_class=_optional(body, "class", _change_class) or ChangeClass.NORMAL.value,
+        train=_optional(body, "train", str),
+        env=_optional(body, "env", str),
+        owner=_optional(body, "owner", principal),
+    )
+    await _run(request, command)
+    return web.json_response(await _release_json(request, command.release), status=201)
+
+
+async def signals(request: web.Request) -> web.Response:
+    name = _release_in_path(request)
+    body = await _json_object(request)
+    values = body.get("signals", body)
+    if not isinstance(values, dict) or not values:
+        raise problem(400, 'expected {"signals": {"coverage": 82.5, …}}')
+    pairs = tuple((str(k), str(v)) for k, v in values.items())
+    text = "signal " + name + " " + " ".join(f"{k}={v}" for k, v in pairs)
+    components = request.app[COMPONENTS]
+    try:
+        command = components.bot.parse(text)
+    except ParseError as bad:
+        raise problem(400, bad.problem) from None
+    await _run(request, command)
+    return web.json_response(serialize.gate_verdict(await _assessment(request)))
+
+
+async def audit(request: web.Request) -> web.Response:
+    components = request.app[COMPONENTS]
+    release = request.query.get("release")
+    async with components.store(read_only=True) as uow:
+        events = await (uow.audit.for_release(release) if release else uow.audit.all())
+    if request.query.get("format", "json") == "csv":
+        return web.Response(text=serialize.audit_csv(events), content_type="text/csv")
+    return web.json_response({"events": [serialize.audit_event(e) for e in events]})
+
+
+async def _run(request: web.Request, command: c.Command) -> Reply:
+    reply = await request.app[COMPONENTS].bot.handle(command, API_ACTOR)
+    if reply.tone is Tone.ERROR:
+        raise problem(STATUS_OF_PROBLEM.get(reply.problem or "invalid", 400), reply.title)
+    return reply
+
+
+async def _release_json(request: web.Request, name: str) -> dict[str, Any]:
+    async with request.app[COMPONENTS].store(read_only=True) as uow:
+        release: Release | None = await uow.releases.get(name)
+    assert release is not None
+    return serialize.release(release)
+
+
+def _release_in_path(request: web.Request) -> str:
+    try:
+        return release_name(request.match_info["release"])
+    except ParseError as bad:
+        raise problem(400, bad.problem) from None
+
+
+async def _json_object(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise problem(400, "the body must be a JSON object") from None
+    if not isinstance(body, dict):
+        raise problem(400, "the body must be a JSON object")
+    return body
+
+
+def _field(body: dict[str, Any], key: str, convert: Callable[[str], Any]) -> Any:
+    if key not in body:
+        raise problem(400, f"{key} is required")
+    return _optional(body, key, convert)
+
+
+def _optional(body: dict[str, Any], key: str, convert: Callable[[str], Any]) -> Any:
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise problem(400, f"{key} must be a string")
+    try:
+        return convert(value)
+    except (ParseError, ValueError) as bad:
+        raise problem(400, f"{key}: {getattr(bad, 'problem', bad)}") from None
+
+
+def _change_class(value: str) -> str:
+    return ChangeClass(value).value
+
+
+def _instant(request: web.Request, value: str) -> datetime:
+    """An ISO 8601 instant; without an offset it is read in the policy's timezone."""
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=request.app[COMPONENTS].policy().zone)
+    return parsed.astimezone(UTC)

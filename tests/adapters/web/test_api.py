@@ -1,0 +1,181 @@
+"""The REST API over real HTTP: tokens, declare, signals, the CI gate, audit, OpenAPI."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from openapi_spec_validator import validate
+
+from adapters.clock import ManualClock
+from bot.domain import Actor
+from storage.memory import MemoryStore
+from tests.support.people import NOW
+from tests.support.server import RunningBot, running_bot
+
+TOKEN = "s3cret-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+QA = Actor("slack:U0QA00001", "quinn", "slack")
+ENG = Actor("slack:U0ENG0001", "erin", "slack")
+
+
+@pytest.fixture
+async def bot(tmp_path: Path) -> AsyncIterator[RunningBot]:
+    async with running_bot(
+        {"RELEASEBOT_API_TOKEN": TOKEN}, cwd=tmp_path, clock=ManualClock(NOW), store=MemoryStore()
+    ) as running:
+        yield running
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+async def call(
+    http: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    *,
+    headers: dict[str, str] | None = AUTH,
+    json: Any = None,
+) -> tuple[int, Any]:
+    async with http.request(method, url, headers=headers, json=json) as response:
+        if response.content_type == "application/json":
+            return response.status, await response.json()
+        return response.status, await response.text()
+
+
+def store_of(bot: RunningBot) -> MemoryStore:
+    store = bot.components.store
+    assert isinstance(store, MemoryStore)
+    return store
+
+
+async def test_without_the_token_nothing_is_read_or_written(
+    bot: RunningBot, http: aiohttp.ClientSession
+) -> None:
+    api = f"{bot.url}/api/v1"
+    for method, path in [
+        ("GET", "/releases"),
+        ("POST", "/releases"),
+        ("GET", "/releases/a@1/gate"),
+        ("GET", "/audit"),
+    ]:
+        status, body = await call(http, method, api + path, headers=None, json={"release": "a@1"})
+        assert status == 401 and body == {"error": "a valid bearer token is required"}
+        wrong = {"Authorization": "Bearer nope"}
+        assert (await call(http, method, api + path, headers=wrong, json={}))[0] == 401
+    assert not store_of(bot).data.releases
+
+
+async def test_declare_then_read_it_back(bot: RunningBot, http: aiohttp.ClientSession) -> None:
+    api = f"{bot.url}/api/v1"
+    status, body = await call(
+        http,
+        "POST",
+        f"{api}/releases",
+        json={"release": "checkout@2.4.0", "at": "2026-12-03T14:00:00+01:00", "train": "public"},
+    )
+    assert status == 201
+    assert body["name"] == "checkout@2.4.0" and body["scheduled_at"] == "2026-12-03T13:00:00Z"
+    status, listed = await call(http, "GET", f"{api}/releases?train=public")
+    assert [r["name"] for r in listed["releases"]] == ["checkout@2.4.0"]
+    status, detail = await call(http, "GET", f"{api}/releases/checkout@2.4.0")
+    assert detail["missing_signoffs"] == ["qa", "eng"] and detail["state"] == "planned"
+    status, again = await call(http, "POST", f"{api}/releases", json={"release": "checkout@2.4.0"})
+    assert status == 409 and "already declared" in again["error"]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({}, "release is required"),
+        ({"release": "nope"}, "not a release"),
+        ({"release": "a@1", "at": "tomorrow-ish"}, "at: "),
+        ({"release": "a@1", "class": "urgent"}, "class: "),
+        ({"release": "a@1", "owner": "bob"}, "owner: "),
+        ({"release": "a@1", "at": "2020-01-01T10:00:00Z"}, "in the past"),
+        ([1, 2], "JSON object"),
+    ],
+)
+async def test_bad_declarations_get_400_and_change_nothing(
+    bot: RunningBot, http: aiohttp.ClientSession, body: Any, message: str
+) -> None:
+    status, answer = await call(http, "POST", f"{bot.url}/api/v1/releases", json=body)
+    assert status == 400 and message in answer["error"]
+    assert not store_of(bot).data.releases and not store_of(bot).data.audit
+
+
+async def test_the_ci_gate_fails_with_reasons_then_passes(
+    bot: RunningBot, http: aiohttp.ClientSession
+) -> None:
+    api = f"{bot.url}/api/v1"
+    await call(http, "POST", f"{api}/releases", json={"release": "checkout@2.4.0"})
+    status, verdict = await call(http, "GET", f"{api}/releases/checkout@2.4.0/gate")
+    assert status == 409 and verdict["pass"] is False
+    assert {g["gate"] for g in verdict["failing"]} == {"min_coverage"}
+    status, after = await call(
+        http,
+        "POST",
+        f"{api}/releases/checkout@2.4.0/signals",
+        json={"signals": {"coverage": 91.5, "open_blockers": 0}},
+    )
+    assert status == 200 and after["failing"] == [] and after["missing_signoffs"] == ["qa", "eng"]
+    for person in (QA, ENG):
+        await bot.components.bot.handle_text("approve checkout@2.4.0", person)
+    status, verdict = await call(http, "GET", f"{api}/releases/checkout@2.4.0/gate")
+    assert status == 200 and verdict["pass"] is True and verdict["state"] == "approved"
+    assert verdict["readiness_index"] == 100
+
+
+async def test_bad_signals_and_unknown_releases(
+    bot: RunningBot, http: aiohttp.ClientSession
+) -> None:
+    api = f"{bot.url}/api/v1"
+    await call(http, "POST", f"{api}/releases", json={"release": "a@1"})
+    status, body = await call(
+        http, "POST", f"{api}/releases/a@1/signals", json={"signals": {"coverage": "lots"}}
+    )
+    assert status == 400 and "not a number" in body["error"]
+    assert (await call(http, "GET", f"{api}/releases/zzz@9/gate"))[0] == 404
+    assert (await call(http, "GET", f"{api}/releases/NOPE/gate"))[0] == 400
+
+
+async def test_audit_as_json_and_csv(bot: RunningBot, http: aiohttp.ClientSession) -> None:
+    api = f"{bot.url}/api/v1"
+    await call(http, "POST", f"{api}/releases", json={"release": "a@1"})
+    await call(http, "POST", f"{api}/releases", json={"release": "b@1"})
+    _, body = await call(http, "GET", f"{api}/audit?release=b@1")
+    assert [(e["seq"], e["action"], e["actor"]) for e in body["events"]] == [
+        (2, "declared", "api:rest")
+    ]
+    _status, text = await call(http, "GET", f"{api}/audit?format=csv")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [r["release"] for r in rows] == ["a@1", "b@1"] and rows[1]["prev_hash"] == rows[0][
+        "hash"
+    ]
+
+
+async def test_reads_are_open_and_writes_refused_without_a_configured_token(
+    tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    async with running_bot({}, cwd=tmp_path, store=MemoryStore()) as bot:
+        status, body = await call(
+            http, "POST", f"{bot.url}/api/v1/releases", headers=None, json={"release": "a@1"}
+        )
+        assert status == 403 and "RELEASEBOT_API_TOKEN" in body["error"]
+        assert (await call(http, "GET", f"{bot.url}/api/v1/releases", headers=None))[0] == 200
+
+
+async def test_the_openapi_document_is_valid(bot: RunningBot, http: aiohttp.ClientSession) -> None:
+    status, document = await call(http, "GET", f"{bot.url}/api/v1/openapi.json", headers=None)
+    assert status == 200
+    validate(document)
+    assert "/releases/{release}/gate" in document["paths"]
