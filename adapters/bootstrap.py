@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from adapters.cards import CardKeeper
 from adapters.clock import SystemClock
 from adapters.policy_file import PolicyHolder
 from adapters.settings import Settings
@@ -19,6 +20,7 @@ class Components:
     bot: ReleaseBot
     clock: Clock
     policy: PolicyHolder
+    cards: CardKeeper
 
 
 async def build(
@@ -32,4 +34,7 @@ async def build(
 
         store = await open_store(settings.database_url)
     bot = ReleaseBot(unit_of_work=store, clock=clock, policy=policy)
-    return Components(settings=settings, store=store, bot=bot, clock=clock, policy=policy)
+    cards = CardKeeper(store, bot)
+    return Components(
+        settings=settings, store=store, bot=bot, clock=clock, policy=policy, cards=cards
+    )

@@ -46,6 +46,13 @@ def _parser() -> argparse.ArgumentParser:
     console.set_defaults(run=_console)
     db = commands.add_parser("db", help="database maintenance").add_subparsers(required=True)
     db.add_parser("upgrade", help="apply the schema migrations").set_defaults(run=_db_upgrade)
+    audit = commands.add_parser("audit", help="verify or export the audit trail")
+    audit_commands = audit.add_subparsers(required=True)
+    audit_commands.add_parser("verify", help="check the hash chain").set_defaults(run=_audit_verify)
+    export = audit_commands.add_parser("export", help="write the trail as JSON or CSV")
+    export.add_argument("--format", choices=("json", "csv"), default="json")
+    export.add_argument("--release", help="only this release (service@version)")
+    export.set_defaults(run=_audit_export)
     package = commands.add_parser("teams-package", help="write the installable Teams app zip")
     package.add_argument("--out", type=Path, default=Path("releasebot-teams.zip"))
     package.set_defaults(run=_teams_package)
@@ -121,6 +128,18 @@ def _db_upgrade(_args: argparse.Namespace) -> int:
     upgrade(settings.database_url)
     print("database is up to date")
     return 0
+
+
+def _audit_verify(_args: argparse.Namespace) -> int:
+    from adapters.audit_cli import verify
+
+    return asyncio.run(verify(_settings()))
+
+
+def _audit_export(args: argparse.Namespace) -> int:
+    from adapters.audit_cli import export
+
+    return asyncio.run(export(_settings(), fmt=args.format, release=args.release))
 
 
 def _teams_package(args: argparse.Namespace) -> int:

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from bot.ports import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class CardRef:
+    """Where a release card was posted, so it can be updated in place after every decision."""
+
+    release: str
+    platform: str
+    conversation_id: str
+    message_id: str
 
 
 class Store(Protocol):
@@ -22,6 +33,14 @@ class Store(Protocol):
         ...
 
     async def conversation_ref(self, conversation_id: str) -> dict[str, Any] | None: ...
+
+    async def save_card(self, card: CardRef) -> None:
+        """Remember a posted card (saving the same card twice keeps one)."""
+        ...
+
+    async def cards_of(self, release: str) -> list[CardRef]:
+        """Every posted card of a release, oldest first."""
+        ...
 
     async def ping(self) -> None:
         """Raise unless the store answers."""

@@ -21,6 +21,7 @@ from bot.domain import (
 )
 from bot.ports import ReleaseQuery
 from bot.signoffs import SignOff
+from storage.base import CardRef
 
 
 @dataclass
@@ -50,6 +51,7 @@ class MemoryData:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     deliveries: set[str] = field(default_factory=set)
     conversation_refs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    cards: list[CardRef] = field(default_factory=list)
 
     @property
     def releases(self) -> dict[str, Release]:
@@ -241,6 +243,13 @@ class MemoryStore:
 
     async def conversation_ref(self, conversation_id: str) -> dict[str, Any] | None:
         return self.data.conversation_refs.get(conversation_id)
+
+    async def save_card(self, card: CardRef) -> None:
+        if card not in self.data.cards:
+            self.data.cards.append(card)
+
+    async def cards_of(self, release: str) -> list[CardRef]:
+        return [card for card in self.data.cards if card.release == release]
 
     async def ping(self) -> None:
         return None
