@@ -1,0 +1,202 @@
+"""The SQL store (SQLite or PostgreSQL): units of work plus the few store-level operations."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import Engine, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.ports import (
+    AuditLog,
+    FreezeRepository,
+    ReleaseRepository,
+    SignalRepository,
+    SignOffRepository,
+)
+from storage.base import CardRef
+from storage.sql_engine import Engines, create_engines
+from storage.sql_readiness import SqlFreezes, SqlSignals, SqlSignOffs
+from storage.sql_repos import SqlAudit, SqlReleases
+from storage.sql_runner import AsyncRunner, InlineRunner, Runner
+from storage.tables import conversation_ref, delivery, posted_card
+
+Opener = Callable[[], Awaitable[Runner]]
+_PING = text("SELECT 1")
+
+
+class SqlUnitOfWork:
+    """One transaction on one connection: opened on entry, rolled back on exit unless committed."""
+
+    releases: ReleaseRepository
+    signoffs: SignOffRepository
+    signals: SignalRepository
+    freezes: FreezeRepository
+    audit: AuditLog
+
+    def __init__(self, opener: Opener, *, read_only: bool) -> None:
+        self._opener = opener
+        self._read_only = read_only
+        self._db: Runner | None = None
+
+    async def __aenter__(self) -> SqlUnitOfWork:
+        self._db = db = await self._opener()
+        self.releases = SqlReleases(db, read_only=self._read_only)
+        self.signoffs = SqlSignOffs(db)
+        self.signals = SqlSignals(db)
+        self.freezes = SqlFreezes(db)
+        self.audit = SqlAudit(db)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        db, self._db = self._db, None
+        if db is not None:
+            await db.close()
+
+    async def commit(self) -> None:
+        if self._read_only:
+            raise RuntimeError("a read-only unit of work cannot commit")
+        if self._db is None:
+            raise RuntimeError("commit outside `async with`: the unit of work is not open")
+        await self._db.commit()
+
+
+class SqlStore:
+    """storage.base.Store over SQLAlchemy Core; build it with `open_store`."""
+
+    def __init__(self, engines: Engines) -> None:
+        self._engines = engines
+        # SQLite admits one writer at a time anyway. Queueing this process's writers on a lock
+        # hands the file lock over at once, instead of each waiter sleeping in busy_timeout.
+        self._write_lock = asyncio.Lock() if engines.dialect == "sqlite" else None
+
+    def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork:
+        opener = self._open_reader if read_only else self._open_writer
+        return SqlUnitOfWork(opener, read_only=read_only)
+
+    async def claim_delivery(self, key: str, *, at: datetime) -> bool:
+        """True the first time `key` is claimed, False ever after, across processes."""
+        stmt = _insert_for(self._engines.dialect)(delivery).values(key=key, claimed_at=at)
+        async with self._transaction() as db:
+            return await db.execute(stmt.on_conflict_do_nothing(index_elements=["key"])) == 1
+
+    async def save_conversation_ref(self, conversation_id: str, reference: dict[str, Any]) -> None:
+        stmt = _insert_for(self._engines.dialect)(conversation_ref).values(
+            conversation_id=conversation_id, reference=reference, updated_at=datetime.now(UTC)
+        )
+        fresh = {"reference": stmt.excluded.reference, "updated_at": stmt.excluded.updated_at}
+        upsert = stmt.on_conflict_do_update(index_elements=["conversation_id"], set_=fresh)
+        async with self._transaction() as db:
+            await db.execute(upsert)
+
+    async def conversation_ref(self, conversation_id: str) -> dict[str, Any] | None:
+        stmt = select(conversation_ref.c.reference).where(
+            conversation_ref.c.conversation_id == conversation_id
+        )
+        db = await self._open_reader()
+        try:
+            row = await db.fetch_one(stmt)
+        finally:
+            await db.close()
+        return None if row is None else dict(row.reference)
+
+    async def save_card(self, card: CardRef) -> None:
+        stmt = _insert_for(self._engines.dialect)(posted_card).values(
+            platform=card.platform,
+            conversation_id=card.conversation_id,
+            message_id=card.message_id,
+            release=card.release,
+            posted_at=datetime.now(UTC),
+        )
+        async with self._transaction() as db:
+            await db.execute(stmt.on_conflict_do_nothing())
+
+    async def cards_of(self, release: str) -> list[CardRef]:
+        columns = (posted_card.c.platform, posted_card.c.conversation_id, posted_card.c.message_id)
+        stmt = (
+            select(*columns)
+            .where(posted_card.c.release == release)
+            .order_by(posted_card.c.posted_at, *columns)
+        )
+        db = await self._open_reader()
+        try:
+            rows = await db.fetch_all(stmt)
+        finally:
+            await db.close()
+        return [CardRef(release, r.platform, r.conversation_id, r.message_id) for r in rows]
+
+    async def ping(self) -> None:
+        db = await self._open_reader()
+        try:
+            await db.fetch_one(_PING)
+        finally:
+            await db.close()
+
+    async def close(self) -> None:
+        await self._engines.dispose()
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[Runner]:
+        db = await self._open_writer()
+        try:
+            yield db
+            await db.commit()
+        finally:
+            await db.close()
+
+    async def _open_writer(self) -> Runner:
+        lock = self._write_lock
+        if lock is None:
+            return AsyncRunner(await self._begin())
+        await lock.acquire()
+        try:
+            return AsyncRunner(await self._begin(), on_close=lock.release)
+        except BaseException:
+            lock.release()
+            raise
+
+    async def _begin(self) -> AsyncConnection:
+        # Begin now, not at the first statement: on SQLite this takes the write lock up front.
+        conn = await self._engines.writer.connect()
+        try:
+            await conn.begin()
+        except BaseException:
+            await conn.close()
+            raise
+        return conn
+
+    async def _open_reader(self) -> Runner:
+        reader = self._engines.reader
+        if isinstance(reader, Engine):
+            # SQLite: the sync engine, inline on the loop thread (see sql_engine.sqlite_engines).
+            return InlineRunner(reader.connect())
+        return AsyncRunner(await reader.connect())
+
+
+def _insert_for(dialect: str) -> Any:
+    """The dialect's INSERT construct, which offers ON CONFLICT on both SQLite and PostgreSQL."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+async def open_store(url: str) -> SqlStore:
+    """The store at `url` (`sqlite+aiosqlite:///…` or `postgresql+asyncpg://…`).
+
+    The schema must be in place already: run `storage.migrate.upgrade(url)` first.
+    """
+    engines = create_engines(url)
+    if engines.dialect == "sqlite":
+        # Connect the writer once before any reader, so WAL mode is on from the first read.
+        conn = await engines.writer.connect()
+        await conn.close()
+    return SqlStore(engines)

@@ -1,0 +1,213 @@
+"""The SQL tables behind the store, as SQLModel classes; the store uses their Core `Table`s."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Dialect,
+    Float,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores UTC and always hands back aware UTC datetimes, on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            # A naive datetime is ambiguous; refusing it beats silently guessing a zone.
+            raise ValueError(f"naive datetime {value.isoformat()}: the store takes aware UTC")
+        utc = value.astimezone(UTC)
+        # SQLite has no zone-aware type: keep the UTC wall clock so text order is time order.
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class JSONText(TypeDecorator[Any]):
+    """A JSON document kept as text, so both databases store it the same way."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        # default=str matches bot.audit's canonical form, so audit hashes survive the round trip.
+        return json.dumps(value, default=str, ensure_ascii=False)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
+        return None if value is None else json.loads(value)
+
+
+def _column(name: str, type_: Any, *, nullable: bool = False, **kw: Any) -> Any:
+    """A Field backed by an explicit Column, so the DDL matches the migration exactly."""
+    return Field(sa_column=Column(name, type_, nullable=nullable, **kw))
+
+
+class ReleaseRow(SQLModel, table=True):
+    __tablename__ = "release"
+    __table_args__ = (
+        UniqueConstraint("name", name="uq_release_name"),
+        Index("ix_release_scheduled_at", "scheduled_at"),
+        Index("ix_release_service", "service"),
+        Index("ix_release_train", "train"),
+    )
+
+    id: int | None = _column("id", Integer, primary_key=True, autoincrement=True)
+    name: str = _column("name", String)
+    service: str = _column("service", String)
+    version: str = _column("version", String)
+    state: str = _column("state", String)
+    change_class: str = _column("change_class", String)
+    owner: str = _column("owner", String)
+    scheduled_at: datetime | None = _column("scheduled_at", UTCDateTime, nullable=True)
+    train: str | None = _column("train", String, nullable=True)
+    env: str | None = _column("env", String, nullable=True)
+    channel_platform: str | None = _column("channel_platform", String, nullable=True)
+    channel_id: str | None = _column("channel_id", String, nullable=True)
+    created_at: datetime = _column("created_at", UTCDateTime)
+    updated_at: datetime = _column("updated_at", UTCDateTime)
+    revision: int = _column("revision", Integer)
+    review_due_at: datetime | None = _column("review_due_at", UTCDateTime, nullable=True)
+    reviewed_by: str | None = _column("reviewed_by", String, nullable=True)
+
+
+class AuditEventRow(SQLModel, table=True):
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_release", "release"),)
+
+    # The chain position is ours to assign (head.seq + 1), never the database's.
+    seq: int = _column("seq", Integer, primary_key=True, autoincrement=False)
+    action: str = _column("action", String)
+    actor: str = _column("actor", String)
+    surface: str = _column("surface", String)
+    at: datetime = _column("at", UTCDateTime)
+    release: str | None = _column("release", String, nullable=True)
+    before: dict[str, Any] | None = _column("before", JSONText, nullable=True)
+    after: dict[str, Any] | None = _column("after", JSONText, nullable=True)
+    detail: dict[str, Any] = _column("detail", JSONText)
+    prev_hash: str = _column("prev_hash", String(64))
+    hash: str = _column("hash", String(64))
+
+
+class AuditHeadRow(SQLModel, table=True):
+    """The chain's tip; locking this one row is what serializes audit appends."""
+
+    __tablename__ = "audit_head"
+    __table_args__ = (CheckConstraint("id = 1", name="ck_audit_head_single_row"),)
+
+    id: int = _column("id", Integer, primary_key=True, autoincrement=False)
+    seq: int = _column("seq", Integer)
+    hash: str = _column("hash", String(64))
+
+
+class DeliveryRow(SQLModel, table=True):
+    __tablename__ = "delivery"
+
+    key: str = _column("key", String, primary_key=True)
+    claimed_at: datetime = _column("claimed_at", UTCDateTime)
+
+
+class ConversationRefRow(SQLModel, table=True):
+    __tablename__ = "conversation_ref"
+
+    conversation_id: str = _column("conversation_id", String, primary_key=True)
+    reference: dict[str, Any] = _column("reference", JSONText)
+    updated_at: datetime = _column("updated_at", UTCDateTime)
+
+
+class SignOffRow(SQLModel, table=True):
+    __tablename__ = "signoff"
+    __table_args__ = (Index("ix_signoff_release", "release"),)
+
+    # The id keeps sign-offs in the order they were given.
+    id: int | None = _column("id", Integer, primary_key=True, autoincrement=True)
+    release: str = _column("release", String)
+    role: str = _column("role", String)
+    principal: str = _column("principal", String)
+    display_name: str = _column("display_name", String)
+    verdict: str = _column("verdict", String)
+    at: datetime = _column("at", UTCDateTime)
+    note: str | None = _column("note", Text, nullable=True)
+    stale: bool = _column("stale", Boolean)
+
+
+class SignalRow(SQLModel, table=True):
+    __tablename__ = "readiness_signal"
+    __table_args__ = (Index("ix_readiness_signal_release", "release"),)
+
+    id: int | None = _column("id", Integer, primary_key=True, autoincrement=True)
+    release: str = _column("release", String)
+    key: str = _column("key", String)
+    value: float = _column("value", Float)
+    at: datetime = _column("at", UTCDateTime)
+    source: str = _column("source", String)
+
+
+class FreezeRow(SQLModel, table=True):
+    """A freeze window (`freeze` itself is a reserved word in PostgreSQL)."""
+
+    __tablename__ = "freeze_window"
+    # AUTOINCREMENT: SQLite would otherwise reuse the id of a removed last window, and
+    # `F3` in last week's audit trail must never name a different window.
+    __table_args__ = (
+        Index("ix_freeze_window_starts_at", "starts_at"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: int | None = _column("id", Integer, primary_key=True, autoincrement=True)
+    starts_at: datetime = _column("starts_at", UTCDateTime)
+    ends_at: datetime = _column("ends_at", UTCDateTime)
+    reason: str | None = _column("reason", Text, nullable=True)
+    created_by: str = _column("created_by", String)
+
+
+class PostedCardRow(SQLModel, table=True):
+    __tablename__ = "posted_card"
+    __table_args__ = (Index("ix_posted_card_release", "release"),)
+
+    platform: str = _column("platform", String, primary_key=True)
+    conversation_id: str = _column("conversation_id", String, primary_key=True)
+    message_id: str = _column("message_id", String, primary_key=True)
+    release: str = _column("release", String)
+    posted_at: datetime = _column("posted_at", UTCDateTime)
+
+
+def _table(model: type[SQLModel]) -> Table:
+    table = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, Table)
+    return table
+
+
+release = _table(ReleaseRow)
+audit_event = _table(AuditEventRow)
+audit_head = _table(AuditHeadRow)
+delivery = _table(DeliveryRow)
+conversation_ref = _table(ConversationRefRow)
+signoff = _table(SignOffRow)
+readiness_signal = _table(SignalRow)
+freeze_window = _table(FreezeRow)
+posted_card = _table(PostedCardRow)
