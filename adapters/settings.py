@@ -55,7 +55,7 @@ class TeamsSettings:
         needed = [("TEAMS_APP_ID", self.app_id)]
         if self.app_type != "UserAssignedMSI":
             needed.append(("TEAMS_APP_PASSWORD", self.app_password))
-        if self.app_type == "SingleTenant":
+        if self.app_type in ("SingleTenant", "UserAssignedMSI"):
             needed.append(("TEAMS_APP_TENANT_ID", self.tenant_id))
         return [name for name, value in needed if not value]
 

@@ -74,7 +74,8 @@ def verify_chain(
     expected_prev, expected_seq = GENESIS_HASH, 1
     for event in events:
         if event.seq != expected_seq:
-            return ChainBreak(event.seq, f"expected event {expected_seq}, found {event.seq}")
+            missing = f"event {expected_seq} is missing (next is {event.seq})"
+            return ChainBreak(expected_seq, missing)
         if event.prev_hash != expected_prev:
             return ChainBreak(event.seq, "does not link to the event before it")
         if event_hash(seq=event.seq, prev_hash=event.prev_hash, draft=event) != event.hash:
