@@ -1,0 +1,170 @@
+"""The Teams edge: activities in, core commands out, one Adaptive Card back."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    AdaptiveCardInvokeResponse,
+    ChannelAccount,
+    ConversationAccount,
+)
+
+from adapters.teams import cards
+from bot.domain import Actor, Conversation
+from bot.reply import Reply, error
+from bot.service import ReleaseBot
+from bot.text import plain_text
+from storage.base import Store
+
+log = logging.getLogger(__name__)
+
+CARD_ACTION = "adaptiveCard/action"
+NOT_OUR_BUTTON = "that button is not one of releasebot's, so nothing was done"
+
+
+class TeamsBot(ActivityHandler):
+    """Routes Teams activities to the core; knows nothing of releases itself."""
+
+    def __init__(self, releasebot: ReleaseBot, store: Store) -> None:
+        self._bot = releasebot
+        self._store = store
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        adopt_tenant(turn_context.activity.conversation)
+        await super().on_turn(turn_context)
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        await self._remember_first_contact(activity)
+        reply = await self._answer(activity)
+        await turn_context.send_activity(card_message(reply))
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
+        activity = turn_context.activity
+        if activity.name != CARD_ACTION:
+            return await super().on_invoke_activity(turn_context)
+        reply = await self._run_button(clicked_data(activity), activity)
+        return card_invoke_response(reply)
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        await self._remember(turn_context.activity)
+
+    async def on_members_added_activity(
+        self, members_added: list[ChannelAccount], turn_context: TurnContext
+    ) -> None:
+        bot_id = turn_context.activity.recipient.id
+        if any(member.id == bot_id for member in members_added):
+            await self._remember(turn_context.activity)
+
+    async def _answer(self, activity: Activity) -> Reply:
+        if activity.value is not None:  # an Action.Submit click: the card's data, no text
+            return await self._run_button(activity.value, activity)
+        text = command_text(activity)
+        return await self._bot.handle_text(text, actor_of(activity), conversation_of(activity))
+
+    async def _run_button(self, data: Any, activity: Activity) -> Reply:
+        """Run the command a button carries as the person who clicked it."""
+        try:
+            command = cards.clicked_command(data)
+        except cards.NotOurButton as problem:
+            log.warning("Teams: a click that is not ours: %s", problem)
+            return error(NOT_OUR_BUTTON)
+        return await self._bot.handle(command, actor_of(activity), conversation_of(activity))
+
+    async def _remember_first_contact(self, activity: Activity) -> None:
+        if await self._store.conversation_ref(activity.conversation.id) is None:
+            await self._remember(activity)
+
+    async def _remember(self, activity: Activity) -> None:
+        """Keep the conversation reference that proactive messages (reminders) need."""
+        await self._store.save_conversation_ref(activity.conversation.id, reference_of(activity))
+
+
+def adopt_tenant(conversation: ConversationAccount | None) -> None:
+    """Read Teams' `tenantId`, which botbuilder only knows as `tenantID` and would drop."""
+    extra = getattr(conversation, "additional_properties", None) or {}
+    if conversation is not None and not conversation.tenant_id and extra.get("tenantId"):
+        conversation.tenant_id = extra["tenantId"]
+
+
+def reference_of(activity: Activity) -> dict[str, Any]:
+    """The conversation reference to store, spelt as Teams and the Agents SDK spell it."""
+    reference: dict[str, Any] = TurnContext.get_conversation_reference(activity).serialize()
+    conversation = reference.get("conversation", {})
+    if "tenantID" in conversation:
+        conversation["tenantId"] = conversation.pop("tenantID")
+    return reference
+
+
+def actor_of(activity: Activity) -> Actor:
+    sender = activity.from_property
+    principal = f"teams:{sender.aad_object_id or sender.id}"
+    return Actor(principal=principal, display_name=sender.name or sender.id, surface="teams")
+
+
+def conversation_of(activity: Activity) -> Conversation:
+    return Conversation("teams", activity.conversation.id)
+
+
+def command_text(activity: Activity) -> str:
+    """The message text with the bot's @mention removed and other mentions as principals."""
+    text = activity.text or ""
+    bot_id = activity.recipient.id if activity.recipient else None
+    for mention in _mentions(activity):
+        tagged = mention.get("text")
+        if isinstance(tagged, str) and tagged:
+            text = text.replace(tagged, _mention_as_text(mention, bot_id), 1)
+    return text.strip()
+
+
+def _mentions(activity: Activity) -> list[dict[str, Any]]:
+    # botbuilder keeps the fields of a mention entity it has no model for in additional_properties.
+    found = []
+    for entity in activity.entities or []:
+        extra = getattr(entity, "additional_properties", None) or {}
+        if (entity.type or "").lower() == "mention" and isinstance(extra.get("mentioned"), dict):
+            found.append(extra)
+    return found
+
+
+def _mention_as_text(mention: dict[str, Any], bot_id: str | None) -> str:
+    who = mention["mentioned"]
+    if who.get("id") == bot_id:
+        return ""
+    if who.get("aadObjectId"):
+        return f"teams:{who['aadObjectId']}"
+    return str(who.get("name") or "")
+
+
+def clicked_data(activity: Activity) -> Any:
+    """The `data` of the Action.Execute an invoke reports, or None when there is none."""
+    value = activity.value if isinstance(activity.value, dict) else {}
+    action = value.get("action")
+    if not isinstance(action, dict) or action.get("type") != "Action.Execute":
+        return None
+    return action.get("data")
+
+
+def card_message(reply: Reply) -> Activity:
+    """One message carrying the card, with the plain text for notifications and old clients."""
+    return Activity(
+        type=ActivityTypes.message,
+        summary=plain_text(reply),
+        attachments=[cards.attachment(reply)],
+    )
+
+
+def card_invoke_response(reply: Reply) -> InvokeResponse:
+    """HTTP 200 with the card: Teams shows it in place of the card that was clicked."""
+    # The body must stay a msrest Model: CloudAdapter.process serializes it with msrest, which
+    # fails on a plain dict (and so on what ActivityHandler's own adaptive-card path returns).
+    body = AdaptiveCardInvokeResponse(
+        status_code=int(HTTPStatus.OK), type=cards.CONTENT_TYPE, value=cards.render(reply)
+    )
+    return InvokeResponse(status=int(HTTPStatus.OK), body=body)
