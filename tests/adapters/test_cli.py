@@ -1,0 +1,156 @@
+"""The CLI as people run it: real processes, real stdin, a real server."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+RELEASEBOT = [sys.executable, "-m", "adapters.cli"]
+CREDENTIAL_VARS = (
+    "SLACK_SIGNING_SECRET",
+    "SLACK_BOT_TOKEN",
+    "SLACK_APP_TOKEN",
+    "TEAMS_APP_ID",
+    "TEAMS_APP_PASSWORD",
+    "TEAMS_ALLOW_UNAUTHENTICATED",
+    "RELEASEBOT_POLICY_FILE",
+    "RELEASEBOT_DATABASE_URL",
+    "RELEASEBOT_TIMEZONE",
+)
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in CREDENTIAL_VARS}
+    return {**env, **extra}
+
+
+def run(
+    args: list[str], cwd: Path, stdin: str = "", **env: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        RELEASEBOT + args,
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=clean_env(**env),
+        timeout=60,
+        check=False,
+    )
+
+
+def test_help_lists_the_commands(tmp_path: Path) -> None:
+    result = run(["--help"], tmp_path)
+    assert result.returncode == 0
+    for command in ("serve", "console", "db", "teams-package"):
+        assert command in result.stdout
+
+
+def test_each_malformed_variable_stops_start_up_with_one_line(tmp_path: Path) -> None:
+    result = run(
+        ["serve"],
+        tmp_path,
+        RELEASEBOT_TIMEZONE="Mars/Base",
+        TEAMS_APP_ID="not-a-guid",
+        RELEASEBOT_DATABASE_URL="mysql://x",
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 3
+    assert any(line.startswith("releasebot: RELEASEBOT_DATABASE_URL:") for line in lines)
+    assert any("RELEASEBOT_TIMEZONE: 'Mars/Base'" in line for line in lines)
+    assert any("TEAMS_APP_ID: 'not-a-guid' is not a GUID" in line for line in lines)
+
+
+def test_an_invalid_policy_stops_start_up_naming_the_key(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("classes:\n  normal:\n    signoffs: [cto]\n")
+    result = run(["serve"], tmp_path, RELEASEBOT_POLICY_FILE=str(policy))
+    assert result.returncode == 2
+    assert "classes.normal.signoffs: role 'cto' is not defined" in result.stderr
+
+
+def test_console_reads_stdin_and_the_data_survives_a_restart(tmp_path: Path) -> None:
+    first = run(
+        ["console"], tmp_path, "# a comment\ndeclare checkout@2.4.0 at 2030-01-07 10:00\n\n"
+    )
+    assert first.returncode == 0, first.stderr
+    assert "Release checkout@2.4.0" in first.stdout
+    assert (tmp_path / "var" / "releasebot.db").exists()
+    second = run(["console", "--as", "slack:U0QA00001"], tmp_path, "status checkout@2.4.0\n")
+    assert "When: Mon 7 Jan 2030 10:00 GMT" in second.stdout
+    assert "Owner: console:" in second.stdout
+
+
+def test_console_exit_status_says_a_command_was_refused(tmp_path: Path) -> None:
+    result = run(["console"], tmp_path, "status nope@1\nfrobnicate\n")
+    assert result.returncode == 1
+    assert "There is no release nope@1" in result.stdout
+    assert "Unknown command 'frobnicate'" in result.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    port = free_port()
+    process = subprocess.Popen(
+        [*RELEASEBOT, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=tmp_path,
+        env=clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        _wait_until_listening(port, process)
+        yield process, f"http://127.0.0.1:{port}"
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=10)
+
+
+def _wait_until_listening(port: int, process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"serve exited: {process.stdout.read() if process.stdout else ''}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)  # polling a port that is not open yet, not hiding a race
+    raise AssertionError("serve did not start listening within 30 s")
+
+
+async def test_serve_answers_health_and_names_missing_credentials(
+    server: tuple[subprocess.Popen[str], str],
+) -> None:
+    process, url = server
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{url}/healthz") as response:
+            assert response.status == 200 and (await response.json())["status"] == "ok"
+        async with http.post(f"{url}/slack/events", data=b"") as response:
+            assert response.status == 503
+            assert "SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN" in (await response.json())["error"]
+        async with http.post(f"{url}/api/messages", json={}) as response:
+            assert response.status == 503
+            assert "TEAMS_APP_ID and TEAMS_APP_PASSWORD" in (await response.json())["error"]
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=15) == 0
+    output = process.stdout.read() if process.stdout else ""
+    assert "Slack is off" in output and "Teams is off" in output
