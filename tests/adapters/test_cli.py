@@ -154,3 +154,60 @@ async def test_serve_answers_health_and_names_missing_credentials(
     assert process.wait(timeout=15) == 0
     output = process.stdout.read() if process.stdout else ""
     assert "Slack is off" in output and "Teams is off" in output
+
+
+STRICT_POLICY = """
+timezone: UTC
+roles: {qa: ["slack:U0QA00001"]}
+classes:
+  normal: {signoffs: [qa], gates: {}}
+"""
+RELAXED_POLICY = STRICT_POLICY.replace("signoffs: [qa]", "signoffs: []")
+
+
+async def test_sighup_reloads_a_valid_policy_and_keeps_the_old_one_otherwise(
+    tmp_path: Path,
+) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(STRICT_POLICY)
+    port = free_port()
+    env = clean_env(RELEASEBOT_POLICY_FILE=str(policy), RELEASEBOT_API_TOKEN="t")
+    process = subprocess.Popen(
+        [*RELEASEBOT, "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        _wait_until_listening(port, process)
+        url, auth = f"http://127.0.0.1:{port}/api/v1/releases", {"Authorization": "Bearer t"}
+        async with aiohttp.ClientSession(headers=auth) as http:
+            assert await _declared_state(http, url, "a@1") == "planned"
+            policy.write_text("classes: {normal: {signoffs: [nobody]}}")
+            process.send_signal(signal.SIGHUP)
+            _wait_for_line(process, "policy not reloaded, keeping the old one")
+            assert await _declared_state(http, url, "b@1") == "planned"
+            policy.write_text(RELAXED_POLICY)
+            process.send_signal(signal.SIGHUP)
+            _wait_for_line(process, "policy reloaded from")
+            assert await _declared_state(http, url, "c@1") == "approved"
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+async def _declared_state(http: aiohttp.ClientSession, url: str, name: str) -> str:
+    async with http.post(url, json={"release": name}) as response:
+        assert response.status == 201, await response.text()
+        return str((await response.json())["state"])
+
+
+def _wait_for_line(process: subprocess.Popen[str], text: str) -> str:
+    """Read the server's log until `text` appears (the log is the only witness of a reload)."""
+    assert process.stdout is not None
+    for line in process.stdout:
+        if text in line:
+            return line
+    raise AssertionError(f"the server ended without logging {text!r}")
