@@ -1,0 +1,202 @@
+"""Reply → Block Kit. The only module that knows Slack's message layout and its limits."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.reply import Action, Fact, Reply, Section, Style, Tone
+from bot.text import plain_text
+
+# Slack rejects, rather than trims, blocks over these limits (the SDK does not check raw dicts).
+MAX_BLOCKS = 50
+MAX_HEADER = 150
+MAX_TEXT_OBJECT = 3000
+MAX_FIELDS = 10
+MAX_FIELD = 2000
+MAX_CONTEXT_ELEMENTS = 10
+MAX_BUTTONS = 25
+MAX_BUTTON_TEXT = 75
+MAX_BUTTON_VALUE = 2000
+# The notification text; Slack accepts more but recommends this, and the blocks carry the rest.
+MAX_FALLBACK = 4000
+ACTION_PREFIX = "rb:"
+ELLIPSIS = "…"
+
+TONE_EMOJI = {
+    Tone.INFO: "",
+    Tone.SUCCESS: ":white_check_mark: ",
+    Tone.WARNING: ":warning: ",
+    Tone.ERROR: ":x: ",
+}
+PRINCIPAL = re.compile(r"(?<![\w:])slack:([UW][A-Z0-9]+)\b")
+Block = dict[str, Any]
+
+
+class BlockKitError(ValueError):
+    """A reply that cannot be shown in Slack without losing what it means."""
+
+
+@dataclass(frozen=True, slots=True)
+class SlackMessage:
+    """One Slack message: blocks, and the plain text Slack shows where blocks are not shown."""
+
+    text: str
+    blocks: list[Block] = field(default_factory=list)
+
+
+def render(reply: Reply) -> list[SlackMessage]:
+    """The reply as one message, or several when it needs more than Slack's 50 blocks."""
+    blocks = [
+        *_heading(reply),
+        *_facts(reply.facts),
+        *_sections(reply.sections),
+        *_context(reply),
+        *_actions(reply.actions),
+    ]
+    pages = [blocks[i : i + MAX_BLOCKS] for i in range(0, len(blocks), MAX_BLOCKS)]
+    return [
+        SlackMessage(text=_fallback(reply, number, len(pages)), blocks=page)
+        for number, page in enumerate(pages, start=1)
+    ]
+
+
+def mrkdwn(text: str) -> str:
+    """Escape text for mrkdwn and show `slack:U…` principals as mentions."""
+    # Most texts need neither step; checking first keeps the acknowledgement path cheap.
+    if "&" in text or "<" in text or ">" in text:
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return PRINCIPAL.sub(r"<@\1>", text) if "slack:" in text else text
+
+
+def _fallback(reply: Reply, number: int, total: int) -> str:
+    if number == 1:
+        return _trim(mrkdwn(plain_text(reply)), MAX_FALLBACK)
+    return _trim(mrkdwn(f"{reply.title} (continued, part {number} of {total})"), MAX_FALLBACK)
+
+
+def _heading(reply: Reply) -> Iterator[Block]:
+    title = TONE_EMOJI[reply.tone] + reply.title
+    if len(title) <= MAX_HEADER:
+        yield {"type": "header", "text": {"type": "plain_text", "text": title, "emoji": True}}
+    else:
+        # Too long for a header: a bold section keeps every word instead of cutting the title.
+        yield from _text_sections([f"*{mrkdwn(title)}*"])
+    if reply.summary:
+        yield from _text_sections([mrkdwn(reply.summary)])
+
+
+def _facts(facts: Sequence[Fact]) -> Iterator[Block]:
+    fields: list[str] = []
+    for fact in facts:
+        text = f"*{mrkdwn(fact.label)}*\n{mrkdwn(fact.value)}"
+        if len(text) <= MAX_FIELD:
+            fields.append(text)
+            continue
+        yield from _field_sections(fields)
+        fields = []
+        yield from _text_sections(text.split("\n"))
+    yield from _field_sections(fields)
+
+
+def _field_sections(fields: list[str]) -> Iterator[Block]:
+    for start in range(0, len(fields), MAX_FIELDS):
+        chunk = fields[start : start + MAX_FIELDS]
+        yield {"type": "section", "fields": [_mrkdwn_object(text) for text in chunk]}
+
+
+def _sections(sections: Sequence[Section]) -> Iterator[Block]:
+    for section in sections:
+        lines = [mrkdwn(line) for line in section.lines]
+        if section.title:
+            lines.insert(0, f"*{mrkdwn(section.title)}*")
+        yield from _text_sections(lines)
+
+
+def _text_sections(lines: Iterable[str]) -> Iterator[Block]:
+    for chunk in pack(lines, MAX_TEXT_OBJECT):
+        yield {"type": "section", "text": _mrkdwn_object(chunk)}
+
+
+def _context(reply: Reply) -> Iterator[Block]:
+    notes = [mrkdwn(note) for note in reply.notes]
+    if reply.usage:
+        notes.append(f"Usage: `{mrkdwn(reply.usage)}`")
+    pieces = [piece for note in notes for piece in split(note, MAX_TEXT_OBJECT)]
+    for start in range(0, len(pieces), MAX_CONTEXT_ELEMENTS):
+        chunk = pieces[start : start + MAX_CONTEXT_ELEMENTS]
+        yield {"type": "context", "elements": [_mrkdwn_object(text) for text in chunk]}
+
+
+def _actions(actions: Sequence[Action]) -> Iterator[Block]:
+    buttons = [_button(action, index) for index, action in enumerate(actions)]
+    for start in range(0, len(buttons), MAX_BUTTONS):
+        yield {"type": "actions", "elements": buttons[start : start + MAX_BUTTONS]}
+
+
+def _button(action: Action, index: int) -> Block:
+    if len(action.command) > MAX_BUTTON_VALUE:
+        # A cut value would run a different command, or none: refuse instead.
+        raise BlockKitError(
+            f"the command behind button {action.label!r} is {len(action.command)} characters; "
+            f"Slack allows {MAX_BUTTON_VALUE}"
+        )
+    button: Block = {
+        "type": "button",
+        "action_id": f"{ACTION_PREFIX}{index}",
+        "text": {"type": "plain_text", "text": _trim(action.label, MAX_BUTTON_TEXT), "emoji": True},
+        "value": action.command,
+    }
+    if action.style in (Style.PRIMARY, Style.DANGER):
+        button["style"] = action.style.value
+    return button
+
+
+def _mrkdwn_object(text: str) -> Block:
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
+def pack(lines: Iterable[str], limit: int) -> list[str]:
+    """Join lines into texts of at most `limit` characters; lines too long are split, not cut."""
+    chunks: list[str] = []
+    current = ""
+    for line in lines:
+        for piece in split(line, limit):
+            joined = f"{current}\n{piece}" if current else piece
+            if len(joined) <= limit:
+                current = joined
+                continue
+            chunks.append(current)
+            current = piece
+    if current.strip():
+        chunks.append(current)
+    return chunks
+
+
+def split(text: str, limit: int) -> list[str]:
+    """`text` in pieces of at most `limit` characters, cut between words where possible."""
+    pieces = []
+    while len(text) > limit:
+        cut = _safe_cut(text, limit)
+        pieces.append(text[:cut])
+        text = text[cut:]
+    return [*pieces, text] if text.strip() else pieces
+
+
+def _safe_cut(text: str, limit: int) -> int:
+    """A cut at or before `limit` that splits neither an entity (`&amp;`) nor a `<@U…>`."""
+    space = text.rfind(" ", limit // 2, limit)
+    cut = space + 1 if space > 0 else limit
+    for opener, closer in (("&", ";"), ("<", ">")):
+        start = text.rfind(opener, 0, cut)
+        if start > 0 and text.find(closer, start, cut) == -1:
+            cut = min(cut, start)
+    return cut
+
+
+def _trim(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[: _safe_cut(text, limit - len(ELLIPSIS))] + ELLIPSIS

@@ -1,0 +1,120 @@
+"""`POST /slack/events`: one bolt app behind aiohttp, translated at the edge by two functions."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_internals import build_async_context
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.bootstrap import Components
+from adapters.settings import SlackSettings
+from adapters.slack.listeners import register
+
+PATH = "/slack/events"
+SLACK_API_BASE_URL = "https://slack.com/api/"
+FORM = "application/x-www-form-urlencoded"
+RETRIES = 2
+
+
+def mount(app: web.Application, components: Components) -> None:
+    """Serve Slack's one URL for commands, interactivity and events on `app`."""
+    bolt = build_bolt_app(components)
+
+    async def slack_events(request: web.Request) -> web.Response:
+        try:
+            bolt_request = await to_bolt_request(request)
+        except ValueError:
+            # bolt parses the body before it checks the signature: refuse garbage plainly.
+            return web.json_response({"error": "the body is not valid JSON"}, status=400)
+        return to_aiohttp_response(await bolt.async_dispatch(bolt_request))
+
+    app.router.add_post(PATH, slack_events)
+
+
+def build_bolt_app(components: Components) -> AsyncApp:
+    """The bolt app with our listeners; nothing here touches the network."""
+    settings = components.settings.slack
+    bolt = AsyncApp(
+        name="releasebot",
+        signing_secret=settings.signing_secret,
+        client=build_client(settings),
+        process_before_response=False,
+    )
+    register(bolt, components)
+    return bolt
+
+
+def build_client(settings: SlackSettings) -> AsyncWebClient:
+    """A Web API client that waits out 429s (Retry-After) and retries 5xx and dropped links."""
+    handlers = [
+        AsyncRateLimitErrorRetryHandler(max_retry_count=RETRIES),
+        AsyncServerErrorRetryHandler(max_retry_count=RETRIES),
+        AsyncConnectionErrorRetryHandler(max_retry_count=RETRIES),
+    ]
+    return AsyncWebClient(
+        token=settings.bot_token,
+        base_url=settings.api_base_url or SLACK_API_BASE_URL,
+        retry_handlers=handlers,
+    )
+
+
+class SlackRequest(AsyncBoltRequest):
+    """A bolt request whose url-encoded body is read by its keys, not by a substring.
+
+    bolt's `parse_body` takes any form body that *contains* the text "payload" for an
+    interactivity payload, so `/release declare payload-api@1.0` arrives as an empty body and
+    the command is lost. Re-reading only that case here keeps `raw_body` exactly the bytes
+    Slack signed (verification still runs over them), rebuilds the context (user, channel,
+    response_url) from the right body, and survives `to_copyable()`, which bolt uses for
+    lazy listeners and which would otherwise parse the raw body the broken way again.
+    """
+
+    def __init__(self, *, body: str, context: dict[str, Any] | None = None, **rest: Any) -> None:
+        super().__init__(body=body, context=context, **rest)
+        if not self.body and self.raw_body and self.content_type == FORM:
+            self.body = form_body(self.raw_body)
+            self.context = build_async_context(AsyncBoltContext(context or {}), self.body)
+
+    def to_copyable(self) -> SlackRequest:
+        return SlackRequest(
+            body=self.raw_body,
+            query=self.query,
+            headers=self.headers,
+            context=self.context.to_copyable(),
+            mode=self.mode,
+        )
+
+
+def form_body(raw: str) -> dict[str, Any]:
+    """A url-encoded body: the JSON under a `payload` key (interactivity) or the fields."""
+    fields = dict(parse_qsl(raw, keep_blank_values=True))
+    return json.loads(fields["payload"]) if "payload" in fields else fields
+
+
+async def to_bolt_request(request: web.Request) -> AsyncBoltRequest:
+    """aiohttp → bolt. The body stays the exact text that was signed."""
+    raw = (await request.read()).decode("utf-8", errors="replace")
+    headers = {name: value for name, value in request.headers.items()}
+    return SlackRequest(body=raw, query=request.query_string, headers=headers)
+
+
+def to_aiohttp_response(response: BoltResponse) -> web.Response:
+    """bolt → aiohttp: status, body and headers (no cookies: there is no OAuth flow here)."""
+    return web.Response(
+        status=response.status,
+        body=response.body.encode("utf-8"),
+        headers=response.first_headers_without_set_cookie(),
+    )

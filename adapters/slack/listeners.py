@@ -1,0 +1,140 @@
+"""The bolt listeners for `/release` and for every releasebot button."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import ClientError
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.bootstrap import Components
+from adapters.slack import events
+from adapters.slack.blocks import ACTION_PREFIX
+from adapters.slack.outgoing import IN_CHANNEL, ack_with, post, respond_with
+from adapters.slack.text import from_slack
+from bot import commands
+from bot.domain import Actor, Conversation
+from bot.parser import ParseError
+from bot.reply import Reply, error
+from bot.service import ReleaseBot
+
+log = logging.getLogger(__name__)
+
+COMMAND = "/release"
+# Slack gives up on an acknowledgement after 3 s; keep room for the network and bolt itself.
+ACK_BUDGET_SECONDS = 2.5
+DELIVERY_ERRORS = (SlackApiError, ClientError, TimeoutError)
+# One listener for every button: its value is the command to run (bot.commands.dump).
+BUTTON: dict[str, str | re.Pattern[str]] = {
+    "type": "block_actions",
+    "action_id": re.compile(rf"^{re.escape(ACTION_PREFIX)}"),
+}
+Listener = Callable[..., Awaitable[None]]
+
+
+def register(app: AsyncApp, components: Components) -> None:
+    """Attach every listener: the slash command, the buttons, mentions and direct messages."""
+    app.command(COMMAND)(_on_command(components.bot))
+    app.action(BUTTON)(_on_action(components.bot))
+    events.register(app, components)
+
+
+def _on_command(bot: ReleaseBot) -> Listener:
+    async def on_command(
+        ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
+        actor, conversation = slash_origin(command)
+        try:
+            parsed = bot.parse(from_slack(command.get("text") or ""))
+        except ParseError as problem:
+            await ack_with(ack, respond, error(problem.problem, problem.usage))
+            return
+        if bot.is_read_only(parsed):
+            await _answer_in_ack(bot.handle(parsed, actor, conversation), ack, respond)
+            return
+        await ack()
+        reply = await bot.handle(parsed, actor, conversation)
+        await _deliver(reply, client, conversation.id, respond)
+
+    return on_command
+
+
+async def _answer_in_ack(work: Awaitable[Reply], ack: AsyncAck, respond: AsyncRespond) -> None:
+    """Reads answer inside the acknowledgement, unless the store is too slow for Slack's 3 s."""
+    # A timer rather than a task plus asyncio.wait: this is the hot path, and the timer costs
+    # next to nothing unless it fires. When it fires it acknowledges at once (empty) and the
+    # reply goes to the response_url instead; `acked` keeps the task referenced meanwhile.
+    acked: list[asyncio.Task[Any]] = []
+    timer = asyncio.get_running_loop().call_later(
+        ACK_BUDGET_SECONDS, lambda: acked.append(asyncio.ensure_future(ack()))
+    )
+    try:
+        reply = await work
+    finally:
+        timer.cancel()
+    if acked:
+        await respond_with(respond, reply)
+    else:
+        await ack_with(ack, respond, reply)
+
+
+async def _deliver(
+    reply: Reply, client: AsyncWebClient, channel: str, respond: AsyncRespond
+) -> None:
+    """A card for everyone goes to the channel; anything else only to the person who asked."""
+    if not reply.broadcast:
+        await respond_with(respond, reply)
+        return
+    try:
+        await post(client, channel, reply)
+    except DELIVERY_ERRORS as problem:
+        # E.g. not_in_channel or a DM: Slack still lets the response_url show it to everyone.
+        log.warning(
+            "could not post %r to %s (%s); answering in place", reply.title, channel, problem
+        )
+        await respond_with(respond, reply, response_type=IN_CHANNEL)
+
+
+def slash_origin(command: dict[str, Any]) -> tuple[Actor, Conversation]:
+    """Who ran a slash command, and where."""
+    user = command["user_id"]
+    actor = Actor(
+        principal=f"slack:{user}", display_name=command.get("user_name") or user, surface="slack"
+    )
+    return actor, Conversation("slack", command["channel_id"])
+
+
+def _on_action(bot: ReleaseBot) -> Listener:
+    async def on_action(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        await ack()
+        try:
+            command = commands.load(action.get("value") or "")
+        except commands.CommandDecodeError:
+            await respond_with(respond, error("this button is not one I know; type the command"))
+            return
+        actor, conversation = action_origin(body)
+        await respond_with(respond, await bot.handle(command, actor, conversation))
+
+    return on_action
+
+
+def action_origin(body: dict[str, Any]) -> tuple[Actor, Conversation | None]:
+    """Who pressed a button, and in which conversation (none for a modal or App Home)."""
+    user = body.get("user") or {}
+    user_id = user.get("id", "")
+    name = user.get("name") or user.get("username") or user_id
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+        "channel_id"
+    )
+    actor = Actor(principal=f"slack:{user_id}", display_name=name, surface="slack")
+    return actor, Conversation("slack", channel) if channel else None

@@ -1,0 +1,52 @@
+"""Sending a rendered reply: in the acknowledgement, to a response_url, or as channel messages."""
+
+from __future__ import annotations
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.blocks import SlackMessage, render
+from bot.reply import Reply
+
+EPHEMERAL = "ephemeral"
+IN_CHANNEL = "in_channel"
+
+
+async def ack_with(ack: AsyncAck, respond: AsyncRespond, reply: Reply) -> None:
+    """Answer inside the acknowledgement (only the asker sees it); any further pages follow."""
+    first, *rest = render(reply)
+    await ack(text=first.text, blocks=first.blocks, response_type=EPHEMERAL)
+    await _respond_all(respond, rest, EPHEMERAL)
+
+
+async def respond_with(
+    respond: AsyncRespond, reply: Reply, *, response_type: str = EPHEMERAL
+) -> None:
+    """Answer at the payload's response_url, as new messages rather than over the original."""
+    await _respond_all(respond, render(reply), response_type)
+
+
+async def post(
+    client: AsyncWebClient, channel: str, reply: Reply, *, thread_ts: str | None = None
+) -> list[str]:
+    """Post the reply as new messages in `channel`; the timestamps let a card be updated later."""
+    stamps = []
+    for message in render(reply):
+        answer = await client.chat_postMessage(
+            channel=channel, text=message.text, blocks=message.blocks, thread_ts=thread_ts
+        )
+        stamps.append(str(answer.get("ts", "")))
+    return stamps
+
+
+async def _respond_all(
+    respond: AsyncRespond, messages: list[SlackMessage], response_type: str
+) -> None:
+    for message in messages:
+        await respond(
+            text=message.text,
+            blocks=message.blocks,
+            response_type=response_type,
+            replace_original=False,
+        )

@@ -1,0 +1,27 @@
+"""Slack's message text → the command language's plain text."""
+
+from __future__ import annotations
+
+import re
+
+# A message that addresses the bot starts with its mention: `<@U0BOT> status x@1`.
+LEADING_MENTION = re.compile(r"^\s*<@[UW][A-Z0-9]+(?:\|[^>]*)?>[\s,:]*")
+USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+# `<https://x|label>`, `<mailto:a@b|a@b>` and bare `<https://x>`; the target is what was meant.
+LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|[^>]*)?>")
+# Slack escapes only these three; `&amp;` goes last so `&amp;lt;` stays the text `&lt;`.
+ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
+
+
+def command_text(text: str) -> str:
+    """The command a person typed, without the bot's mention and without Slack's markup."""
+    return from_slack(LEADING_MENTION.sub("", text, count=1))
+
+
+def from_slack(text: str) -> str:
+    """Users become principals (`slack:U…`), links their targets, entities their characters."""
+    text = USER.sub(lambda match: f"slack:{match.group(1)}", text)
+    text = LINK.sub(lambda match: match.group(1), text)
+    for entity, character in ENTITIES:
+        text = text.replace(entity, character)
+    return text.strip()

@@ -1,0 +1,100 @@
+"""The Block Kit renderer: every reply fits Slack's limits and nothing is dropped or cut."""
+
+from __future__ import annotations
+
+import pytest
+
+from adapters.slack.blocks import BlockKitError, SlackMessage, render
+from bot import commands
+from bot.reply import Action, Fact, Reply, Section, Style, Tone
+from tests.support.blockkit import assert_block_kit_limits, block_texts
+
+
+def _long_line(number: int) -> str:
+    return f"line {number:03d} " + " ".join(f"word{number}x{i}" for i in range(120))
+
+
+def _all_text(messages: list[SlackMessage]) -> str:
+    """The blocks' text with Slack's line breaks removed, so split lines read whole again."""
+    return "".join(block_texts(message).replace("\n", "") for message in messages)
+
+
+def test_a_huge_reply_continues_over_several_messages_within_limits() -> None:
+    lines = (*(_long_line(n) for n in range(200)), "x" * 7000)
+    buttons = tuple(
+        Action(f"Status of service-{n}@1.0", commands.dump(commands.Status(f"service-{n}@1.0")))
+        for n in range(30)
+    )
+    reply = Reply(title="Everything", sections=(Section("Lines", lines),), actions=buttons)
+
+    messages = render(reply)
+
+    assert len(messages) > 1
+    for message in messages:
+        assert_block_kit_limits(message)
+    everything = _all_text(messages)
+    assert all(line in everything for line in lines)
+    pressed = [b for m in messages for block in m.blocks for b in block.get("elements", [])]
+    assert [b["value"] for b in pressed if b.get("type") == "button"] == [
+        a.command for a in buttons
+    ]
+    assert "continued" in messages[-1].text
+
+
+def test_a_button_value_that_does_not_fit_is_refused_not_cut() -> None:
+    action = Action("Too much", "x" * 2001)
+
+    with pytest.raises(BlockKitError, match="2000"):
+        render(Reply(title="Card", actions=(action,)))
+
+
+def test_principals_become_mentions_and_user_text_is_escaped() -> None:
+    reply = Reply(
+        title="Release a@1",
+        facts=(Fact("Owner", "slack:U04ALICE001"),),
+        sections=(Section("Risks", ("db <migration> & cache > 2h",)),),
+        notes=("Cancelled by slack:U04BOB00002: <@U999> is not a mention",),
+    )
+
+    (message,) = render(reply)
+
+    assert_block_kit_limits(message)
+    shown = block_texts(message)
+    assert "<@U04ALICE001>" in shown and "<@U04BOB00002>" in shown
+    assert "db &lt;migration&gt; &amp; cache &gt; 2h" in shown
+    assert "&lt;@U999&gt;" in shown
+    assert "<@U04ALICE001>" in message.text
+
+
+def test_facts_notes_and_buttons_are_spread_over_blocks_of_legal_size() -> None:
+    reply = Reply(
+        title="Many things",
+        tone=Tone.WARNING,
+        facts=tuple(Fact(f"Fact {n}", f"value {n}") for n in range(23)),
+        notes=tuple(f"note {n}" for n in range(12)),
+        usage="status <service@version>",
+        actions=(
+            Action("Go", "{}", Style.PRIMARY),
+            Action("Stop", "{}", Style.DANGER),
+            Action("A label far longer than the seventy-five characters a button can show", "{}"),
+        ),
+    )
+
+    (message,) = render(reply)
+
+    assert_block_kit_limits(message)
+    kinds = [block["type"] for block in message.blocks]
+    assert kinds == ["header", "section", "section", "section", "context", "context", "actions"]
+    styles = [button.get("style") for button in message.blocks[-1]["elements"]]
+    assert styles == ["primary", "danger", None]
+    assert "usage: `status &lt;service@version&gt;`" in block_texts(message).lower()
+
+
+def test_a_title_too_long_for_a_header_is_kept_whole() -> None:
+    title = "T" * 400
+
+    (message,) = render(Reply(title=title, tone=Tone.ERROR))
+
+    assert_block_kit_limits(message)
+    assert message.blocks[0]["type"] == "section"
+    assert title in block_texts(message)

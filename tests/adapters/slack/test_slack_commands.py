@@ -1,0 +1,157 @@
+"""`/release …` over real HTTP: reads answer in the ack, writes post cards or respond later."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import pytest
+
+from bot.domain import State
+from storage.memory import MemoryStore
+from tests.support.blockkit import assert_block_kit_limits, block_texts
+from tests.support.fake_slack import FakeSlack
+from tests.support.slack_requests import CHANNEL_ID, SlackSender
+
+if TYPE_CHECKING:
+    from .conftest import Seed, Snapshot
+
+
+async def test_help_answers_in_the_acknowledgement(slack: SlackSender) -> None:
+    answer = await slack.slash("help")
+
+    assert answer.status == 200
+    body = answer.json()
+    assert body["response_type"] == "ephemeral"
+    assert_block_kit_limits(body)
+    assert "declare &lt;service@version&gt;" in block_texts(body)
+
+
+async def test_declare_posts_the_release_card_to_the_channel(
+    slack: SlackSender, fake: FakeSlack, store: MemoryStore
+) -> None:
+    answer = await slack.slash("declare checkout@2.4.0 at 2026-12-03 14:00 train Public")
+
+    assert (answer.status, answer.text) == (200, "")
+    await fake.wait_for(lambda: len(fake.api_calls("chat.postMessage")) == 1)
+    posted = fake.api_calls("chat.postMessage")[0].body
+    assert posted["channel"] == CHANNEL_ID
+    assert "thread_ts" not in posted
+    assert_block_kit_limits(posted)
+    assert posted["blocks"][0]["text"]["text"] == "Release checkout@2.4.0"
+    assert "<@U04ALICE001>" in block_texts(posted)
+    assert list(store.data.releases) == ["checkout@2.4.0"]
+    assert [event.action for event in store.data.audit] == ["declared"]
+
+
+async def test_status_shows_the_card_in_the_acknowledgement(slack: SlackSender, seed: Seed) -> None:
+    await seed("declare checkout@2.4.0 at 2026-12-03 14:00")
+
+    answer = await slack.slash("status checkout@2.4.0")
+
+    body = answer.json()
+    assert body["response_type"] == "ephemeral"
+    assert_block_kit_limits(body)
+    assert body["blocks"][0]["text"]["text"] == "Release checkout@2.4.0"
+    assert "planned" in block_texts(body)
+
+
+async def test_list_and_calendar_answer_in_the_acknowledgement(
+    slack: SlackSender, seed: Seed
+) -> None:
+    await seed("declare checkout@2.4.0 at 2026-12-03 14:00")
+    await seed("declare search@7.1 at 2026-11-30 09:00")
+
+    listed, calendar = (await slack.slash("list")).json(), (await slack.slash("calendar")).json()
+
+    for body in (listed, calendar):
+        assert_block_kit_limits(body)
+    shown = block_texts(listed)
+    assert shown.index("search@7.1") < shown.index("checkout@2.4.0")
+    assert "search@7.1" in block_texts(calendar) and "checkout@2.4.0" in block_texts(calendar)
+
+
+async def test_cancel_answers_at_the_response_url(
+    slack: SlackSender, fake: FakeSlack, seed: Seed, store: MemoryStore
+) -> None:
+    await seed("declare checkout@2.4.0 at 2026-12-03 14:00")
+
+    answer = await slack.slash("cancel checkout@2.4.0 payments freeze")
+
+    assert (answer.status, answer.text) == (200, "")
+    await fake.wait_for(lambda: len(fake.responses(answer.response_key)) == 1)
+    response = fake.responses(answer.response_key)[0].body
+    assert response["response_type"] == "ephemeral"
+    assert_block_kit_limits(response)
+    assert "Cancelled by alice: payments freeze" in block_texts(response)
+    assert store.data.releases["checkout@2.4.0"].state is State.CANCELLED
+    assert [event.action for event in store.data.audit] == ["declared", "cancelled"]
+
+
+async def test_reschedule_answers_at_the_response_url(
+    slack: SlackSender, fake: FakeSlack, seed: Seed, store: MemoryStore
+) -> None:
+    await seed("declare checkout@2.4.0 at 2026-12-03 14:00")
+
+    answer = await slack.slash("reschedule checkout@2.4.0 2026-12-04 10:00")
+
+    await fake.wait_for(lambda: len(fake.responses(answer.response_key)) == 1)
+    assert_block_kit_limits(fake.responses(answer.response_key)[0].body)
+    moved = store.data.releases["checkout@2.4.0"].scheduled_at
+    assert moved == datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
+    assert store.data.audit[-1].action == "rescheduled"
+
+
+async def test_a_service_named_payload_is_not_mistaken_for_a_button_press(
+    slack: SlackSender, fake: FakeSlack, store: MemoryStore
+) -> None:
+    await slack.slash("declare payload-svc@1.0")
+    await fake.wait_for(lambda: len(fake.api_calls("chat.postMessage")) == 1)
+
+    status = (await slack.slash("status payload-svc@1.0")).json()
+
+    assert list(store.data.releases) == ["payload-svc@1.0"]
+    assert status["blocks"][0]["text"]["text"] == "Release payload-svc@1.0"
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("", "The command is empty"),
+        ("frobnicate a@1", "Unknown command 'frobnicate'"),
+        ("declare a@1 at 2026-13-45 10:00", "'2026-13-45' is not a calendar date"),
+        ("déclare ünïcode@1 🚀", "did you mean 'declare'?"),
+        ("declare " + "x" * 4992, "The command is too long (5,000 characters"),
+    ],
+    ids=["empty", "unknown-verb", "bad-date", "unicode", "5000-chars"],
+)
+async def test_bad_input_gets_a_clear_private_answer_and_changes_nothing(
+    slack: SlackSender, fake: FakeSlack, seed: Seed, snapshot: Snapshot, text: str, problem: str
+) -> None:
+    await seed("declare checkout@2.4.0 at 2026-12-03 14:00")
+    before = snapshot()
+
+    answer = await slack.slash(text)
+
+    assert answer.status == 200
+    body = answer.json()
+    assert body["response_type"] == "ephemeral"
+    assert_block_kit_limits(body)
+    assert body["blocks"][0]["text"]["text"].startswith(":x:")
+    assert problem in block_texts(body)
+    assert snapshot() == before
+    assert fake.api_calls("chat.postMessage") == []
+
+
+async def test_a_refused_write_is_answered_privately_and_changes_nothing(
+    slack: SlackSender, fake: FakeSlack, snapshot: Snapshot
+) -> None:
+    before = snapshot()
+
+    answer = await slack.slash("cancel ghost@1.0 no reason")
+
+    await fake.wait_for(lambda: len(fake.responses(answer.response_key)) == 1)
+    response = fake.responses(answer.response_key)[0].body
+    assert response["response_type"] == "ephemeral"
+    assert "There is no release ghost@1.0" in block_texts(response)
+    assert snapshot() == before

@@ -1,0 +1,128 @@
+"""Getting answers out whatever Slack or the store is doing, and keeping them over a restart."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from adapters.clock import ManualClock
+from adapters.slack import listeners
+from storage.memory import MemoryStore, MemoryUnitOfWork
+from tests.support.blockkit import assert_block_kit_limits
+from tests.support.fake_slack import FakeSlack
+from tests.support.server import RunningBot, running_bot
+from tests.support.slack_requests import SIGNING_SECRET, SlackSender, slack_env
+
+
+@pytest.mark.parametrize("status", [429, 500])
+async def test_a_refused_post_is_retried_and_delivered_once(
+    slack: SlackSender, fake: FakeSlack, status: int
+) -> None:
+    fake.fail_next("chat.postMessage", 1, status=status)
+
+    await slack.slash("declare checkout@2.4.0 at 2026-12-03 14:00")
+
+    await fake.wait_for(lambda: len(fake.api_calls("chat.postMessage")) == 1)
+    attempts = fake.api_calls("chat.postMessage", delivered=False)
+    assert [call.status for call in attempts] == [status, 200]
+    if status == 429:
+        assert attempts[1].at - attempts[0].at >= 1.0  # Retry-After: 1 was honoured
+    assert_block_kit_limits(attempts[1].body)
+
+
+async def test_a_card_the_bot_cannot_post_is_shown_in_channel_through_the_response_url(
+    slack: SlackSender, fake: FakeSlack, store: MemoryStore
+) -> None:
+    fake.fail_next("chat.postMessage", error="not_in_channel")
+
+    answer = await slack.slash("declare checkout@2.4.0 at 2026-12-03 14:00")
+
+    await fake.wait_for(lambda: len(fake.responses(answer.response_key)) == 1)
+    response = fake.responses(answer.response_key)[0].body
+    assert response["response_type"] == "in_channel"
+    assert_block_kit_limits(response)
+    assert fake.api_calls("chat.postMessage") == []
+    assert list(store.data.releases) == ["checkout@2.4.0"]
+
+
+class _GatedStore(MemoryStore):
+    """A store whose reads wait until the test opens the gate: a store that is slow today."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+
+    def __call__(self, *, read_only: bool = False) -> MemoryUnitOfWork:
+        return _GatedUnitOfWork(self, read_only=read_only)
+
+
+class _GatedUnitOfWork(MemoryUnitOfWork):
+    def __init__(self, store: _GatedStore, *, read_only: bool) -> None:
+        super().__init__(store.data, read_only=read_only)
+        self._gate = store.gate if read_only else None
+
+    async def __aenter__(self) -> MemoryUnitOfWork:
+        if self._gate is not None:
+            await self._gate.wait()
+        return await super().__aenter__()
+
+
+async def test_a_slow_read_is_acknowledged_at_once_and_answered_later(
+    fake: FakeSlack, clock: ManualClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(listeners, "ACK_BUDGET_SECONDS", 0.05)
+    store = _GatedStore()
+    async with _slack_to(slack_env(fake), fake, tmp_path, clock=clock, store=store) as (_, slack):
+        answer = await slack.slash("help")
+        assert (answer.status, answer.text) == (200, "")
+        assert fake.responses(answer.response_key) == []
+
+        store.gate.set()
+
+        await fake.wait_for(lambda: len(fake.responses(answer.response_key)) == 1)
+    response = fake.responses(answer.response_key)[0].body
+    assert response["response_type"] == "ephemeral"
+    assert_block_kit_limits(response)
+
+
+async def test_releases_survive_a_restart(
+    fake: FakeSlack, clock: ManualClock, tmp_path: Path
+) -> None:
+    env = slack_env(fake, RELEASEBOT_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'rb.db'}")
+    async with _slack_to(env, fake, tmp_path, clock=clock) as (_, slack):
+        await slack.slash("declare checkout@2.4.0 at 2026-12-03 14:00")
+        await fake.wait_for(lambda: len(fake.api_calls("chat.postMessage")) == 1)
+
+    async with _slack_to(env, fake, tmp_path, clock=clock) as (bot, slack):
+        status = (await slack.slash("status checkout@2.4.0")).json()
+        audit = await _audit_of(bot, "checkout@2.4.0")
+
+    assert status["blocks"][0]["text"]["text"] == "Release checkout@2.4.0"
+    assert audit == ["declared"]
+
+
+@asynccontextmanager
+async def _slack_to(
+    env: dict[str, str],
+    fake: FakeSlack,
+    cwd: Path,
+    *,
+    clock: ManualClock,
+    store: MemoryStore | None = None,
+) -> AsyncIterator[tuple[RunningBot, SlackSender]]:
+    """One lifetime of the bot, and Slack's side pointed at it."""
+    async with (
+        running_bot(env, cwd=cwd, clock=clock, store=store) as bot,
+        aiohttp.ClientSession() as session,
+    ):
+        yield bot, SlackSender(session, bot.url, SIGNING_SECRET, fake)
+
+
+async def _audit_of(bot: RunningBot, release: str) -> list[str]:
+    async with bot.components.store(read_only=True) as uow:
+        return [event.action for event in await uow.audit.for_release(release)]

@@ -1,0 +1,180 @@
+"""A fake Slack Web API (and response_url sink) on 127.0.0.1 that records every call."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import itertools
+import json
+import time
+from collections import defaultdict, deque
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "slack"
+RESPONSES = json.loads((FIXTURES / "webapi_fake_responses.json").read_text())
+RESPONSE_URL = "response"
+FAULT_BODIES = {
+    429: RESPONSES["_errors"]["rate_limited"]["body"],
+    500: {"ok": False, "error": "internal_error"},
+}
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the fake received: a Web API method, or `response` for a response_url."""
+
+    method: str
+    body: dict[str, Any]
+    headers: dict[str, str]
+    at: float
+    status: int = 200
+    key: str | None = None
+
+
+class FakeSlack:
+    """Answers `POST /api/<method>` like Slack and `POST /response/<key>` like a response_url."""
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.url = ""
+        self._changed = asyncio.Condition()
+        self._faults: dict[str, deque[tuple[int, str | None]]] = defaultdict(deque)
+        self._stamps = itertools.count(1)
+
+    @property
+    def api_base_url(self) -> str:
+        return f"{self.url}/api/"
+
+    def response_url(self, key: str) -> str:
+        return f"{self.url}/{RESPONSE_URL}/{key}"
+
+    def fail_next(
+        self, method: str, times: int = 1, *, status: int = 429, error: str | None = None
+    ) -> None:
+        """Answer the next `times` calls of `method` with `status` (429 comes with Retry-After),
+        or, given `error` (a name under `_errors` in the fixture, e.g. not_in_channel), with
+        Slack's `ok: false` answer for it."""
+        fault = (200, error) if error else (status, None)
+        self._faults[method].extend([fault] * times)
+
+    def api_calls(self, method: str, *, delivered: bool = True) -> list[Call]:
+        """Calls of a Web API method; by default only those answered with success."""
+        return [
+            call
+            for call in self.calls
+            if call.method == method and (call.status == 200 or not delivered)
+        ]
+
+    def responses(self, key: str | None = None) -> list[Call]:
+        """Posts to response URLs (all, or those of one key)."""
+        return [
+            call
+            for call in self.calls
+            if call.method == RESPONSE_URL and (key is None or call.key == key)
+        ]
+
+    # A timeout argument, not asyncio.timeout(): a test states how long it will wait, per call.
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5) -> None:  # noqa: ASYNC109
+        """Wait until `predicate()` holds; it is re-checked after every recorded call."""
+        async with self._changed:
+            try:
+                await asyncio.wait_for(self._changed.wait_for(predicate), timeout)
+            except TimeoutError:
+                seen = [(call.method, call.status) for call in self.calls]
+                raise AssertionError(f"timed out after {timeout}s; calls so far: {seen}") from None
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_post(f"/{RESPONSE_URL}/{{key}}", self._response_url)
+        return app
+
+    async def _record(self, call: Call) -> None:
+        async with self._changed:
+            self.calls.append(call)
+            self._changed.notify_all()
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        body = await _parsed(request)
+        status, error = self._faults[method].popleft() if self._faults[method] else (200, None)
+        recorded = 400 if error else status  # an `ok: false` answer is no delivery either
+        await self._record(Call(method, body, dict(request.headers), time.monotonic(), recorded))
+        if error or status != 200:
+            return _refusal(status, error)
+        template = RESPONSES.get(method, {"body": {"ok": True}})
+        answer = self._answer(method, template, body)
+        return web.json_response(answer, headers=template.get("headers"))
+
+    def _answer(self, method: str, template: dict[str, Any], args: dict[str, Any]) -> Any:
+        """The fixture's body for `method` with the request's arguments filled in."""
+        answer = _fill(copy.deepcopy(template["body"]), args)
+        if method == "chat.postMessage":
+            answer["ts"] = answer["message"]["ts"] = f"1718040563.{next(self._stamps):06d}"
+        return answer
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        body = await _parsed(request)
+        key = request.match_info["key"]
+        await self._record(
+            Call(RESPONSE_URL, body, dict(request.headers), time.monotonic(), key=key)
+        )
+        return web.Response(text="ok")
+
+
+def _refusal(status: int, error: str | None) -> web.Response:
+    if error is not None:
+        return web.json_response(RESPONSES["_errors"][error]["body"])
+    headers = {"Retry-After": "1"} if status == 429 else {}
+    return web.json_response(
+        FAULT_BODIES.get(status, {"ok": False}), status=status, headers=headers
+    )
+
+
+async def _parsed(request: web.Request) -> dict[str, Any]:
+    raw = await request.text()
+    if not raw:
+        return {}
+    if request.content_type == "application/json":
+        return dict(json.loads(raw))
+    return dict(parse_qsl(raw, keep_blank_values=True))
+
+
+def _fill(value: Any, args: dict[str, Any]) -> Any:
+    """Replace `"{name}"` / `"{a.b}"` placeholders with the request's arguments."""
+    if isinstance(value, dict):
+        return {key: _fill(item, args) for key, item in value.items()}
+    if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
+        return _lookup(args, value[1:-1])
+    return value
+
+
+def _lookup(args: Any, path: str) -> Any:
+    for part in path.split("."):
+        if isinstance(args, str):
+            args = json.loads(args) if args.startswith(("{", "[")) else {}
+        args = args.get(part) if isinstance(args, dict) else None
+    return args
+
+
+@asynccontextmanager
+async def fake_slack() -> AsyncIterator[FakeSlack]:
+    """A running fake on a random loopback port."""
+    fake = FakeSlack()
+    runner = web.AppRunner(fake.app(), handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    fake.url = f"http://127.0.0.1:{port}"
+    try:
+        yield fake
+    finally:
+        await runner.cleanup()

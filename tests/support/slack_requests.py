@@ -1,0 +1,155 @@
+"""Send signed requests to the bot exactly as Slack does: real HTTP, bodies from the fixtures."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+import itertools
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import aiohttp
+
+from tests.support.fake_slack import FIXTURES, FakeSlack
+
+FORM = "application/x-www-form-urlencoded"
+JSON = "application/json"
+STALE_SECONDS = 6 * 60  # Slack's window is 5 minutes
+SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
+ALICE_ID, ALICE_NAME = "U04ALICE001", "alice"
+CHANNEL_ID = "C04RELEASES"
+BOT_MENTION = "<@U04RELBOT01>"
+_event_numbers = itertools.count(1)
+
+
+def fixture(name: str) -> dict[str, Any]:
+    """A fresh copy of one recorded Slack payload."""
+    return copy.deepcopy(json.loads((FIXTURES / name).read_text()))
+
+
+def slack_env(fake: FakeSlack, **extra: str) -> dict[str, str]:
+    """The environment `releasebot serve` would get for Slack, pointed at the fake Web API."""
+    return {
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_API_BASE_URL": fake.api_base_url,
+        **extra,
+    }
+
+
+def sign(secret: str, timestamp: str, body: str) -> str:
+    """Slack's signature: `v0=` + hex HMAC-SHA256 of `v0:{timestamp}:{body}`."""
+    basestring = f"v0:{timestamp}:{body}".encode()
+    return "v0=" + hmac.new(secret.encode(), basestring, hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The bot's HTTP answer; `response_key` names the response_url the payload carried."""
+
+    status: int
+    text: str
+    headers: dict[str, str]
+    response_key: str | None = None
+
+    def json(self) -> Any:
+        return json.loads(self.text)
+
+
+class SlackSender:
+    """Slack's side of the conversation, pointed at a running bot and the fake Web API."""
+
+    def __init__(self, session: aiohttp.ClientSession, bot_url: str, secret: str, fake: FakeSlack):
+        self.session = session
+        self.url = f"{bot_url}/slack/events"
+        self.secret = secret
+        self.fake = fake
+
+    async def slash(
+        self,
+        text: str,
+        *,
+        user: str = ALICE_ID,
+        user_name: str = ALICE_NAME,
+        channel: str = CHANNEL_ID,
+        **signing: Any,
+    ) -> Answer:
+        """`/release <text>` from `user` in `channel`."""
+        fields = fixture("slash_command_release.json")
+        key = uuid.uuid4().hex
+        fields.update(
+            text=text,
+            user_id=user,
+            user_name=user_name,
+            channel_id=channel,
+            response_url=self.fake.response_url(key),
+        )
+        answer = await self.send(urlencode(fields), FORM, **signing)
+        return Answer(answer.status, answer.text, answer.headers, key)
+
+    async def event(self, envelope: dict[str, Any], *, retry_num: int | None = None) -> Answer:
+        """An Events API envelope, as a redelivery when `retry_num` is given."""
+        extra = {}
+        if retry_num is not None:
+            extra = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
+        return await self.send(json.dumps(envelope), JSON, extra_headers=extra)
+
+    async def action(self, payload: dict[str, Any], **signing: Any) -> Answer:
+        """An interactivity payload (a button press), with its response_url on the fake."""
+        key = uuid.uuid4().hex
+        payload = {**payload, "response_url": self.fake.response_url(key)}
+        answer = await self.send("payload=" + quote(json.dumps(payload)), FORM, **signing)
+        return Answer(answer.status, answer.text, answer.headers, key)
+
+    async def send(
+        self,
+        body: str,
+        content_type: str,
+        *,
+        forge: bool = False,
+        stale: bool = False,
+        signed: bool = True,
+        extra_headers: dict[str, str] | None = None,
+    ) -> Answer:
+        """POST `body`, signed (or forged, or stale) over exactly the bytes sent."""
+        timestamp = str(int(time.time()) - (STALE_SECONDS if stale else 0))
+        headers = {"Content-Type": content_type, **(extra_headers or {})}
+        if signed:
+            secret = "not-" + self.secret if forge else self.secret
+            headers["X-Slack-Request-Timestamp"] = timestamp
+            headers["X-Slack-Signature"] = sign(secret, timestamp, body)
+        async with self.session.post(self.url, data=body.encode(), headers=headers) as response:
+            return Answer(response.status, await response.text(), dict(response.headers))
+
+
+def mention(text: str, *, user: str = ALICE_ID, channel: str = CHANNEL_ID) -> dict[str, Any]:
+    """An `app_mention` envelope with a fresh event id, e.g. `mention("status x@1")`."""
+    envelope = fixture("event_app_mention.json")
+    number = next(_event_numbers)
+    envelope["event_id"] = f"Ev0MENTION{number:04d}"
+    envelope["event"].update(
+        text=f"{BOT_MENTION} {text}", user=user, channel=channel, ts=f"1718040800.{number:06d}"
+    )
+    return envelope
+
+
+def direct_message(text: str, *, user: str = ALICE_ID) -> dict[str, Any]:
+    """A `message.im` envelope with a fresh event id."""
+    envelope = fixture("event_message_im.json")
+    number = next(_event_numbers)
+    envelope["event_id"] = f"Ev0DIRECT{number:04d}"
+    envelope["event"].update(text=text, user=user, ts=f"1718041000.{number:06d}")
+    return envelope
+
+
+def button_press(value: str, *, user: str = "U04BOB00002", name: str = "bob") -> dict[str, Any]:
+    """A `block_actions` payload for one releasebot button carrying `value`."""
+    payload = fixture("interactivity_block_actions_approve.json")
+    payload["user"].update(id=user, name=name, username=name)
+    payload["actions"][0].update(action_id="rb:0", value=value)
+    return payload
