@@ -78,7 +78,10 @@ def _serve(args: argparse.Namespace) -> int:
     from adapters.policy_file import load_policy
 
     load_policy(settings.policy_file, default_timezone=settings.timezone)
-    web.run_app(_serving_app(settings), host=args.host, port=args.port, print=log.info)
+    # No access log: chat platforms call often, and /metrics counts requests without the cost.
+    web.run_app(
+        _serving_app(settings), host=args.host, port=args.port, print=log.info, access_log=None
+    )
     return 0
 
 

@@ -186,7 +186,6 @@ def gate_report(assessment: Assessment) -> Reply:
         facts=(Fact("Readiness index", f"{readiness.index}/100"),),
         sections=(Section(None, lines or ("no gates for this class",)),),
         notes=tuple(notes),
-        subject=release.name,
     )
 
 

@@ -16,7 +16,10 @@ from botbuilder.schema import (
 )
 
 from adapters.teams import cards
+from adapters.teams.live import LiveCards
+from bot import commands as c
 from bot.domain import Actor, Conversation
+from bot.parser import ParseError
 from bot.reply import Reply, error
 from bot.service import ReleaseBot
 from bot.text import plain_text
@@ -27,13 +30,17 @@ log = logging.getLogger(__name__)
 CARD_ACTION = "adaptiveCard/action"
 NOT_OUR_BUTTON = "that button is not one of releasebot's, so nothing was done"
 
+# The command that ran (None when none could be read) and the core's reply to it.
+Ran = tuple[c.Command | None, Reply]
+
 
 class TeamsBot(ActivityHandler):
     """Routes Teams activities to the core; knows nothing of releases itself."""
 
-    def __init__(self, releasebot: ReleaseBot, store: Store) -> None:
+    def __init__(self, releasebot: ReleaseBot, store: Store, live: LiveCards) -> None:
         self._bot = releasebot
         self._store = store
+        self._live = live
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         adopt_tenant(turn_context.activity.conversation)
@@ -42,15 +49,22 @@ class TeamsBot(ActivityHandler):
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         await self._remember_first_contact(activity)
-        reply = await self._answer(activity)
-        await turn_context.send_activity(card_message(reply))
+        command, reply = await self._answer(activity)
+        sent = await turn_context.send_activity(card_message(reply))
+        sent_id = sent.id if sent is not None else None
+        await self._live.posted(command, reply, activity.conversation.id, sent_id)
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
         activity = turn_context.activity
         if activity.name != CARD_ACTION:
             return await super().on_invoke_activity(turn_context)
-        reply = await self._run_button(clicked_data(activity), activity)
-        return card_invoke_response(reply)
+        # Updating the clicked card needs the conversation's reference, like any proactive send.
+        await self._remember_first_contact(activity)
+        command, reply = await self._run_button(clicked_data(activity), activity)
+        # Teams puts the id of the message that holds the clicked card in replyToId.
+        clicked = activity.reply_to_id
+        shown = await self._live.clicked(command, reply, activity.conversation.id, clicked)
+        return card_invoke_response(shown.card, shown.notice)
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
         await self._remember(turn_context.activity)
@@ -62,20 +76,32 @@ class TeamsBot(ActivityHandler):
         if any(member.id == bot_id for member in members_added):
             await self._remember(turn_context.activity)
 
-    async def _answer(self, activity: Activity) -> Reply:
+    async def _answer(self, activity: Activity) -> Ran:
         if activity.value is not None:  # an Action.Submit click: the card's data, no text
             return await self._run_button(activity.value, activity)
-        text = command_text(activity)
-        return await self._bot.handle_text(text, actor_of(activity), conversation_of(activity))
+        return await self._run_text(command_text(activity), activity)
 
-    async def _run_button(self, data: Any, activity: Activity) -> Reply:
+    async def _run_text(self, text: str, activity: Activity) -> Ran:
+        # Parsed here rather than by handle_text: whether the command changes anything decides
+        # whether the posted cards are refreshed.
+        try:
+            command = self._bot.parse(text)
+        except ParseError as problem:
+            return None, error(problem.problem, problem.usage)
+        return await self._run(command, activity)
+
+    async def _run_button(self, data: Any, activity: Activity) -> Ran:
         """Run the command a button carries as the person who clicked it."""
         try:
             command = cards.clicked_command(data)
         except cards.NotOurButton as problem:
             log.warning("Teams: a click that is not ours: %s", problem)
-            return error(NOT_OUR_BUTTON)
-        return await self._bot.handle(command, actor_of(activity), conversation_of(activity))
+            return None, error(NOT_OUR_BUTTON)
+        return await self._run(command, activity)
+
+    async def _run(self, command: c.Command, activity: Activity) -> Ran:
+        reply = await self._bot.handle(command, actor_of(activity), conversation_of(activity))
+        return command, reply
 
     async def _remember_first_contact(self, activity: Activity) -> None:
         if await self._store.conversation_ref(activity.conversation.id) is None:
@@ -160,11 +186,11 @@ def card_message(reply: Reply) -> Activity:
     )
 
 
-def card_invoke_response(reply: Reply) -> InvokeResponse:
-    """HTTP 200 with the card: Teams shows it in place of the card that was clicked."""
+def card_invoke_response(reply: Reply, notice: Reply | None = None) -> InvokeResponse:
+    """HTTP 200 with the card: Teams shows it, to the clicker only, in place of the clicked one."""
     # The body must stay a msrest Model: CloudAdapter.process serializes it with msrest, which
     # fails on a plain dict (and so on what ActivityHandler's own adaptive-card path returns).
     body = AdaptiveCardInvokeResponse(
-        status_code=int(HTTPStatus.OK), type=cards.CONTENT_TYPE, value=cards.render(reply)
+        status_code=int(HTTPStatus.OK), type=cards.CONTENT_TYPE, value=cards.render(reply, notice)
     )
     return InvokeResponse(status=int(HTTPStatus.OK), body=body)

@@ -16,6 +16,10 @@ bot answers it like any refusal: HTTP 200 with a card that says so. Not the
 clicked, so they read our words, while the error shape is barely documented and shown as a
 generic failure; and botbuilder 4.17.1 cannot even serialize its own error responses.
 
+Notices. What one click got without changing the release (a refusal, "nothing changed") is
+shown to the clicker as a Container at the top of the card as it stands (`render(card, notice)`),
+so they keep the card, with its live buttons, and read why above it.
+
 Text. A TextBlock renders a markdown subset, but a Reply carries plain text (release names,
 reasons, people's names), so every string is escaped to show exactly as written.
 """
@@ -50,6 +54,12 @@ _TONE_COLORS = {
     Tone.ERROR: "Attention",
 }
 _TONE_MARKS = {Tone.INFO: "", Tone.SUCCESS: "✓ ", Tone.WARNING: "! ", Tone.ERROR: "✗ "}
+_NOTICE_STYLES = {
+    Tone.INFO: "emphasis",
+    Tone.SUCCESS: "good",
+    Tone.WARNING: "warning",
+    Tone.ERROR: "attention",
+}
 _ACTION_STYLES = {Style.DEFAULT: "default", Style.PRIMARY: "positive", Style.DANGER: "destructive"}
 
 # Markdown's inline punctuation, plus `{` `}` so that text cannot form a {{DATE(…)}} function.
@@ -66,8 +76,8 @@ def escape(text: str) -> str:
     return _ORDERED_ITEM.sub(r"\1\\.", escaped)
 
 
-def render(reply: Reply) -> dict[str, Any]:
-    """The Adaptive Card for `reply`."""
+def render(reply: Reply, notice: Reply | None = None) -> dict[str, Any]:
+    """The Adaptive Card for `reply`, with `notice` (e.g. a refusal) set off at the top."""
     card: dict[str, Any] = {
         "type": "AdaptiveCard",
         "$schema": SCHEMA_URL,
@@ -75,6 +85,9 @@ def render(reply: Reply) -> dict[str, Any]:
         "fallbackText": plain_text(reply),
         "body": _body(reply),
     }
+    if notice is not None:
+        card["fallbackText"] = f"{plain_text(notice)}\n\n{card['fallbackText']}"
+        card["body"].insert(0, _notice(notice))
     if reply.actions:
         card["actions"] = [_action(action, i) for i, action in enumerate(reply.actions, 1)]
     return card
@@ -130,6 +143,14 @@ def _title(reply: Reply) -> Element:
     if color:
         title["color"] = color
     return title
+
+
+def _notice(notice: Reply) -> Element:
+    """A banner above a card: what one click got, shown only to the person who clicked."""
+    items = [_title(notice)]
+    if notice.summary:
+        items.append(_text(notice.summary))
+    return {"type": "Container", "style": _NOTICE_STYLES[notice.tone], "items": items}
 
 
 def _text(text: str, **style: Any) -> Element:

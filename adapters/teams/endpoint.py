@@ -19,11 +19,15 @@ from msrest.exceptions import DeserializationError
 from adapters.bootstrap import Components
 from adapters.settings import TeamsSettings
 from adapters.teams.bot import TeamsBot, card_invoke_response
+from adapters.teams.live import LiveCards
+from adapters.teams.publisher import TeamsCardPublisher
+from adapters.teams.refresher import CardRefresher
 from bot.reply import error
 
 log = logging.getLogger(__name__)
 
 TEAMS_ADAPTER = web.AppKey("teams_adapter", CloudAdapter)
+TEAMS_REFRESHER = web.AppKey("teams_refresher", CardRefresher)
 SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
 
 
@@ -83,8 +87,19 @@ def mount(app: web.Application, components: Components) -> None:
         )
     adapter = build_adapter(settings)
     app[TEAMS_ADAPTER] = adapter
-    bot = TeamsBot(components.bot, components.store)
+    publisher = TeamsCardPublisher(adapter, settings.app_id or "", components.store)
+    components.cards.register("teams", publisher)
+    refresher = CardRefresher(components.cards)
+    app[TEAMS_REFRESHER] = refresher
+    # on_shutdown, not on_cleanup: a pending refresh still needs the store, closed at cleanup.
+    app.on_shutdown.append(_finish_refreshes)
+    live = LiveCards(components.bot, components.cards, refresher)
+    bot = TeamsBot(components.bot, components.store, live)
     app.router.add_post("/api/messages", _messages(adapter, bot))
+
+
+async def _finish_refreshes(app: web.Application) -> None:
+    await app[TEAMS_REFRESHER].close()
 
 
 def _messages(

@@ -1,4 +1,4 @@
-"""Messages the bot starts itself (reminders, polls), through a stored conversation reference."""
+"""Messages the bot starts itself (reminders, polls, card updates), through a stored reference."""
 
 from __future__ import annotations
 
@@ -34,6 +34,28 @@ async def send_to_conversation(
     except HttpOperationError as refused:
         raise DeliveryFailed.of(refused) from refused
     return sent[0].id if sent else None
+
+
+async def update_in_conversation(
+    adapter: CloudAdapter, app_id: str, reference_dict: dict[str, Any], activity: Activity
+) -> None:
+    """Replace the posted activity `activity.id` for everyone: a PUT of that activity.
+
+    A refusal by the connector raises DeliveryFailed, as for a new message.
+    """
+    reference = load_reference(reference_dict)
+
+    async def replace(context: TurnContext) -> None:
+        outgoing = TurnContext.apply_conversation_reference(deepcopy(activity), reference)
+        # Not TurnContext.update_activity: it would stamp the continuation event's made-up id
+        # into replyToId. An update replies to nothing.
+        outgoing.reply_to_id = None
+        await context.adapter.update_activity(context, outgoing)
+
+    try:
+        await adapter.continue_conversation(reference, replace, bot_app_id=app_id)
+    except HttpOperationError as refused:
+        raise DeliveryFailed.of(refused) from refused
 
 
 class DeliveryFailed(Exception):

@@ -1,8 +1,9 @@
 """A fake Bot Framework Connector on 127.0.0.1: records what the bot sends, answers like Teams.
 
-Answers follow ../shared/fixtures/teams/08 and 09: 201 {"id"} for a POSTed activity, 200 for PUT
-and DELETE, 201 {"id", "activityId"} for POST /v3/conversations. `fail_next` injects 429s (with
-Retry-After) or 5xx, and `wait_for` wakes on every recorded request instead of sleeping.
+Answers follow ../shared/fixtures/teams/08 and 09 and are recorded with each request: 201 {"id"}
+for a POSTed activity, 200 {"id"} for PUT, 200 for DELETE, 201 {"id", "activityId"} for POST
+/v3/conversations. `fail_next` injects 429s (with Retry-After) or 5xx, and `wait_for` wakes on
+every recorded request instead of sleeping.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class Recorded:
     body: Any
     headers: dict[str, str]
     status: int
+    answer: Any = None  # the JSON the fake answered with, e.g. {"id": <new activity id>}
 
     @property
     def conversation_id(self) -> str | None:
@@ -40,6 +42,11 @@ class Recorded:
     def activity_id(self) -> str | None:
         """The id after …/activities/, i.e. the replyToId of a reply or the id of an update."""
         return self.segments[4] if len(self.segments) > 4 else None
+
+    @property
+    def sent_id(self) -> str | None:
+        """The id the connector gave a posted activity, as the bot learns it."""
+        return self.answer.get("id") if isinstance(self.answer, dict) else None
 
     @property
     def cards(self) -> list[dict[str, Any]]:
@@ -90,6 +97,10 @@ class FakeConnector:
         """The activities the bot posted (answered or not)."""
         return [r for r in self.requests if r.method == "POST" and "activities" in r.segments]
 
+    def updated(self) -> list[Recorded]:
+        """The activities the bot replaced (PUT), answered or not."""
+        return [r for r in self.requests if r.method == "PUT"]
+
     def all_cards(self) -> list[dict[str, Any]]:
         return [card for request in self.requests for card in request.cards]
 
@@ -100,7 +111,7 @@ class FakeConnector:
         body = await _json_body(request)
         fault = self._faults.pop(0) if self._faults else None
         response = _fault_response(fault) if fault else self._answer(request.method, request)
-        await self._record(request, body, response.status)
+        await self._record(request, body, response)
         return response
 
     def _answer(self, method: str, request: web.Request) -> web.Response:
@@ -118,7 +129,7 @@ class FakeConnector:
             return web.Response(status=200)
         return web.json_response({"error": {"code": "NotFound"}}, status=404)
 
-    async def _record(self, request: web.Request, body: Any, status: int) -> None:
+    async def _record(self, request: web.Request, body: Any, response: web.Response) -> None:
         segments = _segments(request)
         recorded = Recorded(
             method=request.method,
@@ -126,7 +137,8 @@ class FakeConnector:
             segments=segments,
             body=body,
             headers=dict(request.headers),
-            status=status,
+            status=response.status,
+            answer=json.loads(response.text) if response.text else None,
         )
         async with self._changed:
             self.requests.append(recorded)

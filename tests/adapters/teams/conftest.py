@@ -43,10 +43,16 @@ async def connector() -> AsyncIterator[FakeConnector]:
 
 
 @pytest.fixture
+def bot_env() -> dict[str, str]:
+    """The environment the bot is served with; override it to serve another policy."""
+    return dict(UNAUTHENTICATED)
+
+
+@pytest.fixture
 async def server(
-    tmp_path: Path, clock: ManualClock, store: MemoryStore
+    tmp_path: Path, clock: ManualClock, store: MemoryStore, bot_env: dict[str, str]
 ) -> AsyncIterator[RunningBot]:
-    async with running_bot(UNAUTHENTICATED, cwd=tmp_path, clock=clock, store=store) as running:
+    async with running_bot(bot_env, cwd=tmp_path, clock=clock, store=store) as running:
         yield running
 
 

@@ -57,7 +57,7 @@ async def test_clicking_approve_on_the_posted_card_signs_off_as_the_clicker(
 
     card = await teams.invoke(execute(teams.connector.service_url, approve["data"]))
 
-    assert "Approved as qa by Ada Lovelace" in card_text(card)
+    assert "✓ qa: approved by Ada Lovelace" in card_text(card)
     assert "Approve as qa" not in [action["title"] for action in card.get("actions", [])]
     assert [e.action for e in store.data.audit].count("declared") == 1
     assert len(store.data.audit) > 1
@@ -74,7 +74,7 @@ async def test_reject_asks_for_a_reason_and_the_typed_text_becomes_the_reason(
 
     card = await teams.invoke(execute(teams.connector.service_url, data))
 
-    assert "Rejected as qa by Ada Lovelace: coverage is 60%" in card_text(card)
+    assert "✗ qa: rejected by Ada Lovelace — coverage is 60%" in card_text(card)
 
 
 async def test_a_recorded_foreign_action_gets_a_card_saying_so_and_changes_nothing(
