@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -9,6 +10,7 @@ from bot.domain import Freeze, Release
 from bot.gates import Evidence, Readiness, evaluate
 from bot.policy import Policy
 from bot.ports import UnitOfWork
+from bot.risks import RiskStatus, RiskView, Severity, views
 from bot.signoffs import SignOff, missing_roles
 
 
@@ -19,6 +21,7 @@ class Assessment:
     readiness: Readiness
     missing: tuple[str, ...]
     freeze: Freeze | None
+    risks: tuple[RiskView, ...] = ()
 
     @property
     def ready(self) -> bool:
@@ -39,14 +42,43 @@ def _because(freeze: Freeze) -> str:
     return f" ({freeze.reason})" if freeze.reason else ""
 
 
-async def assess(uow: UnitOfWork, release: Release, policy: Policy, now: datetime) -> Assessment:
+async def assess(
+    uow: UnitOfWork,
+    release: Release,
+    policy: Policy,
+    now: datetime,
+    *,
+    accepting: Sequence[int] = (),
+) -> Assessment:
+    """Where `release` stands; `accepting` names risks to treat as accepted (a dry run)."""
     signoffs = tuple(await uow.signoffs.for_release(release.name))
-    evidence = Evidence(signals=await uow.signals.latest(release.name))
+    risks = await risk_views(uow, release.name, now)
     freezes = await uow.freezes.overlapping(now, now)
+    evidence = _evidence(await uow.signals.latest(release.name), risks, accepting)
     return Assessment(
         release=release,
         signoffs=signoffs,
         readiness=evaluate(policy.for_class(release.change_class), evidence),
         missing=tuple(missing_roles(release, policy, signoffs)),
         freeze=next((f for f in freezes if f.covers(now)), None),
+        risks=tuple(risks),
     )
+
+
+async def risk_views(uow: UnitOfWork, release: str, now: datetime) -> list[RiskView]:
+    risks = await uow.risks.on_release(release)
+    if not risks:
+        return []
+    return views(risks, await uow.decisions.for_risks([r.id for r in risks]), now)
+
+
+def _evidence(
+    signals: Mapping[str, float], risks: list[RiskView], accepting: Sequence[int]
+) -> Evidence:
+    """Open blockers fail the blocker gate; open critical risks count as criticals."""
+    live = [v for v in risks if v.risk.id not in accepting]
+    blockers = sum(1 for v in live if v.status is RiskStatus.BLOCKER)
+    criticals = sum(
+        1 for v in live if v.risk.severity is Severity.CRITICAL and v.status is RiskStatus.OPEN
+    )
+    return Evidence(signals=signals, open_blocker_risks=blockers, open_critical_risks=criticals)

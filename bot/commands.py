@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import types
 import typing
@@ -104,6 +103,13 @@ class Decide(Command):
     risk_id: str
     outcome: str
     rationale: str
+    expires_at: datetime | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CloseHuddle(Command):
+    verb: ClassVar[str] = "huddle close"
+    release: str
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -163,6 +169,15 @@ class Notes(Command):
     verb: ClassVar[str] = "notes"
     release: str
     publish: bool = False
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AddChanges(Command):
+    """Change items from tools (REST only): (title, kind, squad, link, author, merged_at ISO)."""
+
+    verb: ClassVar[str] = "changes"
+    release: str
+    items: tuple[tuple[str, str, str | None, str | None, str | None, str | None], ...]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -283,6 +283,10 @@ def _risk(w: _Words) -> c.Command:
 
 
 def _huddle(w: _Words) -> c.Command:
+    if w.words and w.words[0].lower() == "close":
+        name = w.release(1)
+        w.only(2)
+        return c.CloseHuddle(release=name)
     return c.Huddle(release=w.release(0), topic=w.rest(1) or None)
 
 
@@ -292,10 +296,13 @@ def _decide(w: _Words) -> c.Command:
     risk = _risk_id(w, w.words[0])
     if len(w.words) < 2 or w.words[1].lower() not in OUTCOMES:
         raise w.fail(f"the decision must be one of {', '.join(OUTCOMES)}")
-    rationale = w.rest(2)
+    outcome, start, expires = w.words[1].lower(), 2, None
+    if outcome == "accept" and len(w.words) > 2 and w.words[2].lower() == "until":
+        expires, start = w.when(3)
+    rationale = w.rest(start)
     if not rationale:
         raise w.fail("a decision needs a rationale")
-    return c.Decide(risk_id=risk, outcome=w.words[1].lower(), rationale=rationale)
+    return c.Decide(risk_id=risk, outcome=outcome, rationale=rationale, expires_at=expires)
 
 
 def _reschedule(w: _Words) -> c.Command:

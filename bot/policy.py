@@ -33,6 +33,10 @@ class Policy:
     classes: Mapping[ChangeClass, ClassPolicy]
     forbid_self_approval: bool = True
     keep_signoffs_on_change: bool = False
+    # Only the owner and the members of a release's sign-off roles may decide on its risks.
+    restrict_deciders: bool = False
+    # Where state changes that matter are announced, besides the release's own channel.
+    announcements: str | None = None
 
     @property
     def zone(self) -> ZoneInfo:
@@ -46,17 +50,31 @@ def parse_policy(data: Any, *, default_timezone: str = "UTC") -> Policy:
     """Build a Policy from parsed YAML, or raise PolicyError naming the offending key."""
     if not isinstance(data, Mapping):
         raise PolicyError("policy: expected a mapping at the top level")
-    _reject_unknown(data, {"timezone", "roles", "classes", "rules"}, "policy")
+    _reject_unknown(data, {"timezone", "roles", "classes", "rules", "announcements"}, "policy")
     roles = _parse_roles(data.get("roles", {}))
     rules = _mapping(data.get("rules", {}), "rules")
-    _reject_unknown(rules, {"forbid_self_approval", "keep_signoffs_on_change"}, "rules")
+    known_rules = {"forbid_self_approval", "keep_signoffs_on_change", "restrict_deciders"}
+    _reject_unknown(rules, known_rules, "rules")
     return Policy(
         timezone=_parse_timezone(data.get("timezone", default_timezone)),
         roles=roles,
         classes=_parse_classes(data.get("classes", {}), roles),
         forbid_self_approval=_boolean(rules, "forbid_self_approval", True),
         keep_signoffs_on_change=_boolean(rules, "keep_signoffs_on_change", False),
+        restrict_deciders=_boolean(rules, "restrict_deciders", False),
+        announcements=_parse_conversation(data.get("announcements")),
     )
+
+
+def _parse_conversation(value: Any) -> str | None:
+    if value is None:
+        return None
+    kind, colon, ident = str(value).partition(":")
+    if not isinstance(value, str) or kind not in ("slack", "teams") or not colon or not ident:
+        raise PolicyError(
+            f"announcements: {value!r} is not a channel (slack:<channel id> or teams:<id>)"
+        )
+    return value
 
 
 def _parse_timezone(value: Any) -> str:

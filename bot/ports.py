@@ -8,7 +8,17 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol
 
-from bot.domain import AuditDraft, AuditEvent, Freeze, Release, SignalValue, State
+from bot.domain import (
+    AuditDraft,
+    AuditEvent,
+    Conversation,
+    Freeze,
+    Release,
+    SignalValue,
+    State,
+)
+from bot.outbox import Outgoing
+from bot.risks import ChangeItem, Decision, Huddle, Risk, Severity
 from bot.signoffs import SignOff
 
 
@@ -83,6 +93,88 @@ class FreezeRepository(Protocol):
         ...
 
 
+class RiskRepository(Protocol):
+    async def add(
+        self,
+        *,
+        release: str,
+        severity: Severity,
+        description: str,
+        raised_by: str,
+        raised_at: datetime,
+    ) -> Risk: ...
+
+    async def get(self, risk_id: int, *, for_update: bool = False) -> Risk | None: ...
+
+    async def on_release(self, release: str) -> Sequence[Risk]:
+        """The risks living on a release now, oldest first."""
+        ...
+
+    async def homeless(self) -> Sequence[Risk]:
+        """Deferred risks waiting for a release of their train."""
+        ...
+
+    async def move(self, risk_id: int, release: str | None) -> None: ...
+
+
+class DecisionRepository(Protocol):
+    async def add(self, decision: Decision) -> None: ...
+
+    async def for_risks(self, risk_ids: Sequence[int]) -> Sequence[Decision]:
+        """Every decision on these risks, oldest first."""
+        ...
+
+    async def for_release(self, release: str) -> Sequence[Decision]:
+        """Every decision taken while the risk lived on `release`, oldest first."""
+        ...
+
+
+class HuddleRepository(Protocol):
+    async def add(
+        self,
+        *,
+        release: str,
+        topic: str | None,
+        opened_by: str,
+        opened_at: datetime,
+        conversation: Conversation | None,
+    ) -> Huddle: ...
+
+    async def open_for(self, release: str) -> Huddle | None: ...
+
+    async def get(self, huddle_id: int) -> Huddle | None: ...
+
+    async def close(self, huddle_id: int, *, at: datetime) -> None: ...
+
+
+class ChangeRepository(Protocol):
+    async def add(self, item: ChangeItem) -> None: ...
+
+    async def for_release(self, release: str) -> Sequence[ChangeItem]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CardRef:
+    """Where a card (of a release, or a huddle) was posted, so it can be updated in place."""
+
+    release: str
+    platform: str
+    conversation_id: str
+    message_id: str
+
+
+class PostedCards(Protocol):
+    async def of(self, subject: str) -> Sequence[CardRef]:
+        """Every posted card of a release or huddle, oldest first."""
+        ...
+
+
+class OutboxRepository(Protocol):
+    async def add(self, message: Outgoing, *, at: datetime) -> None:
+        """Queue a message, due from `at`; it is delivered only if this unit of work commits."""
+        ...
+
+
 class AuditLog(Protocol):
     async def append(self, draft: AuditDraft) -> AuditEvent: ...
 
@@ -102,6 +194,12 @@ class UnitOfWork(Protocol):
     signoffs: SignOffRepository
     signals: SignalRepository
     freezes: FreezeRepository
+    risks: RiskRepository
+    decisions: DecisionRepository
+    huddles: HuddleRepository
+    changes: ChangeRepository
+    cards: PostedCards
+    outbox: OutboxRepository
     audit: AuditLog
 
     async def __aenter__(self) -> UnitOfWork: ...

@@ -12,6 +12,7 @@ from bot.assessment import Assessment
 from bot.domain import AuditEvent, Freeze, Release, State
 from bot.policy import Policy
 from bot.reply import Action, Fact, Reply, Section, Style, Tone
+from bot.risk_presenters import risk_section
 from bot.signoffs import SignOff, Verdict, current_by_role
 from bot.usage import BY_VERB, USAGES
 from bot.when import format_moment
@@ -46,6 +47,7 @@ def release_card(
         sections=(
             _signoff_section(assessment, policy),
             _gate_section(assessment),
+            risk_section(assessment.risks, policy.zone),
         ),
         actions=_signoff_actions(assessment, policy),
         notes=tuple(notes),

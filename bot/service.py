@@ -26,7 +26,8 @@ class ReleaseBot:
         self._unit_of_work = unit_of_work
         self._clock = clock
         self._policy = policy
-        self.available = frozenset(cmd.verb.split()[0] for cmd in handlers.HANDLERS)
+        verbs = (cmd.verb.split()[0] for cmd in handlers.HANDLERS)
+        self.available = frozenset(verb for verb in verbs if verb in BY_VERB)
 
     @property
     def policy(self) -> Policy:

@@ -36,8 +36,16 @@ USAGES: tuple[Usage, ...] = (
         "risk <service@version> <low|medium|high|critical> <description>",
         "record a risk",
     ),
-    Usage("huddle", "huddle <service@version> [topic]", "open a risk huddle"),
-    Usage("decide", "decide <risk-id> <blocker|accept|defer> <rationale>", "decide on a risk"),
+    Usage(
+        "huddle",
+        "huddle <service@version> [topic] | huddle close <service@version>",
+        "open a risk huddle, or close it and post the outcome",
+    ),
+    Usage(
+        "decide",
+        "decide <risk-id> <blocker|accept [until <when>]|defer> <rationale>",
+        "decide on a risk",
+    ),
     Usage("decisions", "decisions <service@version>", "the decision log of a release"),
     Usage("deploy", "deploy <service@version>", "start deploying"),
     Usage("deployed", "deployed <service@version>", "mark deployed"),

@@ -3,20 +3,30 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from bot.ports import UnitOfWork
+from bot.outbox import Outgoing
+from bot.ports import CardRef, UnitOfWork
+
+__all__ = ["CardRef", "DeadLetter", "OutboxItem", "Store"]
 
 
 @dataclass(frozen=True, slots=True)
-class CardRef:
-    """Where a release card was posted, so it can be updated in place after every decision."""
+class OutboxItem:
+    """A queued message, claimed by one worker for one delivery attempt."""
 
-    release: str
-    platform: str
-    conversation_id: str
-    message_id: str
+    id: int
+    message: Outgoing
+    attempts: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    item: OutboxItem
+    error: str
+    dead_at: datetime
 
 
 class Store(Protocol):
@@ -41,6 +51,27 @@ class Store(Protocol):
     async def cards_of(self, release: str) -> list[CardRef]:
         """Every posted card of a release, oldest first."""
         ...
+
+    async def claim_due(self, now: datetime, *, limit: int, lease: timedelta) -> list[OutboxItem]:
+        """Claim what may be sent now: per conversation only its oldest pending message, and
+        only when that one is due and no other worker's lease on it still runs."""
+        ...
+
+    async def delivered(self, item: OutboxItem, *, message_id: str | None, at: datetime) -> None:
+        """Mark sent; a posted card (`remember_as`) is remembered under `message_id`."""
+        ...
+
+    async def retry_later(self, item: OutboxItem, *, at: datetime, error: str) -> None: ...
+
+    async def dead_letter(self, item: OutboxItem, *, error: str, at: datetime) -> None:
+        """Give up on a message: it stays visible, and its conversation moves on."""
+        ...
+
+    async def outbox_depth(self) -> tuple[int, int]:
+        """How many messages wait, and how many are dead-lettered."""
+        ...
+
+    async def dead_letters(self, limit: int = 100) -> list[DeadLetter]: ...
 
     async def ping(self) -> None:
         """Raise unless the store answers."""

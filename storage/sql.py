@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any
 
@@ -15,15 +15,24 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.ports import (
     AuditLog,
+    ChangeRepository,
+    DecisionRepository,
     FreezeRepository,
+    HuddleRepository,
+    OutboxRepository,
+    PostedCards,
     ReleaseRepository,
+    RiskRepository,
     SignalRepository,
     SignOffRepository,
 )
-from storage.base import CardRef
+from storage import sql_outbox
+from storage.base import CardRef, DeadLetter, OutboxItem
 from storage.sql_engine import Engines, create_engines
+from storage.sql_outbox import SqlCards, SqlOutbox
 from storage.sql_readiness import SqlFreezes, SqlSignals, SqlSignOffs
 from storage.sql_repos import SqlAudit, SqlReleases
+from storage.sql_risks import SqlChanges, SqlDecisions, SqlHuddles, SqlRisks
 from storage.sql_runner import AsyncRunner, InlineRunner, Runner
 from storage.tables import conversation_ref, delivery, posted_card
 
@@ -38,6 +47,12 @@ class SqlUnitOfWork:
     signoffs: SignOffRepository
     signals: SignalRepository
     freezes: FreezeRepository
+    risks: RiskRepository
+    decisions: DecisionRepository
+    huddles: HuddleRepository
+    changes: ChangeRepository
+    cards: PostedCards
+    outbox: OutboxRepository
     audit: AuditLog
 
     def __init__(self, opener: Opener, *, read_only: bool) -> None:
@@ -51,6 +66,12 @@ class SqlUnitOfWork:
         self.signoffs = SqlSignOffs(db)
         self.signals = SqlSignals(db)
         self.freezes = SqlFreezes(db)
+        self.risks = SqlRisks(db)
+        self.decisions = SqlDecisions(db)
+        self.huddles = SqlHuddles(db)
+        self.changes = SqlChanges(db)
+        self.cards = SqlCards(db)
+        self.outbox = SqlOutbox(db)
         self.audit = SqlAudit(db)
         return self
 
@@ -112,15 +133,8 @@ class SqlStore:
         return None if row is None else dict(row.reference)
 
     async def save_card(self, card: CardRef) -> None:
-        stmt = _insert_for(self._engines.dialect)(posted_card).values(
-            platform=card.platform,
-            conversation_id=card.conversation_id,
-            message_id=card.message_id,
-            release=card.release,
-            posted_at=datetime.now(UTC),
-        )
         async with self._transaction() as db:
-            await db.execute(stmt.on_conflict_do_nothing())
+            await _remember(db, card, datetime.now(UTC))
 
     async def cards_of(self, release: str) -> list[CardRef]:
         columns = (posted_card.c.platform, posted_card.c.conversation_id, posted_card.c.message_id)
@@ -135,6 +149,45 @@ class SqlStore:
         finally:
             await db.close()
         return [CardRef(release, r.platform, r.conversation_id, r.message_id) for r in rows]
+
+    async def claim_due(self, now: datetime, *, limit: int, lease: timedelta) -> list[OutboxItem]:
+        async with self._transaction() as db:
+            return await sql_outbox.claim_due(db, now, limit=limit, lease=lease)
+
+    async def delivered(self, item: OutboxItem, *, message_id: str | None, at: datetime) -> None:
+        async with self._transaction() as db:
+            await sql_outbox.mark(
+                db, item, status="delivered", done_at=at, lease_until=None, message_id=message_id
+            )
+            subject, where = item.message.remember_as, item.message.conversation
+            if subject and message_id:
+                await _remember(db, CardRef(subject, where.platform, where.id, message_id), at)
+
+    async def retry_later(self, item: OutboxItem, *, at: datetime, error: str) -> None:
+        async with self._transaction() as db:
+            await sql_outbox.mark(
+                db, item, attempts=item.attempts + 1, next_at=at, error=error, lease_until=None
+            )
+
+    async def dead_letter(self, item: OutboxItem, *, error: str, at: datetime) -> None:
+        async with self._transaction() as db:
+            await sql_outbox.mark(
+                db,
+                item,
+                status="dead",
+                attempts=item.attempts + 1,
+                error=error,
+                done_at=at,
+                lease_until=None,
+            )
+
+    async def outbox_depth(self) -> tuple[int, int]:
+        async with self._transaction() as db:
+            return await sql_outbox.depth(db)
+
+    async def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
+        async with self._transaction() as db:
+            return await sql_outbox.dead_letters(db, limit)
 
     async def ping(self) -> None:
         db = await self._open_reader()
@@ -182,6 +235,17 @@ class SqlStore:
             # SQLite: the sync engine, inline on the loop thread (see sql_engine.sqlite_engines).
             return InlineRunner(reader.connect())
         return AsyncRunner(await reader.connect())
+
+
+async def _remember(db: Runner, card: CardRef, at: datetime) -> None:
+    stmt = _insert_for(db.dialect)(posted_card).values(
+        platform=card.platform,
+        conversation_id=card.conversation_id,
+        message_id=card.message_id,
+        release=card.release,
+        posted_at=at,
+    )
+    await db.execute(stmt.on_conflict_do_nothing())
 
 
 def _insert_for(dialect: str) -> Any:

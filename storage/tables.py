@@ -196,6 +196,85 @@ class PostedCardRow(SQLModel, table=True):
     posted_at: datetime = _column("posted_at", UTCDateTime)
 
 
+class RiskRow(SQLModel, table=True):
+    __tablename__ = "risk"
+    # AUTOINCREMENT: `R7` in the decision log must never name a different risk.
+    __table_args__ = (Index("ix_risk_release", "release"), {"sqlite_autoincrement": True})
+
+    id: int | None = _column("id", Integer, primary_key=True, autoincrement=True)
+    release: str | None = _column("release", String, nullable=True)
+    origin: str = _column("origin", String)
+    severity: str = _column("severity", String)
+    description: str = _column("description", Text)
+    raised_by: str = _column("raised_by", String)
+    raised_at: datetime = _column("raised_at", UTCDateTime)
+
+
+class DecisionRow(SQLModel, table=True):
+    __tablename__ = "decision"
+    __table_args__ = (Index("ix_decision_risk", "risk_id"), Index("ix_decision_release", "release"))
+
+    # The id keeps decisions in the order they were taken.
+    id: int | None = _column("id", Integer, primary_key=True, autoincrement=True)
+    risk_id: int = _column("risk_id", Integer)
+    release: str | None = _column("release", String, nullable=True)
+    outcome: str = _column("outcome", String)
+    rationale: str = _column("rationale", Text)
+    decided_by: str = _column("decided_by", String)
+    decided_name: str = _column("decided_name", String)
+    decided_at: datetime = _column("decided_at", UTCDateTime)
+    expires_at: datetime | None = _column("expires_at", UTCDateTime, nullable=True)
+
+
+class HuddleRow(SQLModel, table=True):
+    __tablename__ = "huddle"
+    __table_args__ = (Index("ix_huddle_release", "release"), {"sqlite_autoincrement": True})
+
+    id: int | None = _column("id", Integer, primary_key=True, autoincrement=True)
+    release: str = _column("release", String)
+    topic: str | None = _column("topic", Text, nullable=True)
+    opened_by: str = _column("opened_by", String)
+    opened_at: datetime = _column("opened_at", UTCDateTime)
+    conversation_platform: str | None = _column("conversation_platform", String, nullable=True)
+    conversation_id: str | None = _column("conversation_id", String, nullable=True)
+    closed_at: datetime | None = _column("closed_at", UTCDateTime, nullable=True)
+
+
+class ChangeItemRow(SQLModel, table=True):
+    __tablename__ = "change_item"
+    __table_args__ = (Index("ix_change_item_release", "release"),)
+
+    id: int | None = _column("id", Integer, primary_key=True, autoincrement=True)
+    release: str = _column("release", String)
+    title: str = _column("title", Text)
+    kind: str = _column("kind", String)
+    squad: str | None = _column("squad", String, nullable=True)
+    link: str | None = _column("link", Text, nullable=True)
+    author: str | None = _column("author", String, nullable=True)
+    merged_at: datetime | None = _column("merged_at", UTCDateTime, nullable=True)
+
+
+class OutboxRow(SQLModel, table=True):
+    __tablename__ = "outbox"
+    __table_args__ = (
+        # The worker's question: the oldest pending message of each conversation.
+        Index("ix_outbox_pending", "status", "conversation_platform", "conversation_id", "id"),
+    )
+
+    id: int | None = _column("id", Integer, primary_key=True, autoincrement=True)
+    conversation_platform: str = _column("conversation_platform", String)
+    conversation_id: str = _column("conversation_id", String)
+    payload: dict[str, Any] = _column("payload", JSONText)
+    status: str = _column("status", String)
+    attempts: int = _column("attempts", Integer)
+    created_at: datetime = _column("created_at", UTCDateTime)
+    next_at: datetime = _column("next_at", UTCDateTime)
+    lease_until: datetime | None = _column("lease_until", UTCDateTime, nullable=True)
+    done_at: datetime | None = _column("done_at", UTCDateTime, nullable=True)
+    message_id: str | None = _column("message_id", String, nullable=True)
+    error: str | None = _column("error", Text, nullable=True)
+
+
 def _table(model: type[SQLModel]) -> Table:
     table = model.__table__  # type: ignore[attr-defined]
     assert isinstance(table, Table)
@@ -211,3 +290,8 @@ signoff = _table(SignOffRow)
 readiness_signal = _table(SignalRow)
 freeze_window = _table(FreezeRow)
 posted_card = _table(PostedCardRow)
+outbox = _table(OutboxRow)
+risk = _table(RiskRow)
+decision = _table(DecisionRow)
+huddle = _table(HuddleRow)
+change_item = _table(ChangeItemRow)

@@ -1,7 +1,8 @@
 """Handlers, one small function per command; importing this package registers them all."""
 
-from bot.handlers import audit_trail, freezes, lifecycle, releases, signoffs
-from bot.handlers.base import HANDLERS, Context, Registration
+from bot.handlers import audit_trail, freezes, lifecycle, notes, releases, risks, signoffs
+from bot.handlers.base import HANDLERS, Registration
+from bot.handlers.context import Context
 
 __all__ = [
     "HANDLERS",
@@ -10,6 +11,8 @@ __all__ = [
     "audit_trail",
     "freezes",
     "lifecycle",
+    "notes",
     "releases",
+    "risks",
     "signoffs",
 ]

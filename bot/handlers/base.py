@@ -4,27 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, TypeVar
 
 from bot import commands as c
 from bot import presenters
 from bot.assessment import Assessment, assess
-from bot.domain import Actor, AuditDraft, Conversation, NotFound, Release, State
-from bot.policy import Policy
-from bot.ports import UnitOfWork
+from bot.domain import AuditDraft, NotFound, Release, State
+from bot.handlers.context import Context
+from bot.handlers.notify import announce, release_changed
 from bot.reply import Reply, error
-
-
-@dataclass(frozen=True, slots=True)
-class Context:
-    actor: Actor
-    conversation: Conversation | None
-    now: datetime
-    policy: Policy
-    uow: UnitOfWork
-    available: frozenset[str]
-
 
 C = TypeVar("C", bound=c.Command)
 Handler = Callable[[Any, Context], Awaitable[Reply]]
@@ -70,10 +58,19 @@ def audit_draft(ctx: Context, action: str, release: Release | None, **fields: An
 
 
 async def save(ctx: Context, action: str, before: Release, after: Release, **detail: Any) -> None:
-    """Store the changed release with its audit event (committed by the caller)."""
+    """Store the changed release with its audit event and announcement (committed later)."""
     await ctx.uow.releases.update(after)
     snapshots = {"before": before.snapshot(), "after": after.snapshot()}
     await ctx.uow.audit.append(audit_draft(ctx, action, after, detail=detail, **snapshots))
+    await announce(ctx, before, after, detail.get("reason") or detail.get("why"))
+
+
+async def finish(ctx: Context, release: Release) -> Assessment:
+    """Settle the release, queue updates of its posted cards, and commit it all at once."""
+    assessment = await settle(ctx, release)
+    await release_changed(ctx, assessment)
+    await ctx.uow.commit()
+    return assessment
 
 
 async def settle(ctx: Context, release: Release) -> Assessment:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot import commands as c
+from bot import presenters
 from bot.assessment import assess
 from bot.domain import CANCELLABLE_STATES, ChangeClass, Release, State
-from bot.handlers.base import Context, card, existing, handles, refuse, save
+from bot.handlers.base import Context, existing, finish, handles, refuse, save
 from bot.reply import Reply
 
 
@@ -33,11 +34,10 @@ async def _emergency_deploy(ctx: Context, release: Release) -> Reply:
     due = ctx.now + timedelta(hours=hours) if hours else None
     moved = release.changed(at=ctx.now, state=State.DEPLOYING, review_due_at=due)
     await save(ctx, "deploying", release, moved, emergency=True, skipped=skipped)
-    await ctx.uow.commit()
     notes = [f"Emergency deploy started by {ctx.actor.display_name}"]
     if skipped:
         notes.append("Skipped: " + "; ".join(skipped))
-    return await card(ctx, moved, notes)
+    return await _done(ctx, moved, notes)
 
 
 async def _move(
@@ -45,9 +45,13 @@ async def _move(
 ) -> Reply:
     moved = release.changed(at=ctx.now, state=to)
     await save(ctx, action, release, moved, **detail)
-    await ctx.uow.commit()
     why = f": {detail['reason']}" if "reason" in detail else ""
-    return await card(ctx, moved, [f"{verb} by {ctx.actor.display_name}{why}"])
+    return await _done(ctx, moved, [f"{verb} by {ctx.actor.display_name}{why}"])
+
+
+async def _done(ctx: Context, release: Release, notes: list[str]) -> Reply:
+    assessment = await finish(ctx, release)
+    return presenters.release_card(assessment, ctx.policy, now=ctx.now, notes=notes)
 
 
 async def _transition(
@@ -98,5 +102,4 @@ async def promote(cmd: c.Promote, ctx: Context) -> Reply:
         return Reply(title=f"Nothing changed: {release.name} is already on train {cmd.train}")
     moved = release.changed(at=ctx.now, train=cmd.train)
     await save(ctx, "promoted", release, moved)
-    await ctx.uow.commit()
-    return await card(ctx, moved, [f"Promoted to train {cmd.train} by {ctx.actor.display_name}"])
+    return await _done(ctx, moved, [f"Promoted to train {cmd.train} by {ctx.actor.display_name}"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot import commands as c
@@ -13,9 +14,9 @@ from bot.domain import (
     Release,
     State,
 )
-from bot.handlers.base import Context, audit_draft, card, existing, handles, save, settle
+from bot.handlers.base import Context, audit_draft, card, existing, finish, handles, save, settle
 from bot.ports import ReleaseQuery
-from bot.reply import Reply, Tone
+from bot.reply import Reply, Section, Tone
 from bot.when import format_moment
 
 CONFLICT_WINDOW = timedelta(hours=2)
@@ -120,7 +121,15 @@ async def list_releases(cmd: c.ListReleases, ctx: Context) -> Reply:
         scheduled_from=ctx.now if cmd.scope == "upcoming" else None,
     )
     releases = await ctx.uow.releases.find(query)
-    return presenters.release_list(title, releases, ctx.policy.zone, "No releases match.")
+    reply = presenters.release_list(title, releases, ctx.policy.zone, "No releases match.")
+    waiting = await ctx.uow.risks.homeless()
+    if not waiting:
+        return reply
+    lines = tuple(
+        f"{r.label} [{r.severity.value}] {r.description} (from {r.origin})" for r in waiting
+    )
+    deferred = Section("Deferred risks waiting for a release of their train", lines)
+    return replace(reply, sections=(*reply.sections, deferred))
 
 
 @handles(c.Calendar, read_only=True)
@@ -152,9 +161,8 @@ async def reschedule(cmd: c.Reschedule, ctx: Context) -> Reply:
         f"{ctx.actor.display_name}"
     ]
     notes += await stale_signoffs(ctx, moved) + await freeze_warnings(ctx, cmd.scheduled_at)
-    await settle(ctx, moved)
-    await ctx.uow.commit()
-    return await card(ctx, await existing(ctx, moved.name), notes)
+    assessment = await finish(ctx, moved)
+    return presenters.release_card(assessment, ctx.policy, now=ctx.now, notes=notes)
 
 
 async def stale_signoffs(ctx: Context, release: Release) -> list[str]:

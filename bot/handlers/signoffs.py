@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from bot import commands as c
 from bot import presenters
-from bot.assessment import assess
 from bot.domain import DomainError, Release, SignalValue, State
-from bot.handlers.base import Context, audit_draft, card, existing, handles, refuse, save, settle
+from bot.handlers.base import (
+    Context,
+    audit_draft,
+    existing,
+    finish,
+    handles,
+    refuse,
+    save,
+)
 from bot.reply import Reply, Tone
 from bot.signoffs import AlreadyDone, Refusal, SignOff, Verdict, role_for
 
@@ -53,8 +60,7 @@ async def _decide(
     except Refusal as refusal:
         return await refuse(ctx, release, attempt, str(refusal))
     await _record(ctx, release, chosen, verdict, note)
-    assessment = await settle(ctx, release)
-    await ctx.uow.commit()
+    assessment = await finish(ctx, release)
     said = f"{verdict.value.capitalize()} as {chosen} by {ctx.actor.display_name}"
     notes = [f"{said}: {note}" if note else said]
     return presenters.release_card(assessment, ctx.policy, now=ctx.now, notes=notes)
@@ -87,8 +93,9 @@ async def _sign_review(ctx: Context, release: Release) -> Reply:
         return await refuse(ctx, release, "review", "you may not review your own emergency change")
     reviewed = release.changed(at=ctx.now, reviewed_by=ctx.actor.principal)
     await save(ctx, "retro_reviewed", release, reviewed)
-    await ctx.uow.commit()
-    return await card(ctx, reviewed, [f"Retrospective review signed by {ctx.actor.display_name}"])
+    assessment = await finish(ctx, reviewed)
+    notes = [f"Retrospective review signed by {ctx.actor.display_name}"]
+    return presenters.release_card(assessment, ctx.policy, now=ctx.now, notes=notes)
 
 
 @handles(c.Signal)
@@ -99,8 +106,7 @@ async def signal(cmd: c.Signal, ctx: Context) -> Reply:
         await ctx.uow.signals.add(SignalValue(release.name, key, value, ctx.now, ctx.actor.surface))
     detail = {"signals": values}
     await ctx.uow.audit.append(audit_draft(ctx, "signal", release, detail=detail))
-    assessment = await settle(ctx, release)
-    await ctx.uow.commit()
+    assessment = await finish(ctx, release)
     said = ", ".join(f"{k}={v:g}" for k, v in values.items())
     return presenters.release_card(
         assessment,
@@ -118,12 +124,3 @@ def _number(key: str, raw: str) -> float:
     if value != value or value in (float("inf"), float("-inf")):
         raise DomainError(f"{key}={raw} is not a finite number")
     return value
-
-
-@handles(c.Gate, read_only=True)
-async def gate(cmd: c.Gate, ctx: Context) -> Reply:
-    release = await existing(ctx, cmd.release)
-    if cmd.accept_risks:
-        raise DomainError(f"there is no risk {cmd.accept_risks[0]} on {release.name}")
-    assessment = await assess(ctx.uow, release, ctx.policy, ctx.now)
-    return presenters.gate_report(assessment)

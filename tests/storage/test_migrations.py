@@ -29,7 +29,15 @@ STORE_TABLES = {
     "audit_head",
     "delivery",
     "conversation_ref",
+    "posted_card",
+    "outbox",
+    "risk",
+    "decision",
+    "huddle",
+    "change_item",
 }
+
+HEAD = "0002"  # the newest revision; bump with every migration added
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -67,7 +75,7 @@ def audit_head_rows(conn: Connection) -> list[tuple[Any, ...]]:
 async def test_upgrade_builds_the_declared_schema(empty_database: str) -> None:
     assert await asyncio.to_thread(current, empty_database) is None
     await asyncio.to_thread(upgrade, empty_database)
-    assert await asyncio.to_thread(current, empty_database) == "0001"
+    assert await asyncio.to_thread(current, empty_database) == HEAD
     assert await on(empty_database, schema_differences) == []
     assert await on(empty_database, audit_head_rows) == [(1, 0, GENESIS_HASH)]
 
@@ -75,7 +83,7 @@ async def test_upgrade_builds_the_declared_schema(empty_database: str) -> None:
 async def test_upgrading_twice_changes_nothing(empty_database: str) -> None:
     await asyncio.to_thread(upgrade, empty_database)
     await asyncio.to_thread(upgrade, empty_database)
-    assert await asyncio.to_thread(current, empty_database) == "0001"
+    assert await asyncio.to_thread(current, empty_database) == HEAD
     assert await on(empty_database, schema_differences) == []
     assert await on(empty_database, audit_head_rows) == [(1, 0, GENESIS_HASH)]
 
@@ -99,6 +107,6 @@ async def upgrade_in_a_process(url: str) -> int:
 async def test_replicas_upgrading_at_once_all_succeed(empty_database: str) -> None:
     codes = await asyncio.gather(*(upgrade_in_a_process(empty_database) for _ in range(3)))
     assert codes == [0, 0, 0]
-    assert await asyncio.to_thread(current, empty_database) == "0001"
+    assert await asyncio.to_thread(current, empty_database) == HEAD
     assert await on(empty_database, schema_differences) == []
     assert await on(empty_database, audit_head_rows) == [(1, 0, GENESIS_HASH)]

@@ -1,0 +1,20 @@
+"""What every handler gets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.domain import Actor, Conversation
+from bot.policy import Policy
+from bot.ports import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    actor: Actor
+    conversation: Conversation | None
+    now: datetime
+    policy: Policy
+    uow: UnitOfWork
+    available: frozenset[str]

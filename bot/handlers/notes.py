@@ -1,0 +1,63 @@
+"""Change items and the release notes built from them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot import commands as c
+from bot import risk_presenters
+from bot.assessment import risk_views
+from bot.domain import DomainError
+from bot.handlers.base import Context, audit_draft, existing, finish, handles
+from bot.handlers.releases import stale_signoffs
+from bot.outbox import Outgoing
+from bot.reply import Reply, Tone
+from bot.risks import ChangeItem, RiskStatus
+
+MAX_ITEMS_PER_CALL = 1000
+
+
+@handles(c.AddChanges)
+async def add_changes(cmd: c.AddChanges, ctx: Context) -> Reply:
+    if not cmd.items or len(cmd.items) > MAX_ITEMS_PER_CALL:
+        raise DomainError(f"send between 1 and {MAX_ITEMS_PER_CALL} change items")
+    release = await existing(ctx, cmd.release, for_update=True)
+    for title, kind, squad, link, author, merged in cmd.items:
+        merged_at = datetime.fromisoformat(merged) if merged else None
+        await ctx.uow.changes.add(
+            ChangeItem(release.name, title, kind, squad, link, author, merged_at)
+        )
+    detail = {"count": len(cmd.items)}
+    await ctx.uow.audit.append(audit_draft(ctx, "changes_added", release, detail=detail))
+    notes = await stale_signoffs(ctx, release)
+    await finish(ctx, release)
+    return Reply(
+        title=f"{len(cmd.items)} change item(s) added to {release.name}",
+        tone=Tone.SUCCESS,
+        notes=tuple(notes),
+        subject=None,
+    )
+
+
+@handles(c.Notes)
+async def notes(cmd: c.Notes, ctx: Context) -> Reply:
+    release = await existing(ctx, cmd.release)
+    reply = await release_notes(ctx, release.name)
+    if not cmd.publish:
+        return reply
+    where = release.channel or ctx.conversation
+    if where is None:
+        raise DomainError(f"{release.name} has no channel to publish to")
+    await ctx.uow.outbox.add(Outgoing(where, reply), at=ctx.now)
+    await ctx.uow.audit.append(
+        audit_draft(ctx, "notes_published", release, detail={"channel": str(where)})
+    )
+    await ctx.uow.commit()
+    return Reply(title=f"Release notes of {release.name} published", tone=Tone.SUCCESS)
+
+
+async def release_notes(ctx: Context, release: str) -> Reply:
+    items = await ctx.uow.changes.for_release(release)
+    risks = await risk_views(ctx.uow, release, ctx.now)
+    known = [v for v in risks if v.status is RiskStatus.ACCEPTED]
+    return risk_presenters.release_notes(release, items, known, ctx.policy.zone)

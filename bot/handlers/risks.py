@@ -1,0 +1,207 @@
+"""Risks, huddles and decisions (SPEC §4.4): judgement calls made in the channel, kept for ever."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from zoneinfo import ZoneInfo
+
+from bot import commands as c
+from bot import presenters, risk_presenters
+from bot.assessment import Assessment, assess, risk_views
+from bot.domain import Conversation, DomainError, NotFound, Release, State
+from bot.handlers.base import Context, audit_draft, existing, finish, handles, refuse
+from bot.handlers.notify import update_cards
+from bot.outbox import Outgoing
+from bot.ports import ReleaseQuery
+from bot.reply import Reply, Tone
+from bot.risks import Decision, Huddle, Outcome, Risk, Severity
+
+TERMINAL = frozenset({State.VERIFIED, State.ROLLED_BACK, State.CANCELLED})
+
+
+@handles(c.AddRisk)
+async def add_risk(cmd: c.AddRisk, ctx: Context) -> Reply:
+    release = await existing(ctx, cmd.release, for_update=True)
+    risk = await ctx.uow.risks.add(
+        release=release.name,
+        severity=Severity(cmd.severity),
+        description=cmd.description,
+        raised_by=ctx.actor.principal,
+        raised_at=ctx.now,
+    )
+    detail = {"risk": risk.label, "severity": cmd.severity, "description": cmd.description}
+    await ctx.uow.audit.append(audit_draft(ctx, "risk_raised", release, detail=detail))
+    assessment = await _finish_with_huddle(ctx, release)
+    notes = [f"Risk {risk.label} recorded by {ctx.actor.display_name}"]
+    return presenters.release_card(assessment, ctx.policy, now=ctx.now, notes=notes)
+
+
+@handles(c.Huddle)
+async def open_huddle(cmd: c.Huddle, ctx: Context) -> Reply:
+    release = await existing(ctx, cmd.release, for_update=True)
+    huddle = await ctx.uow.huddles.open_for(release.name)
+    if huddle is not None:
+        return Reply(title=f"Huddle {huddle.label} on {release.name} is already open")
+    huddle = await ctx.uow.huddles.add(
+        release=release.name,
+        topic=cmd.topic,
+        opened_by=ctx.actor.principal,
+        opened_at=ctx.now,
+        conversation=ctx.conversation,
+    )
+    await ctx.uow.audit.append(
+        audit_draft(
+            ctx, "huddle_opened", release, detail={"huddle": huddle.label, "topic": cmd.topic}
+        )
+    )
+    card = await _huddle_card(ctx, huddle)
+    if ctx.conversation is not None:
+        thread = Outgoing(ctx.conversation, card, remember_as=huddle.subject)
+        await ctx.uow.outbox.add(thread, at=ctx.now)
+    await ctx.uow.commit()
+    return card
+
+
+@handles(c.CloseHuddle)
+async def close_huddle(cmd: c.CloseHuddle, ctx: Context) -> Reply:
+    release = await existing(ctx, cmd.release, for_update=True)
+    huddle = await ctx.uow.huddles.open_for(release.name)
+    if huddle is None:
+        raise NotFound(f"there is no open huddle on {release.name}")
+    await ctx.uow.huddles.close(huddle.id, at=ctx.now)
+    closed = await ctx.uow.huddles.get(huddle.id)
+    assert closed is not None
+    await ctx.uow.audit.append(
+        audit_draft(ctx, "huddle_closed", release, detail={"huddle": huddle.label})
+    )
+    risks = await risk_views(ctx.uow, release.name, ctx.now)
+    await update_cards(ctx, closed.subject, risk_presenters.huddle_card(closed, risks, _zone(ctx)))
+    outcome = risk_presenters.huddle_outcome(closed, risks, _zone(ctx))
+    for where in _huddle_channels(closed, release):
+        await ctx.uow.outbox.add(Outgoing(where, outcome), at=ctx.now)
+    await ctx.uow.commit()
+    return outcome
+
+
+@handles(c.Decide)
+async def decide(cmd: c.Decide, ctx: Context) -> Reply:
+    if not cmd.rationale.strip():
+        raise DomainError("a decision needs a rationale")
+    risk = await _risk(ctx, cmd.risk_id)
+    if risk.release is None:
+        raise NotFound(f"{risk.label} is deferred and waits for a release of its train")
+    release = await existing(ctx, risk.release, for_update=True)
+    if not _may_decide(ctx, release):
+        return await refuse(
+            ctx,
+            release,
+            "decide",
+            f"only the owner and the sign-off roles of {release.name} decide on its risks",
+        )
+    decision = Decision(
+        risk_id=risk.id,
+        release=release.name,
+        outcome=Outcome(cmd.outcome),
+        rationale=cmd.rationale.strip(),
+        decided_by=ctx.actor.principal,
+        decided_name=ctx.actor.display_name,
+        decided_at=ctx.now,
+        expires_at=cmd.expires_at,
+    )
+    await ctx.uow.decisions.add(decision)
+    note = await _follow(ctx, risk, release, decision)
+    assessment = await _finish_with_huddle(ctx, release)
+    said = f"{risk.label}: {decision.outcome.value} by {ctx.actor.display_name} — {note}"
+    return presenters.release_card(assessment, ctx.policy, now=ctx.now, notes=[said])
+
+
+async def _risk(ctx: Context, label: str) -> Risk:
+    number = label.upper().removeprefix("R")
+    risk = await ctx.uow.risks.get(int(number)) if number.isdigit() else None
+    if risk is None:
+        raise NotFound(f"there is no risk {label}")
+    return risk
+
+
+def _may_decide(ctx: Context, release: Release) -> bool:
+    if not ctx.policy.restrict_deciders or ctx.actor.principal == release.owner:
+        return True
+    roles = ctx.policy.for_class(release.change_class).signoffs
+    return any(ctx.actor.principal in ctx.policy.roles.get(role, ()) for role in roles)
+
+
+async def _follow(ctx: Context, risk: Risk, release: Release, decision: Decision) -> str:
+    """Record the decision in the audit; a deferral moves the risk to the train's next release."""
+    detail = {
+        "risk": risk.label,
+        "outcome": decision.outcome.value,
+        "rationale": decision.rationale,
+        "expires_at": decision.expires_at.isoformat() if decision.expires_at else None,
+    }
+    note = decision.rationale
+    if decision.outcome is Outcome.DEFER:
+        target = await _next_release(ctx, release)
+        await ctx.uow.risks.move(risk.id, target.name if target else None)
+        detail["moved_to"] = target.name if target else None
+        note += f" (moved to {target.name})" if target else " (waits for the next release)"
+    await ctx.uow.audit.append(audit_draft(ctx, "decided", release, detail=detail))
+    return note
+
+
+async def _next_release(ctx: Context, release: Release) -> Release | None:
+    """The next release of the same train, scheduled after this one."""
+    if release.train is None:
+        return None
+    query = ReleaseQuery(
+        train=release.train,
+        scheduled_from=release.scheduled_at,
+        include_unscheduled=release.scheduled_at is None,
+    )
+    later = [
+        r
+        for r in await ctx.uow.releases.find(query)
+        if r.name != release.name and r.state not in TERMINAL
+    ]
+    return later[0] if later else None
+
+
+async def _finish_with_huddle(ctx: Context, release: Release) -> Assessment:
+    huddle = await ctx.uow.huddles.open_for(release.name)
+    if huddle is not None:
+        await update_cards(ctx, huddle.subject, await _huddle_card(ctx, huddle))
+    return await finish(ctx, release)
+
+
+async def _huddle_card(ctx: Context, huddle: Huddle) -> Reply:
+    risks = await risk_views(ctx.uow, huddle.release, ctx.now)
+    return risk_presenters.huddle_card(huddle, risks, _zone(ctx))
+
+
+def _huddle_channels(huddle: Huddle, release: Release) -> list[Conversation]:
+    if huddle.conversation_platform and huddle.conversation_id:
+        return [Conversation(huddle.conversation_platform, huddle.conversation_id)]
+    return [release.channel] if release.channel else []
+
+
+def _zone(ctx: Context) -> ZoneInfo:
+    return ctx.policy.zone
+
+
+@handles(c.Decisions, read_only=True)
+async def decisions(cmd: c.Decisions, ctx: Context) -> Reply:
+    release = await existing(ctx, cmd.release)
+    log = await ctx.uow.decisions.for_release(release.name)
+    return risk_presenters.decision_log(release.name, log, ctx.policy.zone)
+
+
+@handles(c.Gate, read_only=True)
+async def gate(cmd: c.Gate, ctx: Context) -> Reply:
+    release = await existing(ctx, cmd.release)
+    accepting = [(await _risk(ctx, label)).id for label in cmd.accept_risks]
+    assessment = await assess(ctx.uow, release, ctx.policy, ctx.now, accepting=accepting)
+    reply = presenters.gate_report(assessment)
+    if not accepting:
+        return reply
+    verdict = "would pass" if assessment.readiness.passed else "would still fail"
+    title = f"If you accept {', '.join(cmd.accept_risks)}: gates {verdict}"
+    return replace(reply, title=title, tone=Tone.INFO)

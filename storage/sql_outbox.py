@@ -1,0 +1,134 @@
+"""The outbox and the posted cards over SQL: queued in a unit of work, claimed by workers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, or_, select, update
+
+from bot.domain import Conversation
+from bot.outbox import Delivery, Outgoing, reply_from_dict, reply_to_dict
+from bot.ports import CardRef
+from storage.base import DeadLetter, OutboxItem
+from storage.sql_runner import Runner
+from storage.tables import UTCDateTime, outbox, posted_card
+
+_O = outbox.c
+# Typed, so SQLite compares stored UTC text with UTC text (not with an offset-suffixed string).
+_NOW = bindparam("now", type_=UTCDateTime())
+_INSERT = insert(outbox)
+_CARDS_OF = (
+    select(posted_card.c.platform, posted_card.c.conversation_id, posted_card.c.message_id)
+    .where(posted_card.c.release == bindparam("subject"))
+    .order_by(posted_card.c.posted_at, posted_card.c.message_id)
+)
+_HEADS = (
+    select(func.min(_O.id).label("id"))
+    .where(_O.status == "pending")
+    .group_by(_O.conversation_platform, _O.conversation_id)
+    .subquery()
+)
+_DUE = (
+    select(outbox)
+    .join(_HEADS, _O.id == _HEADS.c.id)
+    .where(_O.next_at <= _NOW)
+    .where(or_(_O.lease_until.is_(None), _O.lease_until <= _NOW))
+    .order_by(_O.id)
+    .limit(bindparam("limit"))
+)
+# PostgreSQL: workers in other replicas skip the heads one of them is leasing right now,
+# instead of all reading the same few and all but one coming back empty-handed.
+_DUE_SKIPPING_LOCKED = _DUE.with_for_update(skip_locked=True, of=outbox)
+_LEASE = (
+    update(outbox)
+    .where(_O.id == bindparam("match_id"))
+    .where(_O.status == "pending")
+    .where(or_(_O.lease_until.is_(None), _O.lease_until <= _NOW))
+)
+_SET = update(outbox).where(_O.id == bindparam("match_id"))
+_COUNTS = (
+    select(_O.status, func.count().label("n"))
+    .where(_O.status.in_(("pending", "dead")))
+    .group_by(_O.status)
+)
+_DEAD = select(outbox).where(_O.status == "dead").order_by(_O.id).limit(bindparam("limit"))
+
+
+def payload(message: Outgoing) -> dict[str, Any]:
+    return {
+        "reply": reply_to_dict(message.reply),
+        "kind": message.kind.value,
+        "target": message.target,
+        "remember_as": message.remember_as,
+        "thread": message.thread,
+    }
+
+
+def to_item(row: Any) -> OutboxItem:
+    data = row.payload
+    message = Outgoing(
+        conversation=Conversation(row.conversation_platform, row.conversation_id),
+        reply=reply_from_dict(data["reply"]),
+        kind=Delivery(data["kind"]),
+        target=data["target"],
+        remember_as=data["remember_as"],
+        thread=data["thread"],
+    )
+    return OutboxItem(row.id, message, row.attempts, row.created_at)
+
+
+class SqlOutbox:
+    def __init__(self, db: Runner) -> None:
+        self._db = db
+
+    async def add(self, message: Outgoing, *, at: datetime) -> None:
+        where = message.conversation
+        values = {
+            "conversation_platform": where.platform,
+            "conversation_id": where.id,
+            "payload": payload(message),
+            "status": "pending",
+            "attempts": 0,
+            "created_at": at,
+            "next_at": at,
+        }
+        await self._db.execute(_INSERT, values)
+
+
+class SqlCards:
+    def __init__(self, db: Runner) -> None:
+        self._db = db
+
+    async def of(self, subject: str) -> Sequence[CardRef]:
+        rows = await self._db.fetch_all(_CARDS_OF, {"subject": subject})
+        return [CardRef(subject, r.platform, r.conversation_id, r.message_id) for r in rows]
+
+
+async def claim_due(db: Runner, now: datetime, *, limit: int, lease: timedelta) -> list[OutboxItem]:
+    """Lease each conversation's due head; a lost race (another worker) just skips it."""
+    due = _DUE_SKIPPING_LOCKED if db.dialect == "postgresql" else _DUE
+    rows = await db.fetch_all(due, {"now": now, "limit": limit})
+    claimed = []
+    for row in rows:
+        leased = await db.execute(
+            _LEASE.values(lease_until=now + lease), {"match_id": row.id, "now": now}
+        )
+        if leased == 1:
+            claimed.append(to_item(row))
+    return claimed
+
+
+async def mark(db: Runner, item: OutboxItem, **values: Any) -> None:
+    await db.execute(_SET.values(**values), {"match_id": item.id})
+
+
+async def depth(db: Runner) -> tuple[int, int]:
+    counts: dict[str, int] = {row.status: row.n for row in await db.fetch_all(_COUNTS)}
+    return counts.get("pending", 0), counts.get("dead", 0)
+
+
+async def dead_letters(db: Runner, limit: int) -> list[DeadLetter]:
+    rows = await db.fetch_all(_DEAD, {"limit": limit})
+    return [DeadLetter(to_item(r), r.error or "", r.done_at or r.created_at) for r in rows]

@@ -1,0 +1,226 @@
+"""Risks, huddles, decisions, notes and announcements through the bot's front door."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from adapters.clock import ManualClock
+from bot import commands as c
+from bot.domain import Actor, Conversation, State
+from bot.outbox import Delivery
+from bot.policy import parse_policy
+from bot.reply import Reply, Tone
+from bot.service import ReleaseBot
+from bot.text import plain_text
+from storage.base import CardRef
+from storage.memory import MemoryStore
+from tests.support.people import ALICE, CHANNEL
+
+QA = Actor("slack:U0QA00001", "quinn", "slack")
+ENG = Actor("slack:U0ENG0001", "erin", "slack")
+STRANGER = Actor("slack:U0NOBODY1", "nobody", "slack")
+
+
+async def say(bot: ReleaseBot, text: str, actor: Actor = ALICE) -> Reply:
+    return await bot.handle_text(text, actor, CHANNEL)
+
+
+def queued(store: MemoryStore) -> list[tuple[Delivery, str, str]]:
+    return [
+        (q.message.kind, str(q.message.conversation), q.message.reply.title)
+        for q in store.data.outbox
+    ]
+
+
+async def green_release(bot: ReleaseBot, name: str = "checkout@2.4.0") -> None:
+    await say(bot, f"declare {name} at 2026-12-03 14:00 train public")
+    await say(bot, f"signal {name} coverage=90")
+    await say(bot, f"approve {name}", QA)
+    await say(bot, f"approve {name}", ENG)
+
+
+async def test_a_blocker_fails_the_gate_and_accepting_it_passes_again(
+    bot: ReleaseBot, store: MemoryStore
+) -> None:
+    await green_release(bot)
+    assert store.data.releases["checkout@2.4.0"].state is State.APPROVED
+    reply = await say(bot, "risk checkout@2.4.0 high cache may stampede on deploy")
+    assert "Risk R1 recorded by alice" in reply.notes
+    await say(bot, "decide R1 blocker no cache warm-up yet", QA)
+    assert store.data.releases["checkout@2.4.0"].state is State.PLANNED
+    refused = await say(bot, "deploy checkout@2.4.0")
+    assert "open blockers 1 > 0" in refused.title
+    dry = await say(bot, "gate checkout@2.4.0 if accept R1")
+    assert dry.title == "If you accept R1: gates would pass"
+    assert store.data.releases["checkout@2.4.0"].state is State.PLANNED  # a dry run
+    await say(bot, "decide R1 accept warm-up script ships in the same release", ENG)
+    assert store.data.releases["checkout@2.4.0"].state is State.APPROVED
+    log = await say(bot, "decisions checkout@2.4.0")
+    lines = log.sections[0].lines
+    assert lines[0].endswith(" R1 blocker by quinn: no cache warm-up yet")
+    assert lines[1].endswith(" R1 accept by erin: warm-up script ships in the same release")
+
+
+async def test_an_accepted_risk_that_expires_is_open_again(
+    bot: ReleaseBot, store: MemoryStore, clock: ManualClock
+) -> None:
+    await say(bot, "declare a@1 at 2026-12-10 10:00")
+    await say(bot, "risk a@1 low flaky test")
+    await say(bot, "decide R1 accept until tomorrow 12:00 known flake", QA)
+    assert "accepted by quinn: known flake" in plain_text(await say(bot, "status a@1"))
+    clock.advance(timedelta(days=2))
+    assert "R1 [low] flaky test — open" in plain_text(await say(bot, "status a@1"))
+
+
+async def test_defer_moves_the_risk_to_the_next_release_of_the_train(
+    bot: ReleaseBot, store: MemoryStore
+) -> None:
+    await say(bot, "declare a@1 at 2026-12-03 10:00 train public")
+    await say(bot, "declare a@2 at 2026-12-10 10:00 train public")
+    await say(bot, "risk a@1 medium old API still used")
+    reply = await say(bot, "decide R1 defer ride the next train", QA)
+    assert "moved to a@2" in reply.notes[0]
+    assert "R1 [medium] old API still used — open" in plain_text(await say(bot, "status a@2"))
+    assert "none recorded" in plain_text(await say(bot, "status a@1"))
+    await say(bot, "declare b@1 at 2026-12-03 10:00")
+    await say(bot, "risk b@1 low lonely")
+    await say(bot, "decide R2 defer later", QA)
+    listing = await say(bot, "list")
+    assert listing.sections[-1].lines == ("R2 [low] lonely (from b@1)",)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("decide R1 accept", "needs a rationale"),
+        ("decide R9 accept fine", "There is no risk R9"),
+    ],
+)
+async def test_bad_decisions_change_nothing(
+    bot: ReleaseBot, store: MemoryStore, text: str, problem: str
+) -> None:
+    await say(bot, "declare a@1")
+    await say(bot, "risk a@1 low x")
+    before = (list(store.data.audit), list(store.data.tables.decisions))
+    reply = await say(bot, text, QA)
+    assert reply.tone is Tone.ERROR and problem in reply.title
+    assert (store.data.audit, store.data.tables.decisions) == before
+    button = await bot.handle(c.Decide("R1", "accept", "  "), QA, CHANNEL)
+    assert "needs a rationale" in button.title
+
+
+async def test_deciders_can_be_restricted_by_the_policy(
+    store: MemoryStore, clock: ManualClock
+) -> None:
+    policy = parse_policy(
+        {
+            "roles": {"qa": ["slack:U0QA00001"]},
+            "classes": {"normal": {"signoffs": ["qa"]}},
+            "rules": {"restrict_deciders": True},
+        }
+    )
+    bot = ReleaseBot(unit_of_work=store, clock=clock, policy=lambda: policy)
+    await say(bot, "declare a@1")
+    await say(bot, "risk a@1 low x")
+    refused = await say(bot, "decide R1 accept fine", STRANGER)
+    assert refused.tone is Tone.ERROR and "Only the owner and the sign-off roles" in refused.title
+    assert not store.data.tables.decisions and store.data.audit[-1].action == "refused"
+    assert (await say(bot, "decide R1 accept fine", QA)).tone is not Tone.ERROR
+
+
+async def test_a_huddle_posts_its_card_updates_it_and_closes_with_the_outcome(
+    bot: ReleaseBot, store: MemoryStore
+) -> None:
+    await say(bot, "declare a@1 at 2026-12-03 10:00")
+    await say(bot, "risk a@1 high cache stampede")
+    await say(bot, "risk a@1 low typo in banner")
+    card = await say(bot, "huddle a@1 blocker or not?")
+    assert card.subject == "huddle:1"
+    assert [a.label for a in card.actions] == [
+        "R1: Blocker",
+        "R1: Accept risk",
+        "R1: Defer",
+        "R2: Blocker",
+        "R2: Accept risk",
+        "R2: Defer",
+    ]
+    assert queued(store)[-1] == (Delivery.POST, "slack:C0RELEASES", "Risk huddle H1: a@1")
+    assert store.data.outbox[-1].message.remember_as == "huddle:1"
+    await store.save_card(CardRef("huddle:1", "slack", "C0RELEASES", "111.222"))
+    clicked = c.load(card.actions[0].command)
+    assert isinstance(clicked, c.Decide)
+    await bot.handle(c.Decide(clicked.risk_id, clicked.outcome, "no warm-up"), QA, CHANNEL)
+    update = store.data.outbox[-1].message
+    assert (update.kind, update.target) == (Delivery.UPDATE, "111.222")
+    assert [a.label for a in update.reply.actions] == [
+        "R2: Blocker",
+        "R2: Accept risk",
+        "R2: Defer",
+    ]
+    outcome = await say(bot, "huddle close a@1")
+    assert "R1 [high] cache stampede — blocker by quinn: no warm-up" in plain_text(outcome)
+    assert queued(store)[-1] == (Delivery.POST, "slack:C0RELEASES", "Huddle H1 on a@1 closed")
+
+
+async def test_notes_group_by_kind_and_squad_with_known_issues(
+    bot: ReleaseBot, store: MemoryStore
+) -> None:
+    await say(bot, "declare a@1")
+    items = (
+        ("Pay by link", "feature", "payments", "https://x/1", "ana", None),
+        ("Fix rounding", "fix", "payments", None, None, "2026-11-20T10:00:00+00:00"),
+        ("Dark mode", "feature", "web", None, None, None),
+    )
+    added = await bot.handle(c.AddChanges("a@1", items), ALICE, CHANNEL)
+    assert added.title == "3 change item(s) added to a@1"
+    await say(bot, "risk a@1 low slow first load")
+    await say(bot, "decide R1 accept acceptable for a week", QA)
+    notes = await say(bot, "notes a@1")
+    assert [s.title for s in notes.sections] == [
+        "Features · payments",
+        "Features · web",
+        "Fixes · payments",
+        "Known issues",
+    ]
+    assert notes.sections[0].lines == ("Pay by link (ana) https://x/1",)
+    published = await say(bot, "notes a@1 publish")
+    assert published.title == "Release notes of a@1 published"
+    assert queued(store)[-1] == (Delivery.POST, "slack:C0RELEASES", "Release notes: a@1")
+
+
+async def test_state_changes_that_matter_are_announced(
+    store: MemoryStore, clock: ManualClock
+) -> None:
+    policy = parse_policy({"classes": {"standard": {}}, "announcements": "teams:19:news@thread.v2"})
+    bot = ReleaseBot(unit_of_work=store, clock=clock, policy=lambda: policy)
+    await say(bot, "declare a@1 class standard")
+    await say(bot, "deploy a@1")
+    await say(bot, "rollback a@1 errors spiking")
+    titles = [(where, title) for _, where, title in queued(store)]
+    assert titles == [
+        ("slack:C0RELEASES", "a@1 is approved"),
+        ("teams:19:news@thread.v2", "a@1 is approved"),
+        ("slack:C0RELEASES", "a@1 is deploying"),
+        ("teams:19:news@thread.v2", "a@1 is deploying"),
+        ("slack:C0RELEASES", "a@1 was rolled back"),
+        ("teams:19:news@thread.v2", "a@1 was rolled back"),
+    ]
+    assert store.data.outbox[-1].message.reply.summary == "errors spiking"
+
+
+async def test_posted_release_cards_are_updated_through_the_outbox(
+    bot: ReleaseBot, store: MemoryStore
+) -> None:
+    await say(bot, "declare a@1 at 2026-12-03 10:00")
+    await store.save_card(CardRef("a@1", "teams", "19:c@thread.v2", "act-1"))
+    await say(bot, "approve a@1", QA)
+    update = store.data.outbox[-1].message
+    assert (update.kind, str(update.conversation), update.target) == (
+        Delivery.UPDATE,
+        "teams:19:c@thread.v2",
+        "act-1",
+    )
+    assert "✓ qa: approved by quinn" in plain_text(update.reply)
+    assert Conversation("teams", "19:c@thread.v2") == update.conversation
