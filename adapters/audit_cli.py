@@ -1,4 +1,4 @@
-"""`releasebot audit verify` and `releasebot audit export`: the trail, outside the chat."""
+"""`releasebot audit verify|export` and `releasebot outbox`: the store, outside the chat."""
 
 from __future__ import annotations
 
@@ -44,6 +44,24 @@ async def export(
         json.dump([serialize.audit_event(e) for e in events], out, indent=2, ensure_ascii=False)
         out.write("\n")
     return 0
+
+
+async def show_outbox(settings: Settings, out: TextIO = sys.stdout) -> int:
+    """What waits to be delivered and what was given up on (exit status 1 when any was)."""
+    store = await _open(settings)
+    try:
+        pending, dead = await store.outbox_depth()
+        letters = await store.dead_letters()
+    finally:
+        await store.close()
+    out.write(f"outbox: {pending} waiting, {dead} dead-lettered\n")
+    for letter in letters:
+        message = letter.item.message
+        out.write(
+            f"  #{letter.item.id} {message.conversation} {message.kind.value} "
+            f"{message.reply.title!r}: {letter.error}\n"
+        )
+    return 1 if dead else 0
 
 
 async def _open(settings: Settings) -> Store:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from adapters.cards import CardKeeper
 from adapters.clock import SystemClock
+from adapters.delivery import DeliveryWorker
 from adapters.policy_file import PolicyHolder
 from adapters.settings import Settings
 from bot.ports import Clock
@@ -21,6 +22,7 @@ class Components:
     clock: Clock
     policy: PolicyHolder
     cards: CardKeeper
+    delivery: DeliveryWorker
 
 
 async def build(
@@ -35,6 +37,13 @@ async def build(
         store = await open_store(settings.database_url)
     bot = ReleaseBot(unit_of_work=store, clock=clock, policy=policy)
     cards = CardKeeper(store, bot)
+    delivery = DeliveryWorker(store, clock)
     return Components(
-        settings=settings, store=store, bot=bot, clock=clock, policy=policy, cards=cards
+        settings=settings,
+        store=store,
+        bot=bot,
+        clock=clock,
+        policy=policy,
+        cards=cards,
+        delivery=delivery,
     )

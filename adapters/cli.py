@@ -54,6 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=("json", "csv"), default="json")
     export.add_argument("--release", help="only this release (service@version)")
     export.set_defaults(run=_audit_export)
+    commands.add_parser("outbox", help="show waiting and dead-lettered messages").set_defaults(
+        run=_outbox
+    )
     package = commands.add_parser("teams-package", help="write the installable Teams app zip")
     package.add_argument("--out", type=Path, default=Path("releasebot-teams.zip"))
     package.set_defaults(run=_teams_package)
@@ -144,6 +147,12 @@ def _audit_export(args: argparse.Namespace) -> int:
     from adapters.audit_cli import export
 
     return asyncio.run(export(_settings(), fmt=args.format, release=args.release))
+
+
+def _outbox(_args: argparse.Namespace) -> int:
+    from adapters.audit_cli import show_outbox
+
+    return asyncio.run(show_outbox(_settings()))
 
 
 def _teams_package(args: argparse.Namespace) -> int:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
@@ -22,8 +24,18 @@ def create_app(components: Components) -> web.Application:
     app.add_subapp("/api/v1/", create_api(components))
     _mount_slack(app, components)
     _mount_teams(app, components)
+    app.cleanup_ctx.append(_deliver_outbox)
     app.on_cleanup.append(_close_store)
     return app
+
+
+async def _deliver_outbox(app: web.Application) -> AsyncIterator[None]:
+    """Run the outbox worker for as long as the server runs."""
+    worker = asyncio.create_task(app[COMPONENTS].delivery.run())
+    yield
+    worker.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await worker
 
 
 def _mount_slack(app: web.Application, components: Components) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -50,6 +51,10 @@ class Store(Protocol):
 
     async def cards_of(self, release: str) -> list[CardRef]:
         """Every posted card of a release, oldest first."""
+        ...
+
+    def on_outbox_commit(self, listener: Callable[[], None]) -> None:
+        """Call `listener` after each commit that queued outgoing messages (wakes the worker)."""
         ...
 
     async def claim_due(self, now: datetime, *, limit: int, lease: timedelta) -> list[OutboxItem]:

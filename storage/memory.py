@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any
@@ -74,6 +75,9 @@ class MemoryUnitOfWork:
         self._staged_audit.clear()
         for message, at in self._staged_outbox:
             self._data.enqueue(message, at)
+        if self._staged_outbox:
+            for listener in self._data.listeners:
+                listener()
         self._staged_outbox.clear()
 
 
@@ -103,6 +107,9 @@ class MemoryStore:
 
     async def cards_of(self, release: str) -> list[CardRef]:
         return [card for card in self.data.cards if card.release == release]
+
+    def on_outbox_commit(self, listener: Callable[[], None]) -> None:
+        self.data.listeners.append(listener)
 
     async def claim_due(self, now: datetime, *, limit: int, lease: timedelta) -> list[OutboxItem]:
         heads: dict[Conversation, QueuedMessage] = {}

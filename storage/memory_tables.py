@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
@@ -65,6 +66,7 @@ class MemoryData:
     conversation_refs: dict[str, dict[str, Any]] = field(default_factory=dict)
     cards: list[CardRef] = field(default_factory=list)
     outbox: list[QueuedMessage] = field(default_factory=list)
+    listeners: list[Callable[[], None]] = field(default_factory=list)
 
     def enqueue(self, message: Outgoing, at: datetime) -> None:
         self.outbox.append(QueuedMessage(len(self.outbox) + 1, message, at, at))

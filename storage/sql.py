@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -55,9 +55,12 @@ class SqlUnitOfWork:
     outbox: OutboxRepository
     audit: AuditLog
 
-    def __init__(self, opener: Opener, *, read_only: bool) -> None:
+    def __init__(
+        self, opener: Opener, *, read_only: bool, listeners: Sequence[Callable[[], None]] = ()
+    ) -> None:
         self._opener = opener
         self._read_only = read_only
+        self._listeners = listeners
         self._db: Runner | None = None
 
     async def __aenter__(self) -> SqlUnitOfWork:
@@ -71,7 +74,7 @@ class SqlUnitOfWork:
         self.huddles = SqlHuddles(db)
         self.changes = SqlChanges(db)
         self.cards = SqlCards(db)
-        self.outbox = SqlOutbox(db)
+        self.outbox = self._queue = SqlOutbox(db)
         self.audit = SqlAudit(db)
         return self
 
@@ -91,6 +94,9 @@ class SqlUnitOfWork:
         if self._db is None:
             raise RuntimeError("commit outside `async with`: the unit of work is not open")
         await self._db.commit()
+        if self._queue.queued:
+            for listener in self._listeners:
+                listener()
 
 
 class SqlStore:
@@ -101,10 +107,14 @@ class SqlStore:
         # SQLite admits one writer at a time anyway. Queueing this process's writers on a lock
         # hands the file lock over at once, instead of each waiter sleeping in busy_timeout.
         self._write_lock = asyncio.Lock() if engines.dialect == "sqlite" else None
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_outbox_commit(self, listener: Callable[[], None]) -> None:
+        self._listeners.append(listener)
 
     def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork:
         opener = self._open_reader if read_only else self._open_writer
-        return SqlUnitOfWork(opener, read_only=read_only)
+        return SqlUnitOfWork(opener, read_only=read_only, listeners=self._listeners)
 
     async def claim_delivery(self, key: str, *, at: datetime) -> bool:
         """True the first time `key` is claimed, False ever after, across processes."""

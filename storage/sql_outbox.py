@@ -82,6 +82,7 @@ def to_item(row: Any) -> OutboxItem:
 class SqlOutbox:
     def __init__(self, db: Runner) -> None:
         self._db = db
+        self.queued = 0
 
     async def add(self, message: Outgoing, *, at: datetime) -> None:
         where = message.conversation
@@ -95,6 +96,7 @@ class SqlOutbox:
             "next_at": at,
         }
         await self._db.execute(_INSERT, values)
+        self.queued += 1
 
 
 class SqlCards:
