@@ -19,6 +19,8 @@ from bot.handlers.releases import LIST_SCOPES
 from bot.parser import ParseError, principal, release_name
 from bot.ports import ReleaseQuery
 from bot.reply import Reply, Tone
+from bot.risk_presenters import notes_markdown
+from bot.risks import Severity
 
 API_ACTOR = Actor("api:rest", "REST API", "api")
 COMPONENTS = web.AppKey("api_components", Components)
@@ -41,6 +43,9 @@ def create_api(components: Components) -> web.Application:
     api.router.add_get("/releases/{release}", get_release)
     api.router.add_post("/releases/{release}/signals", signals)
     api.router.add_get("/releases/{release}/gate", gate)
+    api.router.add_post("/releases/{release}/risks", add_risk)
+    api.router.add_post("/releases/{release}/changes", add_changes)
+    api.router.add_get("/releases/{release}/notes", notes)
     api.router.add_get("/audit", audit)
     return api
 
@@ -124,6 +129,64 @@ async def signals(request: web.Request) -> web.Response:
     return web.json_response(serialize.gate_verdict(await _assessment(request)))
 
 
+async def add_risk(request: web.Request) -> web.Response:
+    name = _release_in_path(request)
+    body = await _json_object(request)
+    severity = _field(body, "severity", _severity)
+    description = _field(body, "description", _text("description"))
+    await _run(request, c.AddRisk(release=name, severity=severity, description=description))
+    async with request.app[COMPONENTS].store(read_only=True) as uow:
+        risks = await uow.risks.on_release(name)
+    return web.json_response(serialize.risk(risks[-1]), status=201)
+
+
+async def add_changes(request: web.Request) -> web.Response:
+    name = _release_in_path(request)
+    body = await _json_object(request)
+    items = body.get("changes")
+    if not isinstance(items, list) or not items:
+        raise problem(400, 'expected {"changes": [{"title": …, "kind": …}, …]}')
+    rows = tuple(_change_row(item, index) for index, item in enumerate(items))
+    reply = await _run(request, c.AddChanges(release=name, items=rows))
+    return web.json_response({"added": len(rows), "notes": list(reply.notes)}, status=201)
+
+
+def _change_row(
+    item: Any, index: int
+) -> tuple[str, str, str | None, str | None, str | None, str | None]:
+    if not isinstance(item, dict):
+        raise problem(400, f"changes[{index}] must be an object")
+    where = f"changes[{index}]."
+    title = _field(item, "title", _text(where + "title"))
+    kind = _field(item, "kind", _text(where + "kind")).lower()
+    merged = _optional(item, "merged_at", lambda v: _instant(None, v).isoformat())
+    return (
+        title,
+        kind,
+        *(_optional(item, key, str) for key in ("squad", "link", "author")),
+        merged,
+    )
+
+
+async def notes(request: web.Request) -> web.Response:
+    name = _release_in_path(request)
+    reply = await _run(request, c.Notes(release=name))
+    return web.Response(text=notes_markdown(name, reply), content_type="text/markdown")
+
+
+def _severity(value: str) -> str:
+    return Severity(value.lower()).value
+
+
+def _text(what: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        if not value.strip():
+            raise ValueError(f"{what} must not be empty")
+        return value.strip()
+
+    return check
+
+
 async def audit(request: web.Request) -> web.Response:
     components = request.app[COMPONENTS]
     release = request.query.get("release")
@@ -187,9 +250,10 @@ def _change_class(value: str) -> str:
     return ChangeClass(value).value
 
 
-def _instant(request: web.Request, value: str) -> datetime:
-    """An ISO 8601 instant; without an offset it is read in the policy's timezone."""
+def _instant(request: web.Request | None, value: str) -> datetime:
+    """An ISO 8601 instant; without an offset it is read in the policy's timezone (or UTC)."""
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=request.app[COMPONENTS].policy().zone)
+        zone = request.app[COMPONENTS].policy().zone if request else UTC
+        parsed = parsed.replace(tzinfo=zone)
     return parsed.astimezone(UTC)

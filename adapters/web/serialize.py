@@ -12,6 +12,7 @@ from typing import Any
 from bot.assessment import Assessment
 from bot.domain import AuditEvent, Release
 from bot.gates import GateResult
+from bot.risks import Risk
 from bot.signoffs import SignOff
 
 
@@ -34,6 +35,18 @@ def release(item: Release) -> dict[str, Any]:
         "updated_at": moment(item.updated_at),
         "review_due_at": moment(item.review_due_at),
         "reviewed_by": item.reviewed_by,
+    }
+
+
+def risk(item: Risk) -> dict[str, Any]:
+    return {
+        "id": item.label,
+        "release": item.release,
+        "origin": item.origin,
+        "severity": item.severity.value,
+        "description": item.description,
+        "raised_by": item.raised_by,
+        "raised_at": moment(item.raised_at),
     }
 
 

@@ -179,3 +179,57 @@ async def test_the_openapi_document_is_valid(bot: RunningBot, http: aiohttp.Clie
     assert status == 200
     validate(document)
     assert "/releases/{release}/gate" in document["paths"]
+
+
+async def test_risks_and_change_items_feed_the_notes(
+    bot: RunningBot, http: aiohttp.ClientSession
+) -> None:
+    api = f"{bot.url}/api/v1"
+    await call(http, "POST", f"{api}/releases", json={"release": "a@1"})
+    status, risk = await call(
+        http,
+        "POST",
+        f"{api}/releases/a@1/risks",
+        json={"severity": "high", "description": "cache stampede"},
+    )
+    assert status == 201 and risk["id"] == "R1" and risk["severity"] == "high"
+    changes = [
+        {"title": "Pay by link", "kind": "feature", "squad": "payments", "author": "ana"},
+        {
+            "title": "Fix rounding",
+            "kind": "fix",
+            "squad": "payments",
+            "merged_at": "2026-11-20T10:00:00Z",
+        },
+    ]
+    status, added = await call(
+        http, "POST", f"{api}/releases/a@1/changes", json={"changes": changes}
+    )
+    assert status == 201 and added["added"] == 2
+    await bot.components.bot.handle_text("decide R1 accept warm-up ships too", QA)
+    status, markdown = await call(http, "GET", f"{api}/releases/a@1/notes")
+    assert status == 200
+    assert markdown.splitlines()[:4] == ["# Release notes: a@1", "", "## Features · payments", ""]
+    assert "- Pay by link (ana)" in markdown and "## Known issues" in markdown
+    assert "R1 [high] cache stampede — accepted by quinn" in markdown
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "message"),
+    [
+        ("risks", {"severity": "dire", "description": "x"}, "severity"),
+        ("risks", {"severity": "low", "description": "  "}, "must not be empty"),
+        ("changes", {"changes": []}, "expected"),
+        ("changes", {"changes": [{"kind": "fix"}]}, "title is required"),
+        ("changes", {"changes": [{"title": "x", "kind": "fix", "merged_at": "soon"}]}, "merged_at"),
+    ],
+)
+async def test_bad_risks_and_changes_get_400_and_change_nothing(
+    bot: RunningBot, http: aiohttp.ClientSession, path: str, body: Any, message: str
+) -> None:
+    await call(http, "POST", f"{bot.url}/api/v1/releases", json={"release": "a@1"})
+    events = len(store_of(bot).data.audit)
+    status, answer = await call(http, "POST", f"{bot.url}/api/v1/releases/a@1/{path}", json=body)
+    assert status == 400 and message in answer["error"], answer
+    assert len(store_of(bot).data.audit) == events
+    assert not store_of(bot).data.tables.risks and not store_of(bot).data.tables.changes
