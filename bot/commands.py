@@ -206,6 +206,41 @@ class Poll(Command):
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class AnswerPoll(Command):
+    """A Ready / Not ready / Blocked button on a poll card (Blocked asks for a reason)."""
+
+    verb: ClassVar[str] = "poll answer"
+    poll_id: int
+    answer: str
+    reason: str = ""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FireSync(Command):
+    """The scheduler's call: post this occurrence of a sync (once, across replicas)."""
+
+    verb: ClassVar[str] = "sync fire"
+    sync_id: int
+    occurrence: datetime
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ReportMissed(Command):
+    """The scheduler's call: occurrences nobody posted (all replicas were down); say so once."""
+
+    verb: ClassVar[str] = "sync missed"
+    sync_id: int
+    occurrences: tuple[datetime, ...]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PollTick(Command):
+    """The scheduler's call: open, post, remind and escalate readiness polls that are due."""
+
+    verb: ClassVar[str] = "poll tick"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class Freeze(Command):
     verb: ClassVar[str] = "freeze"
     starts_at: datetime

@@ -27,6 +27,16 @@ class ClassPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class PollPolicy:
+    """Readiness polls: opened `before_hours` ahead of each release (None: only on demand),
+    reminders every `remind_every_hours`, escalation `deadline_hours` before the release."""
+
+    before_hours: float | None = None
+    remind_every_hours: float = 4
+    deadline_hours: float = 2
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     timezone: str
     roles: Mapping[str, tuple[str, ...]]
@@ -37,6 +47,7 @@ class Policy:
     restrict_deciders: bool = False
     # Where state changes that matter are announced, besides the release's own channel.
     announcements: str | None = None
+    polls: PollPolicy = field(default_factory=lambda: PollPolicy())
 
     @property
     def zone(self) -> ZoneInfo:
@@ -50,7 +61,8 @@ def parse_policy(data: Any, *, default_timezone: str = "UTC") -> Policy:
     """Build a Policy from parsed YAML, or raise PolicyError naming the offending key."""
     if not isinstance(data, Mapping):
         raise PolicyError("policy: expected a mapping at the top level")
-    _reject_unknown(data, {"timezone", "roles", "classes", "rules", "announcements"}, "policy")
+    known = {"timezone", "roles", "classes", "rules", "announcements", "polls"}
+    _reject_unknown(data, known, "policy")
     roles = _parse_roles(data.get("roles", {}))
     rules = _mapping(data.get("rules", {}), "rules")
     known_rules = {"forbid_self_approval", "keep_signoffs_on_change", "restrict_deciders"}
@@ -63,6 +75,20 @@ def parse_policy(data: Any, *, default_timezone: str = "UTC") -> Policy:
         keep_signoffs_on_change=_boolean(rules, "keep_signoffs_on_change", False),
         restrict_deciders=_boolean(rules, "restrict_deciders", False),
         announcements=_parse_conversation(data.get("announcements")),
+        polls=_parse_polls(_mapping(data.get("polls", {}), "polls")),
+    )
+
+
+def _parse_polls(body: Mapping[str, Any]) -> PollPolicy:
+    _reject_unknown(body, {"before_hours", "remind_every_hours", "deadline_hours"}, "polls")
+    for key, value in body.items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise PolicyError(f"polls.{key}: expected a positive number of hours")
+    defaults = PollPolicy()
+    return PollPolicy(
+        before_hours=body.get("before_hours"),
+        remind_every_hours=body.get("remind_every_hours", defaults.remind_every_hours),
+        deadline_hours=body.get("deadline_hours", defaults.deadline_hours),
     )
 
 

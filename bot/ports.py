@@ -19,6 +19,7 @@ from bot.domain import (
 )
 from bot.outbox import Outgoing
 from bot.risks import ChangeItem, Decision, Huddle, Risk, Severity
+from bot.schedules import Poll, PollAnswer, Sync
 from bot.signoffs import SignOff
 
 
@@ -153,6 +154,65 @@ class ChangeRepository(Protocol):
     async def for_release(self, release: str) -> Sequence[ChangeItem]: ...
 
 
+class SyncRepository(Protocol):
+    async def add(
+        self,
+        *,
+        conversation: Conversation,
+        schedule: str,
+        cron: str,
+        timezone: str,
+        created_by: str,
+        created_at: datetime,
+    ) -> Sync: ...
+
+    async def get(self, sync_id: int) -> Sync | None: ...
+
+    async def active(self) -> Sequence[Sync]:
+        """Every sync not cancelled, oldest first."""
+        ...
+
+    async def cancel(self, sync_id: int, *, at: datetime) -> None: ...
+
+
+class OccurrenceRepository(Protocol):
+    async def claim(self, key: str, occurrence: datetime, *, at: datetime) -> bool:
+        """True for the one caller (in any replica) that claims this occurrence first."""
+        ...
+
+    async def last(self, key: str) -> datetime | None:
+        """The latest occurrence claimed under `key`."""
+        ...
+
+
+class PollRepository(Protocol):
+    async def add(
+        self,
+        *,
+        release: str,
+        conversation: Conversation | None,
+        opens_at: datetime,
+        deadline: datetime,
+        addressees: Sequence[str],
+    ) -> Poll: ...
+
+    async def get(self, poll_id: int) -> Poll | None: ...
+
+    async def for_release(self, release: str) -> Sequence[Poll]: ...
+
+    async def live(self) -> Sequence[Poll]:
+        """Polls not yet escalated, oldest first."""
+        ...
+
+    async def mark(
+        self, poll_id: int, *, posted: bool | None = None, escalated: bool | None = None
+    ) -> None: ...
+
+    async def answer(self, answer: PollAnswer) -> None: ...
+
+    async def answers(self, poll_id: int) -> Sequence[PollAnswer]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class CardRef:
     """Where a card (of a release, or a huddle) was posted, so it can be updated in place."""
@@ -198,6 +258,9 @@ class UnitOfWork(Protocol):
     decisions: DecisionRepository
     huddles: HuddleRepository
     changes: ChangeRepository
+    syncs: SyncRepository
+    occurrences: OccurrenceRepository
+    polls: PollRepository
     cards: PostedCards
     outbox: OutboxRepository
     audit: AuditLog

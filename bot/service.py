@@ -21,11 +21,17 @@ RETRIES_ON_CONFLICT = 3
 
 class ReleaseBot:
     def __init__(
-        self, *, unit_of_work: UnitOfWorkFactory, clock: Clock, policy: Callable[[], Policy]
+        self,
+        *,
+        unit_of_work: UnitOfWorkFactory,
+        clock: Clock,
+        policy: Callable[[], Policy],
+        public_url: str = "http://127.0.0.1:8080",
     ) -> None:
         self._unit_of_work = unit_of_work
         self._clock = clock
         self._policy = policy
+        self._public_url = public_url
         verbs = (cmd.verb.split()[0] for cmd in handlers.HANDLERS)
         self.available = frozenset(verb for verb in verbs if verb in BY_VERB)
 
@@ -85,6 +91,7 @@ class ReleaseBot:
                 policy=self.policy,
                 uow=uow,
                 available=self.available,
+                public_url=self._public_url,
             )
             return await registration.handler(command, ctx)
 

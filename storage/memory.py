@@ -23,6 +23,7 @@ from storage.memory_repos import (
     MemorySignals,
     MemorySignOffs,
 )
+from storage.memory_schedules import MemoryOccurrences, MemoryPolls, MemorySyncs
 from storage.memory_tables import MemoryData, QueuedMessage, Tables
 
 __all__ = ["MemoryData", "MemoryStore", "MemoryUnitOfWork"]
@@ -48,6 +49,9 @@ class MemoryUnitOfWork:
         self.decisions = MemoryDecisions(tables)
         self.huddles = MemoryHuddles(tables)
         self.changes = MemoryChanges(tables)
+        self.syncs = MemorySyncs(tables)
+        self.occurrences = MemoryOccurrences(tables)
+        self.polls = MemoryPolls(tables)
         self.cards = MemoryCards(self._data.cards)
         self.outbox = MemoryOutbox(self._staged_outbox)
         self.audit = MemoryAudit(self._data.audit, self._staged_audit)

@@ -13,6 +13,7 @@ from bot.domain import AuditEvent, Freeze, Release, SignalValue
 from bot.outbox import Outgoing
 from bot.ports import CardRef
 from bot.risks import ChangeItem, Decision, Huddle, Risk
+from bot.schedules import Poll, PollAnswer, Sync
 from bot.signoffs import SignOff
 from storage.base import OutboxItem
 
@@ -45,6 +46,10 @@ class Tables:
     decisions: list[Decision] = field(default_factory=list)
     huddles: dict[int, Huddle] = field(default_factory=dict)
     changes: list[ChangeItem] = field(default_factory=list)
+    syncs: dict[int, Sync] = field(default_factory=dict)
+    occurrences: set[tuple[str, datetime]] = field(default_factory=set)
+    polls: dict[int, Poll] = field(default_factory=dict)
+    poll_answers: list[PollAnswer] = field(default_factory=list)
     # Last ids handed out, per kind ("freeze", "risk", "huddle").
     ids: dict[str, int] = field(default_factory=dict)
 

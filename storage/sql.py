@@ -19,12 +19,15 @@ from bot.ports import (
     DecisionRepository,
     FreezeRepository,
     HuddleRepository,
+    OccurrenceRepository,
     OutboxRepository,
+    PollRepository,
     PostedCards,
     ReleaseRepository,
     RiskRepository,
     SignalRepository,
     SignOffRepository,
+    SyncRepository,
 )
 from storage import sql_outbox
 from storage.base import CardRef, DeadLetter, OutboxItem
@@ -34,6 +37,7 @@ from storage.sql_readiness import SqlFreezes, SqlSignals, SqlSignOffs
 from storage.sql_repos import SqlAudit, SqlReleases
 from storage.sql_risks import SqlChanges, SqlDecisions, SqlHuddles, SqlRisks
 from storage.sql_runner import AsyncRunner, InlineRunner, Runner
+from storage.sql_schedules import SqlOccurrences, SqlPolls, SqlSyncs
 from storage.tables import conversation_ref, delivery, posted_card
 
 Opener = Callable[[], Awaitable[Runner]]
@@ -51,6 +55,9 @@ class SqlUnitOfWork:
     decisions: DecisionRepository
     huddles: HuddleRepository
     changes: ChangeRepository
+    syncs: SyncRepository
+    occurrences: OccurrenceRepository
+    polls: PollRepository
     cards: PostedCards
     outbox: OutboxRepository
     audit: AuditLog
@@ -73,6 +80,9 @@ class SqlUnitOfWork:
         self.decisions = SqlDecisions(db)
         self.huddles = SqlHuddles(db)
         self.changes = SqlChanges(db)
+        self.syncs = SqlSyncs(db)
+        self.occurrences = SqlOccurrences(db)
+        self.polls = SqlPolls(db)
         self.cards = SqlCards(db)
         self.outbox = self._queue = SqlOutbox(db)
         self.audit = SqlAudit(db)

@@ -254,6 +254,59 @@ class ChangeItemRow(SQLModel, table=True):
     merged_at: datetime | None = _column("merged_at", UTCDateTime, nullable=True)
 
 
+class SyncRow(SQLModel, table=True):
+    __tablename__ = "sync"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: int | None = _column("id", Integer, primary_key=True, autoincrement=True)
+    conversation_platform: str = _column("conversation_platform", String)
+    conversation_id: str = _column("conversation_id", String)
+    schedule: str = _column("schedule", String)
+    cron: str = _column("cron", String)
+    timezone: str = _column("timezone", String)
+    created_by: str = _column("created_by", String)
+    created_at: datetime = _column("created_at", UTCDateTime)
+    cancelled_at: datetime | None = _column("cancelled_at", UTCDateTime, nullable=True)
+
+
+class OccurrenceRow(SQLModel, table=True):
+    """One claimed firing: the primary key is what makes replicas post it once."""
+
+    __tablename__ = "occurrence"
+
+    key: str = _column("key", String, primary_key=True)
+    occurrence: datetime = _column("occurrence", UTCDateTime, primary_key=True)
+    claimed_at: datetime = _column("claimed_at", UTCDateTime)
+
+
+class PollRow(SQLModel, table=True):
+    __tablename__ = "poll"
+    __table_args__ = (Index("ix_poll_release", "release"), {"sqlite_autoincrement": True})
+
+    id: int | None = _column("id", Integer, primary_key=True, autoincrement=True)
+    release: str = _column("release", String)
+    conversation_platform: str | None = _column("conversation_platform", String, nullable=True)
+    conversation_id: str | None = _column("conversation_id", String, nullable=True)
+    opens_at: datetime = _column("opens_at", UTCDateTime)
+    deadline: datetime = _column("deadline", UTCDateTime)
+    addressees: list[str] = _column("addressees", JSONText)
+    posted: bool = _column("posted", Boolean)
+    escalated: bool = _column("escalated", Boolean)
+
+
+class PollAnswerRow(SQLModel, table=True):
+    __tablename__ = "poll_answer"
+    __table_args__ = (Index("ix_poll_answer_poll", "poll_id"),)
+
+    id: int | None = _column("id", Integer, primary_key=True, autoincrement=True)
+    poll_id: int = _column("poll_id", Integer)
+    principal: str = _column("principal", String)
+    display_name: str = _column("display_name", String)
+    answer: str = _column("answer", String)
+    reason: str | None = _column("reason", Text, nullable=True)
+    at: datetime = _column("at", UTCDateTime)
+
+
 class OutboxRow(SQLModel, table=True):
     __tablename__ = "outbox"
     __table_args__ = (
@@ -295,3 +348,7 @@ risk = _table(RiskRow)
 decision = _table(DecisionRow)
 huddle = _table(HuddleRow)
 change_item = _table(ChangeItemRow)
+sync = _table(SyncRow)
+occurrence = _table(OccurrenceRow)
+poll = _table(PollRow)
+poll_answer = _table(PollAnswerRow)

@@ -1,6 +1,15 @@
 """Handlers, one small function per command; importing this package registers them all."""
 
-from bot.handlers import audit_trail, freezes, lifecycle, notes, releases, risks, signoffs
+from bot.handlers import (
+    audit_trail,
+    freezes,
+    lifecycle,
+    notes,
+    releases,
+    risks,
+    schedules,
+    signoffs,
+)
 from bot.handlers.base import HANDLERS, Registration
 from bot.handlers.context import Context
 
@@ -14,5 +23,6 @@ __all__ = [
     "notes",
     "releases",
     "risks",
+    "schedules",
     "signoffs",
 ]

@@ -18,3 +18,5 @@ class Context:
     policy: Policy
     uow: UnitOfWork
     available: frozenset[str]
+    # Where people open the dashboard; reminders link to it.
+    public_url: str = "http://127.0.0.1:8080"

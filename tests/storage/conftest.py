@@ -21,7 +21,8 @@ from tests.support.postgres import asyncpg_dsn, create_database, drop_database
 # Empties every table the store writes, and puts the audit chain back at its start.
 _RESET_POSTGRES = f"""
 TRUNCATE release, signoff, readiness_signal, freeze_window, audit_event, delivery,
-    conversation_ref, posted_card, outbox, risk, decision, huddle, change_item RESTART IDENTITY;
+    conversation_ref, posted_card, outbox, risk, decision, huddle, change_item, sync,
+    occurrence, poll, poll_answer RESTART IDENTITY;
 UPDATE audit_head SET seq = 0, hash = '{GENESIS_HASH}' WHERE id = 1;
 """
 

@@ -35,9 +35,13 @@ STORE_TABLES = {
     "decision",
     "huddle",
     "change_item",
+    "sync",
+    "occurrence",
+    "poll",
+    "poll_answer",
 }
 
-HEAD = "0002"  # the newest revision; bump with every migration added
+HEAD = "0003"  # the newest revision; bump with every migration added
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -1,0 +1,170 @@
+"""Syncs and readiness polls in the core: what each firing says, and that it says it once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from adapters.clock import ManualClock
+from bot import commands as c
+from bot.domain import Actor, Conversation
+from bot.outbox import Delivery
+from bot.policy import parse_policy
+from bot.reply import Reply, Tone
+from bot.service import ReleaseBot
+from bot.text import plain_text
+from storage.base import CardRef
+from storage.memory import MemoryStore
+from tests.support.people import ALICE, CHANNEL, NOW
+
+QA = Actor("slack:U0QA00001", "quinn", "slack")
+ENG = Actor("slack:U0ENG0001", "erin", "slack")
+CONSOLE = Conversation("console", "terminal")
+
+
+async def say(bot: ReleaseBot, text: str, actor: Actor = ALICE) -> Reply:
+    return await bot.handle_text(text, actor, CHANNEL)
+
+
+def posts(store: MemoryStore) -> list[str]:
+    return [q.message.reply.title for q in store.data.outbox]
+
+
+async def test_a_sync_is_kept_per_channel_and_listed(bot: ReleaseBot) -> None:
+    reply = await say(bot, "sync weekdays 09:30 tz America/New_York")
+    assert reply.title == "Release sync S1: weekdays 09:30 (America/New_York)"
+    await say(bot, "sync mon,thu 14:00")
+    listed = await say(bot, "syncs")
+    assert listed.sections[0].lines == (
+        "S1 weekdays 09:30 (America/New_York)",
+        "S2 mon,thu 14:00 (Europe/London)",
+    )
+    await say(bot, "sync cancel S1")
+    assert (await say(bot, "syncs")).sections[0].lines == ("S2 mon,thu 14:00 (Europe/London)",)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("sync daily 25:00", "not a time of day"),
+        ("sync 99 * * * *", "out of range"),
+        ("sync cancel S7", "There is no sync S7"),
+    ],
+)
+async def test_bad_syncs_change_nothing(
+    bot: ReleaseBot, store: MemoryStore, text: str, problem: str
+) -> None:
+    reply = await say(bot, text)
+    assert reply.tone is Tone.ERROR and problem in reply.title
+    assert not store.data.tables.syncs and not store.data.audit
+
+
+async def test_a_sync_needs_a_chat_channel(bot: ReleaseBot) -> None:
+    reply = await bot.handle_text("sync daily 10:00", ALICE, CONSOLE)
+    assert reply.tone is Tone.ERROR and "Slack or Teams channel" in reply.title
+
+
+async def test_each_occurrence_posts_the_agenda_once(bot: ReleaseBot, store: MemoryStore) -> None:
+    await say(bot, "declare checkout@2.4.0 at 2026-11-28 14:00")
+    await say(bot, "risk checkout@2.4.0 high stampede")
+    await say(bot, "decide R1 blocker not yet", QA)
+    await say(bot, "declare later@1 at 2026-12-20 10:00")
+    await say(bot, "sync daily 09:30")
+    occurrence = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
+    first = await bot.handle(c.FireSync(1, occurrence), ALICE)
+    again = await bot.handle(c.FireSync(1, occurrence), ALICE)
+    assert "was posted already" in again.title
+    [agenda] = [q.message for q in store.data.outbox if q.message.reply.title == first.title]
+    assert agenda.conversation == CHANNEL
+    [line] = agenda.reply.sections[0].lines
+    assert line.startswith("checkout@2.4.0 · Sat 28 Nov 2026 14:00 GMT · readiness ")
+    assert line.endswith("sign-off missing: qa, eng · blockers: R1")
+    assert agenda.reply.notes == ("Dashboard: http://127.0.0.1:8080/",)
+
+
+async def test_missed_occurrences_are_reported_once_and_never_replayed(
+    bot: ReleaseBot, store: MemoryStore
+) -> None:
+    await say(bot, "sync daily 09:30")
+    missed = tuple(datetime(2026, 11, day, 9, 30, tzinfo=UTC) for day in (24, 25))
+    await bot.handle(c.ReportMissed(1, missed), ALICE)
+    await bot.handle(c.ReportMissed(1, missed), ALICE)
+    assert posts(store).count("Missed the 09:30 sync of Tue 24 Nov while offline (and 1 more)") == 1
+    assert "was posted already" in (await bot.handle(c.FireSync(1, missed[0]), ALICE)).title
+
+
+async def test_a_poll_asks_the_signoff_roles_and_updates_in_place(
+    bot: ReleaseBot, store: MemoryStore, clock: ManualClock
+) -> None:
+    await say(bot, "declare checkout@2.4.0 at 2026-11-27 14:00")
+    opened = await say(bot, "poll checkout@2.4.0")
+    assert opened.title == "Readiness poll P1 for checkout@2.4.0 opens now"
+    card = store.data.outbox[-1].message
+    assert card.remember_as == "poll:1" and [a.label for a in card.reply.actions] == [
+        "Ready",
+        "Not ready",
+        "Blocked",
+    ]
+    await store.save_card(CardRef("poll:1", "slack", "C0RELEASES", "1.1"))
+    answered = await bot.handle(c.AnswerPoll(1, "ready"), QA, CHANNEL)
+    assert "✓ slack:U0QA00001: ready" in plain_text(answered)
+    update = store.data.outbox[-1].message
+    assert (update.kind, update.target) == (Delivery.UPDATE, "1.1")
+    stranger = await bot.handle(c.AnswerPoll(1, "ready"), ALICE, CHANNEL)
+    assert stranger.tone is Tone.ERROR and "you are not in them" in stranger.title
+    no_reason = await bot.handle(c.AnswerPoll(1, "blocked"), ENG, CHANNEL)
+    assert no_reason.tone is Tone.ERROR and "what blocks" in no_reason.title
+    await bot.handle(c.AnswerPoll(1, "blocked", "migration not rehearsed"), ENG, CHANNEL)
+    risks = list(store.data.tables.risks.values())
+    assert [r.description for r in risks] == ["Blocked (poll P1): migration not rehearsed"]
+
+
+async def test_polls_remind_then_escalate_once_each(
+    bot: ReleaseBot, store: MemoryStore, clock: ManualClock
+) -> None:
+    await say(bot, "declare checkout@2.4.0 at 2026-11-27 14:00")
+    await say(bot, "poll checkout@2.4.0")
+    await bot.handle(c.AnswerPoll(1, "ready"), QA, CHANNEL)
+    clock.advance(timedelta(hours=4, minutes=1))
+    await bot.handle(c.PollTick(), ALICE)
+    await bot.handle(c.PollTick(), ALICE)
+    reminders = [t for t in posts(store) if t.startswith("Reminder")]
+    assert reminders == ["Reminder: readiness poll P1 for checkout@2.4.0"]
+    assert "Still waiting for slack:U0ENG0001" in (
+        store.data.outbox[-1].message.reply.summary or ""
+    )
+    clock.set(datetime(2026, 11, 27, 12, 0, tzinfo=UTC))  # the deadline: 2 h before
+    await bot.handle(c.PollTick(), ALICE)
+    await bot.handle(c.PollTick(), ALICE)
+    escalations = [
+        q.message
+        for q in store.data.outbox
+        if q.message.reply.title.startswith("No readiness answer")
+    ]
+    assert [(m.kind, m.target) for m in escalations] == [
+        (Delivery.POST, None),
+        (Delivery.EPHEMERAL, "slack:U0ALICE01"),
+    ]
+    assert (
+        escalations[0].reply.title == "No readiness answer for checkout@2.4.0 from slack:U0ENG0001"
+    )
+
+
+async def test_automatic_polls_open_before_each_release(
+    store: MemoryStore, clock: ManualClock
+) -> None:
+    policy = parse_policy(
+        {
+            "roles": {"qa": ["slack:U0QA00001"]},
+            "classes": {"normal": {"signoffs": ["qa"]}},
+            "polls": {"before_hours": 24},
+        }
+    )
+    bot = ReleaseBot(unit_of_work=store, clock=clock, policy=lambda: policy)
+    await say(bot, "declare soon@1 at 2026-11-27 10:00")
+    await say(bot, "declare later@1 at 2026-12-10 10:00")
+    await bot.handle(c.PollTick(), ALICE)
+    await bot.handle(c.PollTick(), ALICE)
+    assert [p.release for p in store.data.tables.polls.values()] == ["soon@1"]
+    assert store.data.tables.polls[1].deadline > NOW
