@@ -7,7 +7,7 @@ from typing import Protocol
 
 from bot import commands as c
 from bot.domain import Actor
-from bot.reply import Reply, Tone
+from bot.reply import Reply
 from bot.service import ReleaseBot
 from storage.base import CardRef, Store
 
@@ -45,7 +45,7 @@ class CardKeeper:
         if not cards:
             return
         reply = await self.current(release)
-        if reply.tone is Tone.ERROR:
+        if reply.problem is not None:  # a rolled-back release's card is red, not a failure
             return
         for card in cards:
             publisher = self._publishers.get(card.platform)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ MAX_BUTTON_VALUE = 2000
 # The notification text; Slack accepts more but recommends this, and the blocks carry the rest.
 MAX_FALLBACK = 4000
 ACTION_PREFIX = "rb:"
+# A button that first asks for text (Action.asks_for) opens a modal; its value says what to ask.
+ASK_PREFIX = f"{ACTION_PREFIX}ask:"
 ELLIPSIS = "…"
 
 TONE_EMOJI = {
@@ -37,6 +40,15 @@ Block = dict[str, Any]
 
 class BlockKitError(ValueError):
     """A reply that cannot be shown in Slack without losing what it means."""
+
+
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """What an asking button carries: its command, the field to fill and the question."""
+
+    command: str
+    field: str
+    prompt: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +85,8 @@ def mrkdwn(text: str) -> str:
 
 def _fallback(reply: Reply, number: int, total: int) -> str:
     if number == 1:
-        return _trim(mrkdwn(plain_text(reply)), MAX_FALLBACK)
-    return _trim(mrkdwn(f"{reply.title} (continued, part {number} of {total})"), MAX_FALLBACK)
+        return trim(mrkdwn(plain_text(reply)), MAX_FALLBACK)
+    return trim(mrkdwn(f"{reply.title} (continued, part {number} of {total})"), MAX_FALLBACK)
 
 
 def _heading(reply: Reply) -> Iterator[Block]:
@@ -137,21 +149,44 @@ def _actions(actions: Sequence[Action]) -> Iterator[Block]:
 
 
 def _button(action: Action, index: int) -> Block:
-    if len(action.command) > MAX_BUTTON_VALUE:
+    prefix, value = (ACTION_PREFIX, action.command)
+    if action.asks_for:
+        # Slack hands back only the value on a click, so the question travels inside it.
+        prefix, value = ASK_PREFIX, ask_value(action)
+    if len(value) > MAX_BUTTON_VALUE:
         # A cut value would run a different command, or none: refuse instead.
         raise BlockKitError(
-            f"the command behind button {action.label!r} is {len(action.command)} characters; "
+            f"the command behind button {action.label!r} is {len(value)} characters; "
             f"Slack allows {MAX_BUTTON_VALUE}"
         )
     button: Block = {
         "type": "button",
-        "action_id": f"{ACTION_PREFIX}{index}",
-        "text": {"type": "plain_text", "text": _trim(action.label, MAX_BUTTON_TEXT), "emoji": True},
-        "value": action.command,
+        "action_id": f"{prefix}{index}",
+        "text": {"type": "plain_text", "text": trim(action.label, MAX_BUTTON_TEXT), "emoji": True},
+        "value": value,
     }
     if action.style in (Style.PRIMARY, Style.DANGER):
         button["style"] = action.style.value
     return button
+
+
+def ask_value(action: Action) -> str:
+    """The value of a button that asks before it runs (see `read_ask`)."""
+    prompt = action.prompt or action.label
+    fields = {"ask": action.asks_for, "prompt": prompt, "command": action.command}
+    return json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
+
+
+def read_ask(value: str) -> Ask:
+    """The `Ask` an asking button's value carries; ValueError for anything else."""
+    try:
+        fields = json.loads(value)
+        ask = Ask(command=fields["command"], field=fields["ask"], prompt=fields["prompt"])
+    except (ValueError, KeyError, TypeError) as problem:
+        raise ValueError(f"not an asking button: {problem}") from None
+    if not all(isinstance(part, str) and part for part in (ask.command, ask.field, ask.prompt)):
+        raise ValueError("not an asking button: a part is missing")
+    return ask
 
 
 def _mrkdwn_object(text: str) -> Block:
@@ -196,7 +231,8 @@ def _safe_cut(text: str, limit: int) -> int:
     return cut
 
 
-def _trim(text: str, limit: int) -> str:
+def trim(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters between words, with an ellipsis when it was cut."""
     if len(text) <= limit:
         return text
     return text[: _safe_cut(text, limit - len(ELLIPSIS))] + ELLIPSIS

@@ -21,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.bootstrap import Components
 from adapters.settings import SlackSettings
+from adapters.slack.cards import PLATFORM, SlackCardPublisher, SlackCards
 from adapters.slack.listeners import register
 
 PATH = "/slack/events"
@@ -30,8 +31,13 @@ RETRIES = 2
 
 
 def mount(app: web.Application, components: Components) -> None:
-    """Serve Slack's one URL for commands, interactivity and events on `app`."""
-    bolt = build_bolt_app(components)
+    """Serve Slack's one URL for commands, interactivity and events on `app`.
+
+    Also lets CardKeeper update Slack's copies of a card whenever any surface changes a release.
+    """
+    client = build_client(components.settings.slack)
+    components.cards.register(PLATFORM, SlackCardPublisher(client))
+    bolt = build_bolt_app(components, client)
 
     async def slack_events(request: web.Request) -> web.Response:
         try:
@@ -44,16 +50,15 @@ def mount(app: web.Application, components: Components) -> None:
     app.router.add_post(PATH, slack_events)
 
 
-def build_bolt_app(components: Components) -> AsyncApp:
+def build_bolt_app(components: Components, client: AsyncWebClient) -> AsyncApp:
     """The bolt app with our listeners; nothing here touches the network."""
-    settings = components.settings.slack
     bolt = AsyncApp(
         name="releasebot",
-        signing_secret=settings.signing_secret,
-        client=build_client(settings),
+        signing_secret=components.settings.slack.signing_secret,
+        client=client,
         process_before_response=False,
     )
-    register(bolt, components)
+    register(bolt, components, SlackCards(components.cards, components.store))
     return bolt
 
 

@@ -12,40 +12,44 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.bootstrap import Components
-from adapters.slack.outgoing import post
+from adapters.slack.cards import SlackCards, changed_release
 from adapters.slack.text import command_text
+from bot import commands
 from bot.domain import Actor, Conversation
+from bot.parser import ParseError
+from bot.reply import Reply, error
+from bot.service import ReleaseBot
 
 log = logging.getLogger(__name__)
 
 Listener = Callable[..., Awaitable[None]]
 
 
-def register(app: AsyncApp, components: Components) -> None:
+def register(app: AsyncApp, components: Components, cards: SlackCards) -> None:
     """Mentions, direct messages, and an acknowledgement for the App Home (built later)."""
-    app.event("app_mention")(_on_mention(components))
-    app.event("message")(_on_message(components))
+    app.event("app_mention")(_on_mention(components, cards))
+    app.event("message")(_on_message(components, cards))
     # Subscribed in the manifest; acknowledging stops Slack retrying it until the tab exists.
     app.event("app_home_opened")(_ignore)
 
 
-def _on_mention(components: Components) -> Listener:
+def _on_mention(components: Components, cards: SlackCards) -> Listener:
     async def on_mention(
         body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
     ) -> None:
         if await first_delivery(components, body):
             thread = event.get("thread_ts") or event.get("ts")
-            await _answer(components, event, client, thread_ts=thread)
+            await _answer(components.bot, cards, event, client, thread_ts=thread)
 
     return on_mention
 
 
-def _on_message(components: Components) -> Listener:
+def _on_message(components: Components, cards: SlackCards) -> Listener:
     async def on_message(
         body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
     ) -> None:
         if is_direct_message(event) and await first_delivery(components, body):
-            await _answer(components, event, client, thread_ts=event.get("thread_ts"))
+            await _answer(components.bot, cards, event, client, thread_ts=event.get("thread_ts"))
 
     return on_message
 
@@ -65,25 +69,61 @@ def is_direct_message(event: dict[str, Any]) -> bool:
 
 
 async def first_delivery(components: Components, body: dict[str, Any]) -> bool:
-    """Claim the event; Slack redelivers (X-Slack-Retry-Num) and bolt does not de-duplicate."""
-    event_id = body.get("event_id")
-    if not event_id:
-        return True
-    key = f"slack:event:{event_id}"
-    return await components.store.claim_delivery(key, at=components.clock.now())
+    """Claim the event, then its message: True only for the first delivery of either.
+
+    Slack redelivers an event (X-Slack-Retry-Num) and bolt does not de-duplicate. One message
+    can also arrive as two events with different ids — `app_mention` and `message.im` when the
+    bot is mentioned in its DM — so the message (channel and ts) is claimed as well.
+    """
+    keys = delivery_keys(body)
+    now = components.clock.now()
+    for key in keys:
+        if not await components.store.claim_delivery(key, at=now):
+            return False
+    return True
+
+
+def delivery_keys(body: dict[str, Any]) -> list[str]:
+    """The claims that make one event, and one message, count once."""
+    event = body.get("event") or {}
+    keys = []
+    if body.get("event_id"):
+        keys.append(f"slack:event:{body['event_id']}")
+    if event.get("channel") and event.get("ts"):
+        keys.append(f"slack:message:{event['channel']}:{event['ts']}")
+    return keys
 
 
 async def _answer(
-    components: Components, event: dict[str, Any], client: AsyncWebClient, *, thread_ts: Any
+    bot: ReleaseBot,
+    cards: SlackCards,
+    event: dict[str, Any],
+    client: AsyncWebClient,
+    *,
+    thread_ts: Any,
 ) -> None:
     user, channel = event["user"], event["channel"]
     # Events carry no name; the principal renders as a mention wherever the core shows it.
     actor = Actor(principal=f"slack:{user}", display_name=f"slack:{user}", surface="slack")
-    conversation = Conversation("slack", channel)
-    reply = await components.bot.handle_text(
-        command_text(event.get("text") or ""), actor, conversation
-    )
+    command, reply = await _run(bot, command_text(event.get("text") or ""), actor, channel)
     try:
-        await post(client, channel, reply, thread_ts=None if reply.broadcast else thread_ts)
+        posted = await cards.post(
+            client, channel, reply, thread_ts=None if reply.broadcast else thread_ts
+        )
     except (SlackApiError, ClientError, TimeoutError):
         log.exception("could not answer event in %s", channel)
+        posted = None
+    release = changed_release(bot, command, reply) if command is not None else None
+    if release is not None:
+        await cards.refresh(release, skip=posted)
+
+
+async def _run(
+    bot: ReleaseBot, text: str, actor: Actor, channel: str
+) -> tuple[commands.Command | None, Reply]:
+    """Parse and run a message's command; the command too, to tell a read from a write."""
+    try:
+        command = bot.parse(text)
+    except ParseError as problem:
+        return None, error(problem.problem, problem.usage)
+    return command, await bot.handle(command, actor, Conversation("slack", channel))

@@ -1,10 +1,9 @@
-"""The bolt listeners for `/release` and for every releasebot button."""
+"""The bolt listeners: `/release` here; buttons and forms in actions, events in events."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -16,15 +15,15 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.bootstrap import Components
-from adapters.slack import events
-from adapters.slack.blocks import ACTION_PREFIX
-from adapters.slack.outgoing import IN_CHANNEL, ack_with, post, respond_with
+from adapters.slack import actions, events
+from adapters.slack.cards import SlackCards, changed_release
+from adapters.slack.outgoing import IN_CHANNEL, ack_with, respond_with
 from adapters.slack.text import from_slack
-from bot import commands
 from bot.domain import Actor, Conversation
 from bot.parser import ParseError
 from bot.reply import Reply, error
 from bot.service import ReleaseBot
+from storage.base import CardRef
 
 log = logging.getLogger(__name__)
 
@@ -32,22 +31,17 @@ COMMAND = "/release"
 # Slack gives up on an acknowledgement after 3 s; keep room for the network and bolt itself.
 ACK_BUDGET_SECONDS = 2.5
 DELIVERY_ERRORS = (SlackApiError, ClientError, TimeoutError)
-# One listener for every button: its value is the command to run (bot.commands.dump).
-BUTTON: dict[str, str | re.Pattern[str]] = {
-    "type": "block_actions",
-    "action_id": re.compile(rf"^{re.escape(ACTION_PREFIX)}"),
-}
 Listener = Callable[..., Awaitable[None]]
 
 
-def register(app: AsyncApp, components: Components) -> None:
+def register(app: AsyncApp, components: Components, cards: SlackCards) -> None:
     """Attach every listener: the slash command, the buttons, mentions and direct messages."""
-    app.command(COMMAND)(_on_command(components.bot))
-    app.action(BUTTON)(_on_action(components.bot))
-    events.register(app, components)
+    app.command(COMMAND)(_on_command(components.bot, cards))
+    actions.register(app, components.bot, cards)
+    events.register(app, components, cards)
 
 
-def _on_command(bot: ReleaseBot) -> Listener:
+def _on_command(bot: ReleaseBot, cards: SlackCards) -> Listener:
     async def on_command(
         ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
     ) -> None:
@@ -62,7 +56,11 @@ def _on_command(bot: ReleaseBot) -> Listener:
             return
         await ack()
         reply = await bot.handle(parsed, actor, conversation)
-        await _deliver(reply, client, conversation.id, respond)
+        posted = await _deliver(reply, cards, client, conversation.id, respond)
+        release = changed_release(bot, parsed, reply)
+        if release is not None:
+            # Every other copy of the card, on every platform; the one just posted is fresh.
+            await cards.refresh(release, skip=posted)
 
     return on_command
 
@@ -87,20 +85,25 @@ async def _answer_in_ack(work: Awaitable[Reply], ack: AsyncAck, respond: AsyncRe
 
 
 async def _deliver(
-    reply: Reply, client: AsyncWebClient, channel: str, respond: AsyncRespond
-) -> None:
-    """A card for everyone goes to the channel; anything else only to the person who asked."""
+    reply: Reply, cards: SlackCards, client: AsyncWebClient, channel: str, respond: AsyncRespond
+) -> CardRef | None:
+    """A card for everyone goes to the channel; anything else only to the person who asked.
+
+    Returns the posted card when it was a release card, remembered so it can be updated.
+    """
     if not reply.broadcast:
         await respond_with(respond, reply)
-        return
+        return None
     try:
-        await post(client, channel, reply)
+        return await cards.post(client, channel, reply)
     except DELIVERY_ERRORS as problem:
         # E.g. not_in_channel or a DM: Slack still lets the response_url show it to everyone.
+        # That message has no timestamp we could learn, so it cannot be updated later.
         log.warning(
             "could not post %r to %s (%s); answering in place", reply.title, channel, problem
         )
         await respond_with(respond, reply, response_type=IN_CHANNEL)
+        return None
 
 
 def slash_origin(command: dict[str, Any]) -> tuple[Actor, Conversation]:
@@ -110,31 +113,3 @@ def slash_origin(command: dict[str, Any]) -> tuple[Actor, Conversation]:
         principal=f"slack:{user}", display_name=command.get("user_name") or user, surface="slack"
     )
     return actor, Conversation("slack", command["channel_id"])
-
-
-def _on_action(bot: ReleaseBot) -> Listener:
-    async def on_action(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
-    ) -> None:
-        await ack()
-        try:
-            command = commands.load(action.get("value") or "")
-        except commands.CommandDecodeError:
-            await respond_with(respond, error("this button is not one I know; type the command"))
-            return
-        actor, conversation = action_origin(body)
-        await respond_with(respond, await bot.handle(command, actor, conversation))
-
-    return on_action
-
-
-def action_origin(body: dict[str, Any]) -> tuple[Actor, Conversation | None]:
-    """Who pressed a button, and in which conversation (none for a modal or App Home)."""
-    user = body.get("user") or {}
-    user_id = user.get("id", "")
-    name = user.get("name") or user.get("username") or user_id
-    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
-        "channel_id"
-    )
-    actor = Actor(principal=f"slack:{user_id}", display_name=name, surface="slack")
-    return actor, Conversation("slack", channel) if channel else None

@@ -21,10 +21,22 @@ async def ack_with(ack: AsyncAck, respond: AsyncRespond, reply: Reply) -> None:
 
 
 async def respond_with(
-    respond: AsyncRespond, reply: Reply, *, response_type: str = EPHEMERAL
+    respond: AsyncRespond,
+    reply: Reply,
+    *,
+    response_type: str = EPHEMERAL,
+    replace_original: bool = False,
 ) -> None:
-    """Answer at the payload's response_url, as new messages rather than over the original."""
-    await _respond_all(respond, render(reply), response_type)
+    """Answer at the payload's response_url: as new messages, or over the message clicked."""
+    await _respond_all(respond, render(reply), response_type, replace_original)
+
+
+async def post_ephemeral(client: AsyncWebClient, channel: str, user: str, reply: Reply) -> None:
+    """Show the reply to `user` alone in `channel` (where there is no response_url to use)."""
+    for message in render(reply):
+        await client.chat_postEphemeral(
+            channel=channel, user=user, text=message.text, blocks=message.blocks
+        )
 
 
 async def post(
@@ -41,12 +53,16 @@ async def post(
 
 
 async def _respond_all(
-    respond: AsyncRespond, messages: list[SlackMessage], response_type: str
+    respond: AsyncRespond,
+    messages: list[SlackMessage],
+    response_type: str,
+    replace_original: bool = False,
 ) -> None:
-    for message in messages:
+    for number, message in enumerate(messages):
         await respond(
             text=message.text,
             blocks=message.blocks,
             response_type=response_type,
-            replace_original=False,
+            # Only the first page can take the clicked message's place; the rest follow it.
+            replace_original=replace_original and number == 0,
         )

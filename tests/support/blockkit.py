@@ -17,6 +17,12 @@ MAX_ACTION_ELEMENTS = 25
 MAX_BUTTON_TEXT = 75
 MAX_BUTTON_VALUE = 2000
 MAX_ID = 255
+# Modals (views.open): https://api.slack.com/reference/surfaces/views
+MAX_VIEW_BLOCKS = 100
+MAX_VIEW_TITLE = 24
+MAX_METADATA = 3000
+MAX_LABEL = 2000
+MAX_INPUT_LENGTH = 3000
 # In mrkdwn a `<` may only open Slack's own markup; anything else is unescaped user text.
 UNESCAPED = re.compile(r"<(?![@#!]|https?:|mailto:)")
 
@@ -87,6 +93,34 @@ def _check_text(obj: dict[str, Any], where: str, limit: int, *, plain_only: bool
     assert 1 <= len(text) <= limit, f"{where}: {len(text)} characters (limit {limit})"
     if obj["type"] == "mrkdwn":
         assert not UNESCAPED.search(text), f"{where}: unescaped '<' in {text[:80]!r}"
+
+
+def assert_modal_limits(view: Mapping[str, Any]) -> None:
+    """Fail, naming the place, if a modal view breaks one of Slack's limits for modals."""
+    assert view.get("type") == "modal", f"view type {view.get('type')!r}"
+    for key in ("title", "submit", "close"):
+        _check_text(view[key], f"view.{key}", MAX_VIEW_TITLE, plain_only=True)
+    assert 0 < len(view.get("callback_id", "")) <= MAX_ID, "view.callback_id"
+    assert len(view.get("private_metadata", "")) <= MAX_METADATA, "view.private_metadata"
+    blocks = view["blocks"]
+    assert 1 <= len(blocks) <= MAX_VIEW_BLOCKS, f"{len(blocks)} blocks in a modal"
+    block_ids = [block.get("block_id") for block in blocks]
+    assert len(block_ids) == len(set(block_ids)), f"duplicate block_id in {block_ids}"
+    for index, block in enumerate(blocks):
+        where = f"view.blocks[{index}]"
+        if block.get("type") == "input":
+            _check_input(block, where)
+        else:
+            _check_block(block, where, [])
+
+
+def _check_input(block: dict[str, Any], where: str) -> None:
+    assert 0 < len(block.get("block_id", "")) <= MAX_ID, f"{where}.block_id"
+    _check_text(block["label"], f"{where}.label", MAX_LABEL, plain_only=True)
+    element = block["element"]
+    assert element["type"] == "plain_text_input", f"{where}.element: {element['type']!r}"
+    assert 0 < len(element.get("action_id", "")) <= MAX_ID, f"{where}.element.action_id"
+    assert 0 < element.get("max_length", MAX_INPUT_LENGTH) <= MAX_INPUT_LENGTH, "max_length"
 
 
 def block_texts(message: Any) -> str:

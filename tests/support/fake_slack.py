@@ -36,6 +36,8 @@ class Call:
     at: float
     status: int = 200
     key: str | None = None
+    # What the fake answered (e.g. the `ts` of a posted message); None for refused calls.
+    answer: Any = None
 
 
 class FakeSlack:
@@ -106,11 +108,12 @@ class FakeSlack:
         body = await _parsed(request)
         status, error = self._faults[method].popleft() if self._faults[method] else (200, None)
         recorded = 400 if error else status  # an `ok: false` answer is no delivery either
-        await self._record(Call(method, body, dict(request.headers), time.monotonic(), recorded))
-        if error or status != 200:
-            return _refusal(status, error)
         template = RESPONSES.get(method, {"body": {"ok": True}})
-        answer = self._answer(method, template, body)
+        answer = None if error or status != 200 else self._answer(method, template, body)
+        call = Call(method, body, dict(request.headers), time.monotonic(), recorded, answer=answer)
+        await self._record(call)
+        if answer is None:
+            return _refusal(status, error)
         return web.json_response(answer, headers=template.get("headers"))
 
     def _answer(self, method: str, template: dict[str, Any], args: dict[str, Any]) -> Any:

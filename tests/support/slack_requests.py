@@ -15,7 +15,7 @@ from urllib.parse import quote, urlencode
 
 import aiohttp
 
-from tests.support.fake_slack import FIXTURES, FakeSlack
+from tests.support.fake_slack import FIXTURES, Call, FakeSlack
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
@@ -106,6 +106,10 @@ class SlackSender:
         answer = await self.send("payload=" + quote(json.dumps(payload)), FORM, **signing)
         return Answer(answer.status, answer.text, answer.headers, key)
 
+    async def submit(self, payload: dict[str, Any]) -> Answer:
+        """A `view_submission`: Slack waits for the answer to close or keep the modal."""
+        return await self.send("payload=" + quote(json.dumps(payload)), FORM)
+
     async def send(
         self,
         body: str,
@@ -152,4 +156,70 @@ def button_press(value: str, *, user: str = "U04BOB00002", name: str = "bob") ->
     payload = fixture("interactivity_block_actions_approve.json")
     payload["user"].update(id=user, name=name, username=name)
     payload["actions"][0].update(action_id="rb:0", value=value)
+    return payload
+
+
+def click(
+    message: Call | dict[str, Any],
+    label: str,
+    *,
+    user: str,
+    name: str,
+    ts: str | None = None,
+    channel: str = CHANNEL_ID,
+    ephemeral: bool = False,
+) -> dict[str, Any]:
+    """The `block_actions` payload Slack sends when `user` presses the button labelled `label`
+    on `message`: a posted message as the fake recorded it (a Call: its ts is the one the fake
+    answered) or the body of any message the bot sent (then give `ts`)."""
+    if isinstance(message, Call):
+        ts, channel, message = message.answer["ts"], message.body["channel"], message.body
+    blocks = message["blocks"]
+    block, button = _button_labelled(blocks, label)
+    payload = fixture("interactivity_block_actions_approve.json")
+    payload["user"].update(id=user, name=name, username=name)
+    payload["container"].update(message_ts=ts, channel_id=channel, is_ephemeral=ephemeral)
+    payload["channel"] = {"id": channel, "name": "releases"}
+    payload["message"].update(ts=ts, text=message["text"], blocks=blocks)
+    payload["trigger_id"] = f"{next(_event_numbers)}.4812345678901.{uuid.uuid4().hex}"
+    action = {key: button[key] for key in ("action_id", "text", "value", "type")}
+    action.update(block_id=block.get("block_id", ""), action_ts=f"{time.time():.6f}")
+    payload["actions"] = [action]
+    return payload
+
+
+def _button_labelled(blocks: list[dict[str, Any]], label: str) -> tuple[dict, dict]:
+    for block in blocks:
+        for element in block.get("elements", []):
+            if element.get("type") == "button" and element["text"]["text"] == label:
+                return block, element
+    shown = [e["text"]["text"] for b in blocks for e in b.get("elements", []) if "value" in e]
+    raise AssertionError(f"no button {label!r}; the message has {shown}")
+
+
+def button_labels(message: dict[str, Any]) -> list[str]:
+    """The labels of every button in a message Slack was sent."""
+    return [
+        element["text"]["text"]
+        for block in message.get("blocks", [])
+        for element in block.get("elements", [])
+        if element.get("type") == "button"
+    ]
+
+
+def view_submission(
+    opened: dict[str, Any], answer: str | None, *, user: str, name: str
+) -> dict[str, Any]:
+    """The `view_submission` payload for the modal the bot opened (`opened` is the `view` it
+    sent to views.open), with `answer` typed into its one text input (None: left empty)."""
+    (block,) = [b for b in opened["blocks"] if b["type"] == "input"]
+    payload = fixture("interactivity_view_submission_release.json")
+    payload["user"].update(id=user, name=name, username=name)
+    payload["trigger_id"] = f"{next(_event_numbers)}.4812345678901.{uuid.uuid4().hex}"
+    view = payload["view"]
+    for key in ("callback_id", "private_metadata", "title", "submit", "close", "blocks"):
+        view[key] = copy.deepcopy(opened[key])
+    element = block["element"]
+    typed = {"type": element["type"], "value": answer}
+    view["state"] = {"values": {block["block_id"]: {element["action_id"]: typed}}}
     return payload

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 from adapters.clock import ManualClock
 from bot.domain import Actor, Conversation
 from bot.reply import Reply
+from storage.base import CardRef
 from storage.memory import MemoryStore
 from tests.support.fake_slack import FakeSlack, fake_slack
 from tests.support.people import NOW
@@ -42,16 +44,50 @@ def clock() -> ManualClock:
     return ManualClock(NOW)
 
 
+class CardWatchingStore(MemoryStore):
+    """The in-memory store, telling waiters when a card is remembered.
+
+    The bot remembers a card after Slack has answered chat.postMessage, so the fake's record of
+    the post comes first; a test that needs the card remembered waits for that instead.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._saved = asyncio.Condition()
+
+    async def save_card(self, card: CardRef) -> None:
+        await super().save_card(card)
+        async with self._saved:
+            self._saved.notify_all()
+
+    async def wait_for_cards(self, count: int, timeout: float = 5) -> list[CardRef]:  # noqa: ASYNC109
+        remembered = lambda: len(self.data.cards) >= count  # noqa: E731
+        async with self._saved:
+            await asyncio.wait_for(self._saved.wait_for(remembered), timeout)
+        return list(self.data.cards)
+
+
 @pytest.fixture
-def store() -> MemoryStore:
-    return MemoryStore()
+def store() -> CardWatchingStore:
+    return CardWatchingStore()
+
+
+@pytest.fixture
+def extra_env() -> dict[str, str]:
+    """More settings for the bot; a test module overrides it, e.g. with its own policy file."""
+    return {}
 
 
 @pytest.fixture
 async def bot(
-    fake: FakeSlack, clock: ManualClock, store: MemoryStore, tmp_path: Path
+    fake: FakeSlack,
+    clock: ManualClock,
+    store: MemoryStore,
+    tmp_path: Path,
+    extra_env: dict[str, str],
 ) -> AsyncIterator[RunningBot]:
-    async with running_bot(slack_env(fake), cwd=tmp_path, clock=clock, store=store) as running:
+    env = slack_env(fake, **extra_env)
+    async with running_bot(env, cwd=tmp_path, clock=clock, store=store) as running:
         yield running
 
 

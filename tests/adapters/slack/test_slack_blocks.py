@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.slack.blocks import BlockKitError, SlackMessage, render
+from adapters.slack.blocks import ASK_PREFIX, Ask, BlockKitError, SlackMessage, read_ask, render
 from bot import commands
 from bot.reply import Action, Fact, Reply, Section, Style, Tone
 from tests.support.blockkit import assert_block_kit_limits, block_texts
@@ -98,3 +98,29 @@ def test_a_title_too_long_for_a_header_is_kept_whole() -> None:
     assert_block_kit_limits(message)
     assert message.blocks[0]["type"] == "section"
     assert title in block_texts(message)
+
+
+def test_a_button_that_asks_first_carries_its_question_with_its_command() -> None:
+    reject = commands.dump(commands.Reject("a@1", reason="", role="qa"))
+    asking = Action("Reject as qa", reject, Style.DANGER, asks_for="reason", prompt="Why, <b>?")
+
+    (message,) = render(Reply(title="Release a@1", actions=(asking, Action("Go", "{}"))))
+
+    assert_block_kit_limits(message)
+    ask, go = message.blocks[-1]["elements"]
+    assert ask["action_id"].startswith(ASK_PREFIX) and not go["action_id"].startswith(ASK_PREFIX)
+    assert read_ask(ask["value"]) == Ask(command=reject, field="reason", prompt="Why, <b>?")
+    assert go["value"] == "{}"
+
+
+@pytest.mark.parametrize("value", ["", "{}", '{"ask": "reason"}', "[1]", '{"command": "x"}'])
+def test_a_value_that_is_no_asking_button_is_not_read_as_one(value: str) -> None:
+    with pytest.raises(ValueError, match="not an asking button"):
+        read_ask(value)
+
+
+def test_an_asking_button_whose_question_does_not_fit_is_refused_not_cut() -> None:
+    action = Action("Reject", "x" * 1990, asks_for="reason", prompt="Why?")
+
+    with pytest.raises(BlockKitError, match="2000"):
+        render(Reply(title="Card", actions=(action,)))

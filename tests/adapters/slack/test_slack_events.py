@@ -46,6 +46,29 @@ async def test_a_mention_redelivered_by_slack_is_answered_once(
     assert answers[0]["blocks"][0]["text"]["text"] == "Release checkout@2.4.0"
 
 
+async def test_one_message_sent_as_a_mention_and_as_a_direct_message_is_answered_once(
+    slack: SlackSender, fake: FakeSlack, store: MemoryStore
+) -> None:
+    # Mentioning the bot in its DM makes Slack send `app_mention` and `message.im` for one
+    # message: two event ids, one channel and ts.
+    as_dm = direct_message("declare search@7.1 at 2026-12-01 09:00")
+    as_mention = mention(
+        "declare search@7.1 at 2026-12-01 09:00", channel=as_dm["event"]["channel"]
+    )
+    as_mention["event"]["ts"] = as_dm["event"]["ts"]
+    assert as_mention["event_id"] != as_dm["event_id"]
+
+    await slack.event(as_mention)
+    await slack.event(as_dm)
+    # A later, different message is answered after the duplicate has been dealt with.
+    await slack.event(direct_message("help"))
+    await fake.wait_for(lambda: len(_posts(fake)) == 2)
+
+    cards = [post for post in _posts(fake) if "search@7.1" in block_texts(post)]
+    assert len(cards) == 1
+    assert [event.action for event in store.data.audit] == ["declared"]
+
+
 async def test_a_declaring_mention_posts_the_card_to_the_channel_not_the_thread(
     slack: SlackSender, fake: FakeSlack, store: MemoryStore
 ) -> None:

@@ -1,0 +1,211 @@
+"""Buttons and the modals they open: one listener for every releasebot button, one for forms.
+
+A button's value is the command it runs (`bot.commands.dump`), so no button needs code here.
+A click that changes a release refreshes every posted card of it, the clicked one included, in
+place (chat.update); anything else — a refusal, a repeat, a read — is shown to the clicker only.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import ClientError
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.blocks import ACTION_PREFIX, ASK_PREFIX, BlockKitError, read_ask
+from adapters.slack.cards import SlackCards, changed_release
+from adapters.slack.modal import (
+    ANSWER,
+    CALLBACK_ID,
+    Submission,
+    ask_modal,
+    command_of,
+    filled,
+    read_submission,
+)
+from adapters.slack.outgoing import post_ephemeral, respond_with
+from bot import commands
+from bot.domain import Actor, Conversation
+from bot.reply import Reply, error
+from bot.service import ReleaseBot
+
+log = logging.getLogger(__name__)
+
+DELIVERY_ERRORS = (SlackApiError, ClientError, TimeoutError)
+# One listener for every button: its value is the command to run (bot.commands.dump).
+BUTTON: dict[str, str | re.Pattern[str]] = {
+    "type": "block_actions",
+    "action_id": re.compile(rf"^{re.escape(ACTION_PREFIX)}"),
+}
+UNKNOWN_BUTTON = "this button is not one I know; type the command"
+STALE_FORM = "This form is out of date; close it and press the button again."
+Listener = Callable[..., Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Click:
+    """Who pressed a button, and on which message (no channel for a modal or App Home)."""
+
+    actor: Actor
+    channel: str | None
+    message_ts: str | None
+    ephemeral: bool
+    trigger_id: str | None
+
+    @property
+    def conversation(self) -> Conversation | None:
+        return Conversation("slack", self.channel) if self.channel else None
+
+
+def register(app: AsyncApp, bot: ReleaseBot, cards: SlackCards) -> None:
+    """Attach the button listener and the listener for submitted forms."""
+    app.action(BUTTON)(_on_button(bot, cards))
+    app.view_submission(CALLBACK_ID)(_on_submission(bot, cards))
+
+
+def _on_button(bot: ReleaseBot, cards: SlackCards) -> Listener:
+    async def on_button(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+    ) -> None:
+        await ack()
+        click = read_click(body)
+        value = action.get("value") or ""
+        if str(action.get("action_id", "")).startswith(ASK_PREFIX):
+            await _ask(client, respond, click, value, _label(action))
+            return
+        try:
+            command = commands.load(value)
+        except commands.CommandDecodeError:
+            await respond_with(respond, error(UNKNOWN_BUTTON))
+            return
+        reply = await bot.handle(command, click.actor, click.conversation)
+        await _settle_click(bot, cards, click, command, reply, respond)
+
+    return on_button
+
+
+async def _settle_click(
+    bot: ReleaseBot,
+    cards: SlackCards,
+    click: Click,
+    command: commands.Command,
+    reply: Reply,
+    respond: AsyncRespond,
+) -> None:
+    release = changed_release(bot, command, reply)
+    if release is None:
+        await respond_with(respond, reply)  # a refusal, a repeat or a read: the clicker's alone
+        return
+    await cards.refresh(release)
+    if not click.ephemeral and await cards.shows(release, click.channel, click.message_ts):
+        return  # the refresh has just updated the clicked card for everyone
+    # A card we could not update (a private `status`, or one posted before we kept cards):
+    # a private one is replaced where it stands, otherwise the clicker sees the new card.
+    await respond_with(respond, reply, replace_original=click.ephemeral)
+
+
+async def _ask(
+    client: AsyncWebClient, respond: AsyncRespond, click: Click, value: str, title: str
+) -> None:
+    """Open the modal that asks for the text the button's command still needs."""
+    try:
+        ask = read_ask(value)
+        command_of(ask.command, ask.field)
+        view = ask_modal(ask, title=title, channel=click.channel, message_ts=click.message_ts)
+    except (ValueError, BlockKitError):
+        await respond_with(respond, error(UNKNOWN_BUTTON))
+        return
+    try:
+        await client.views_open(trigger_id=click.trigger_id or "", view=view)
+    except DELIVERY_ERRORS as problem:
+        # E.g. expired_trigger_id: the click took Slack's 3 s; pressing again usually works.
+        log.warning("could not open the %r form: %s", title, problem)
+        await respond_with(respond, error("I could not open the form; please press it again"))
+
+
+def _on_submission(bot: ReleaseBot, cards: SlackCards) -> Listener:
+    async def on_submission(
+        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        try:
+            submission = read_submission(view)
+            command = filled(submission)
+        except ValueError:
+            await ack(response_action="errors", errors={ANSWER: STALE_FORM})
+            return
+        if not submission.answer.strip():
+            # Shown under the input, and the modal stays open for a second try.
+            await ack(response_action="errors", errors={ANSWER: "Please write an answer."})
+            return
+        await ack()  # closes the modal; the command runs after Slack has its answer
+        actor = actor_of(body.get("user") or {})
+        conversation = Conversation("slack", submission.channel) if submission.channel else None
+        reply = await bot.handle(command, actor, conversation)
+        await _settle_submission(bot, cards, client, submission, command, actor, reply)
+
+    return on_submission
+
+
+async def _settle_submission(
+    bot: ReleaseBot,
+    cards: SlackCards,
+    client: AsyncWebClient,
+    submission: Submission,
+    command: commands.Command,
+    actor: Actor,
+    reply: Reply,
+) -> None:
+    release = changed_release(bot, command, reply)
+    if release is not None:
+        await cards.refresh(release)
+        if await cards.shows(release, submission.channel, submission.message_ts):
+            return  # the card the button was on now shows the decision
+    await _tell(client, submission.channel, actor, reply)
+
+
+async def _tell(client: AsyncWebClient, channel: str | None, actor: Actor, reply: Reply) -> None:
+    """Show `reply` to the submitter alone, in the conversation the button was pressed in."""
+    user = actor.principal.removeprefix("slack:")
+    if channel is None:
+        log.warning("no channel to tell %s %r in", actor.principal, reply.title)
+        return
+    try:
+        await post_ephemeral(client, channel, user, reply)
+    except DELIVERY_ERRORS:
+        log.exception("could not tell %s %r in %s", actor.principal, reply.title, channel)
+
+
+def read_click(body: dict[str, Any]) -> Click:
+    """The clicker and the clicked message of a `block_actions` payload."""
+    container = body.get("container") or {}
+    channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
+    return Click(
+        actor=actor_of(body.get("user") or {}),
+        channel=channel,
+        message_ts=container.get("message_ts"),
+        ephemeral=bool(container.get("is_ephemeral")),
+        trigger_id=body.get("trigger_id"),
+    )
+
+
+def actor_of(user: dict[str, Any]) -> Actor:
+    """The person behind an interactivity payload's `user`."""
+    user_id = user.get("id", "")
+    name = user.get("name") or user.get("username") or user_id
+    return Actor(principal=f"slack:{user_id}", display_name=name, surface="slack")
+
+
+def _label(action: dict[str, Any]) -> str:
+    return str((action.get("text") or {}).get("text") or "")
