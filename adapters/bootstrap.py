@@ -8,6 +8,7 @@ from adapters.cards import CardKeeper
 from adapters.clock import SystemClock
 from adapters.delivery import DeliveryWorker
 from adapters.policy_file import PolicyHolder
+from adapters.scheduler import Scheduler
 from adapters.settings import Settings
 from bot.ports import Clock
 from bot.service import ReleaseBot
@@ -23,6 +24,7 @@ class Components:
     policy: PolicyHolder
     cards: CardKeeper
     delivery: DeliveryWorker
+    scheduler: Scheduler
 
 
 async def build(
@@ -35,7 +37,7 @@ async def build(
         from storage.sql import open_store
 
         store = await open_store(settings.database_url)
-    bot = ReleaseBot(unit_of_work=store, clock=clock, policy=policy)
+    bot = ReleaseBot(unit_of_work=store, clock=clock, policy=policy, public_url=settings.public_url)
     cards = CardKeeper(store, bot)
     delivery = DeliveryWorker(store, clock)
     return Components(
@@ -46,4 +48,5 @@ async def build(
         policy=policy,
         cards=cards,
         delivery=delivery,
+        scheduler=Scheduler(bot, store, clock),
     )

@@ -30,9 +30,12 @@ def create_app(components: Components) -> web.Application:
 
 
 async def _deliver_outbox(app: web.Application) -> AsyncIterator[None]:
-    """Run the outbox worker for as long as the server runs."""
-    worker = asyncio.create_task(app[COMPONENTS].delivery.run())
+    """Run the outbox worker and the scheduler for as long as the server runs."""
+    components = app[COMPONENTS]
+    worker = asyncio.create_task(components.delivery.run())
+    components.scheduler.start()
     yield
+    components.scheduler.stop()
     worker.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await worker

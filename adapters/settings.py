@@ -66,6 +66,7 @@ class Settings:
     timezone: str = "UTC"
     policy_file: Path | None = None
     api_token: str | None = None
+    public_url: str = "http://127.0.0.1:8080/"
     slack: SlackSettings = SlackSettings()
     teams: TeamsSettings = TeamsSettings()
 
@@ -103,6 +104,7 @@ def load_settings(env: Mapping[str, str], *, cwd: Path | None = None) -> Setting
         timezone=_str(read.get("RELEASEBOT_TIMEZONE", _timezone)) or "UTC",
         policy_file=_path(read.get("RELEASEBOT_POLICY_FILE", _existing_file)),
         api_token=_str(read.get("RELEASEBOT_API_TOKEN")),
+        public_url=_str(read.get("RELEASEBOT_PUBLIC_URL", _http_url)) or "http://127.0.0.1:8080/",
         slack=SlackSettings(
             signing_secret=_str(read.get("SLACK_SIGNING_SECRET")),
             bot_token=_str(read.get("SLACK_BOT_TOKEN", _slack_token("xoxb-"))),

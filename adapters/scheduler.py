@@ -1,0 +1,133 @@
+"""When things happen: APScheduler's cron arithmetic decides, the core says what and claims it.
+
+Each sync's occurrences come from its cron expression in its IANA timezone. An occurrence is
+its local wall-clock time: when clocks fall back, the repeated hour yields one occurrence,
+not two; when they spring forward, a time that does not exist fires once, at the first
+instant after the gap. Every firing is claimed in the store first, so replicas post it once;
+occurrences older than the grace period were missed while nothing ran and are reported once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot import commands as c
+from bot.domain import Actor
+from bot.ports import Clock
+from bot.schedules import Sync
+from bot.service import ReleaseBot
+from storage.base import Store
+
+log = logging.getLogger(__name__)
+
+SCHEDULER = Actor("releasebot", "releasebot", "scheduler")
+GRACE = timedelta(minutes=5)
+MAX_OCCURRENCES = 1000  # a year of an every-8-hours sync: enough for any outage worth reporting
+
+
+def occurrences(sync: Sync, after: datetime, until: datetime) -> list[datetime]:
+    """The firings of `sync` after `after` up to `until`, one per local wall-clock time."""
+    zone = ZoneInfo(sync.timezone)
+    trigger = CronTrigger.from_crontab(sync.cron, timezone=zone)
+    seen_wall = _wall(after, zone)
+    found = []
+    for moment in _fire_times(trigger, after, until):
+        wall = _wall(moment, zone)
+        if wall > seen_wall:
+            found.append(moment)
+            seen_wall = wall
+    return found
+
+
+def _fire_times(trigger: CronTrigger, after: datetime, until: datetime) -> Iterator[datetime]:
+    # Step in UTC: arithmetic on a zone-aware time is wall-clock arithmetic, which stands still
+    # inside a repeated hour. Cron times are whole minutes, so a second past is "after".
+    previous, now = None, after.astimezone(UTC) + timedelta(seconds=1)
+    for _ in range(MAX_OCCURRENCES):
+        found = trigger.get_next_fire_time(previous, now)
+        if found is None or found > until:
+            return
+        moment = found.astimezone(UTC)
+        yield moment
+        previous, now = found, moment + timedelta(seconds=1)
+
+
+def _wall(moment: datetime, zone: ZoneInfo) -> datetime:
+    return moment.astimezone(zone).replace(tzinfo=None, fold=0)
+
+
+class Scheduler:
+    def __init__(self, bot: ReleaseBot, store: Store, clock: Clock) -> None:
+        self._bot = bot
+        self._store = store
+        self._clock = clock
+        self._apscheduler: AsyncIOScheduler | None = None
+
+    async def tick(self) -> None:
+        """Post every due occurrence, report missed ones, and move the readiness polls on."""
+        now = self._clock.now()
+        async with self._store(read_only=True) as uow:
+            syncs = list(await uow.syncs.active())
+            lasts = {s.id: await uow.occurrences.last(s.key) for s in syncs}
+        for sync in syncs:
+            await self._fire(sync, lasts[sync.id] or sync.created_at, now)
+        await self._bot.handle(c.PollTick(), SCHEDULER)
+
+    async def _fire(self, sync: Sync, last: datetime, now: datetime) -> None:
+        due = occurrences(sync, last, now)
+        missed = tuple(moment for moment in due if now - moment > GRACE)
+        if missed:
+            await self._bot.handle(c.ReportMissed(sync.id, missed), SCHEDULER)
+        for moment in due:
+            if now - moment <= GRACE:
+                await self._bot.handle(c.FireSync(sync.id, moment), SCHEDULER)
+
+    def start(self) -> None:
+        """Tick at every sync occurrence (jobs follow the stored syncs) and every minute."""
+        scheduler = AsyncIOScheduler(timezone="UTC")
+        scheduler.add_job(
+            self._safe_tick, IntervalTrigger(seconds=60), id="tick", next_run_time=datetime.now(UTC)
+        )
+        scheduler.add_job(
+            self._follow_syncs,
+            IntervalTrigger(seconds=15),
+            id="follow",
+            next_run_time=datetime.now(UTC),
+        )
+        scheduler.start()
+        self._apscheduler = scheduler
+
+    def stop(self) -> None:
+        if self._apscheduler is not None:
+            self._apscheduler.shutdown(wait=False)
+
+    async def _safe_tick(self) -> None:
+        try:
+            await self.tick()
+        except Exception:
+            log.exception("scheduler tick failed; the next one will catch up")
+
+    async def _follow_syncs(self) -> None:
+        """Keep one cron job per stored sync, so a firing lands on time in every replica."""
+        assert self._apscheduler is not None
+        async with self._store(read_only=True) as uow:
+            wanted = {f"sync:{s.id}": s for s in await uow.syncs.active()}
+        for job in self._apscheduler.get_jobs():
+            if job.id.startswith("sync:") and job.id not in wanted:
+                job.remove()
+        for job_id, sync in wanted.items():
+            if self._apscheduler.get_job(job_id) is None:
+                trigger = CronTrigger.from_crontab(sync.cron, timezone=ZoneInfo(sync.timezone))
+                self._apscheduler.add_job(
+                    self._safe_tick,
+                    trigger,
+                    id=job_id,
+                    misfire_grace_time=int(GRACE.total_seconds()),
+                )

@@ -1,0 +1,149 @@
+"""The scheduler with time moved by hand: DST, missed occurrences, one post per occurrence."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from adapters.clock import ManualClock
+from adapters.policy_file import PolicyHolder
+from adapters.scheduler import Scheduler, occurrences
+from bot.domain import Actor, Conversation
+from bot.schedules import Sync, to_cron
+from bot.service import ReleaseBot
+from storage.memory import MemoryStore
+
+CHANNEL = Conversation("slack", "C0RELEASES")
+ALICE = Actor("slack:U0ALICE01", "alice", "slack")
+
+
+def sync(schedule: str, zone: str, created: datetime) -> Sync:
+    return Sync(1, CHANNEL, schedule, to_cron(schedule), zone, "slack:U1", created)
+
+
+def local(moments: list[datetime], zone: str) -> list[str]:
+    return [m.astimezone(ZoneInfo(zone)).strftime("%m-%d %H:%M %Z") for m in moments]
+
+
+@pytest.mark.parametrize(
+    ("zone", "start", "expected"),
+    [
+        (
+            "Europe/London",
+            datetime(2027, 3, 27, tzinfo=UTC),
+            ["03-27 09:30 GMT", "03-28 09:30 BST", "03-29 09:30 BST"],
+        ),
+        (
+            "Europe/London",
+            datetime(2027, 10, 30, tzinfo=UTC),
+            ["10-30 09:30 BST", "10-31 09:30 GMT", "11-01 09:30 GMT"],
+        ),
+        (
+            "America/New_York",
+            datetime(2027, 3, 13, 6, tzinfo=UTC),
+            ["03-13 09:30 EST", "03-14 09:30 EDT", "03-15 09:30 EDT"],
+        ),
+        (
+            "America/New_York",
+            datetime(2027, 11, 6, 6, tzinfo=UTC),
+            ["11-06 09:30 EDT", "11-07 09:30 EST", "11-08 09:30 EST"],
+        ),
+    ],
+)
+def test_a_daily_sync_keeps_its_local_time_across_dst(
+    zone: str, start: datetime, expected: list[str]
+) -> None:
+    found = occurrences(sync("daily 09:30", zone, start), start, start + timedelta(days=3))
+    assert local(found, zone) == expected
+
+
+@pytest.mark.parametrize(
+    ("zone", "day"),
+    [
+        ("Europe/London", datetime(2027, 10, 31, tzinfo=UTC)),
+        ("America/New_York", datetime(2027, 11, 7, tzinfo=UTC)),
+    ],
+)
+def test_the_repeated_hour_of_a_fall_back_fires_once(zone: str, day: datetime) -> None:
+    start = day - timedelta(days=1)
+    found = occurrences(sync("daily 01:30", zone, start), start, start + timedelta(days=3))
+    assert len(found) == 3 and len({m.astimezone(ZoneInfo(zone)).date() for m in found}) == 3
+
+
+@pytest.mark.parametrize(
+    ("zone", "day"),
+    [
+        ("Europe/London", datetime(2027, 3, 28, tzinfo=UTC)),
+        ("America/New_York", datetime(2027, 3, 14, tzinfo=UTC)),
+    ],
+)
+def test_a_time_skipped_by_spring_forward_still_fires_that_day(zone: str, day: datetime) -> None:
+    start = day - timedelta(days=1)
+    schedule = "daily 01:30" if zone == "Europe/London" else "daily 02:30"
+    found = occurrences(sync(schedule, zone, start), start, start + timedelta(days=3))
+    dates = [m.astimezone(ZoneInfo(zone)).date() for m in found]
+    first = dates[0]
+    assert dates == [first + timedelta(days=n) for n in range(3)]
+    assert day.date() in dates  # the day whose 01:30/02:30 does not exist still has its sync
+
+
+class World:
+    def __init__(self, start: datetime) -> None:
+        self.clock = ManualClock(start)
+        self.store = MemoryStore()
+        self.bot = ReleaseBot(
+            unit_of_work=self.store,
+            clock=self.clock,
+            policy=PolicyHolder(None, default_timezone="UTC"),
+        )
+        self.scheduler = Scheduler(self.bot, self.store, self.clock)
+
+    async def run_until(self, end: datetime, step: timedelta = timedelta(minutes=5)) -> None:
+        """Tick as a running replica would, moving the clock instead of sleeping."""
+        while self.clock.now() < end:
+            self.clock.advance(step)
+            await self.scheduler.tick()
+
+    def posted(self) -> list[str]:
+        return [q.message.reply.title for q in self.store.data.outbox]
+
+
+@pytest.mark.parametrize(
+    ("zone", "start"),
+    [
+        ("Europe/London", datetime(2027, 3, 27, 12, tzinfo=UTC)),
+        ("Europe/London", datetime(2027, 10, 30, 12, tzinfo=UTC)),
+        ("America/New_York", datetime(2027, 3, 13, 12, tzinfo=UTC)),
+        ("America/New_York", datetime(2027, 11, 6, 12, tzinfo=UTC)),
+    ],
+)
+async def test_reminders_are_posted_once_each_across_dst(zone: str, start: datetime) -> None:
+    world = World(start)
+    await world.bot.handle_text(f"sync daily 01:30 tz {zone}", ALICE, CHANNEL)
+    await world.bot.handle_text(f"sync daily 09:30 tz {zone}", ALICE, CHANNEL)
+    await world.run_until(start + timedelta(days=2))
+    titles = [t for t in world.posted() if t.startswith("Release sync")]
+    assert len(titles) == 4, titles
+    assert len(set(titles)) == 4
+    assert not [t for t in world.posted() if t.startswith("Missed")]
+
+
+async def test_missed_occurrences_are_reported_once_after_a_restart() -> None:
+    start = datetime(2026, 11, 23, 8, tzinfo=UTC)  # a Monday
+    world = World(start)
+    await world.bot.handle_text("sync weekdays 09:30 tz Europe/London", ALICE, CHANNEL)
+    await world.run_until(start + timedelta(hours=2))
+    assert [t for t in world.posted() if t.startswith("Release sync")] == [
+        "Release sync — Mon 23 Nov 2026 09:30 GMT"
+    ]
+    world.clock.advance(timedelta(days=3))  # every replica was down
+    restarted = Scheduler(world.bot, world.store, world.clock)
+    await restarted.tick()
+    await restarted.tick()
+    missed = [t for t in world.posted() if t.startswith("Missed")]
+    assert missed == ["Missed the 09:30 sync of Tue 24 Nov while offline (and 2 more)"]
+    await world.run_until(world.clock.now() + timedelta(days=1))
+    syncs = [t for t in world.posted() if t.startswith("Release sync")]
+    assert syncs[-1] == "Release sync — Fri 27 Nov 2026 09:30 GMT" and len(syncs) == 2
