@@ -1,8 +1,10 @@
 """Buttons and the modals they open: one listener for every releasebot button, one for forms.
 
 A button's value is the command it runs (`bot.commands.dump`), so no button needs code here.
-A click that changes a release refreshes every posted card of it, the clicked one included, in
-place (chat.update); anything else — a refusal, a repeat, a read — is shown to the clicker only.
+A click that changes something has, in the same transaction, queued an update of every posted
+card it touched (the outbox delivers them with chat.update); so a click on such a card needs no
+answer of its own. Anything else — a refusal, a repeat, a read, a change made from a card the
+outbox cannot update — is shown to the clicker only, straight away (Slack's 3-second window).
 """
 
 from __future__ import annotations
@@ -104,13 +106,12 @@ async def _settle_click(
     reply: Reply,
     respond: AsyncRespond,
 ) -> None:
-    release = changed_release(bot, command, reply)
-    if release is None:
+    subject = changed_release(bot, command, reply)
+    if subject is None:
         await respond_with(respond, reply)  # a refusal, a repeat or a read: the clicker's alone
         return
-    await cards.refresh(release)
-    if not click.ephemeral and await cards.shows(release, click.channel, click.message_ts):
-        return  # the refresh has just updated the clicked card for everyone
+    if not click.ephemeral and await cards.shows(subject, click.channel, click.message_ts):
+        return  # the outbox updates the clicked card for everyone
     # A card we could not update (a private `status`, or one posted before we kept cards):
     # a private one is replaced where it stands, otherwise the clicker sees the new card.
     await respond_with(respond, reply, replace_original=click.ephemeral)
@@ -167,11 +168,10 @@ async def _settle_submission(
     actor: Actor,
     reply: Reply,
 ) -> None:
-    release = changed_release(bot, command, reply)
-    if release is not None:
-        await cards.refresh(release)
-        if await cards.shows(release, submission.channel, submission.message_ts):
-            return  # the card the button was on now shows the decision
+    subject = changed_release(bot, command, reply)
+    where = (submission.channel, submission.message_ts)
+    if subject is not None and await cards.shows(subject, *where):
+        return  # the outbox updates the card the button was on
     await _tell(client, submission.channel, actor, reply)
 
 

@@ -91,10 +91,11 @@ def _fallback(reply: Reply, number: int, total: int) -> str:
 
 def _heading(reply: Reply) -> Iterator[Block]:
     title = TONE_EMOJI[reply.tone] + reply.title
-    if len(title) <= MAX_HEADER:
+    if len(title) <= MAX_HEADER and not ("slack:" in title and PRINCIPAL.search(title)):
         yield {"type": "header", "text": {"type": "plain_text", "text": title, "emoji": True}}
     else:
-        # Too long for a header: a bold section keeps every word instead of cutting the title.
+        # Too long for a header, or naming people (a header is plain text: no mentions, so
+        # nobody would be notified): a bold section keeps every word and pings whom it names.
         yield from _text_sections([f"*{mrkdwn(title)}*"])
     if reply.summary:
         yield from _text_sections([mrkdwn(reply.summary)])

@@ -21,23 +21,22 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.bootstrap import Components
 from adapters.settings import SlackSettings
-from adapters.slack.cards import PLATFORM, SlackCardPublisher, SlackCards
+from adapters.slack.cards import PLATFORM, SlackCards
 from adapters.slack.listeners import register
+from adapters.slack.sender import SLACK_API_BASE_URL, SlackSender, build_delivery_client
 
 PATH = "/slack/events"
-SLACK_API_BASE_URL = "https://slack.com/api/"
 FORM = "application/x-www-form-urlencoded"
 RETRIES = 2
 
 
 def mount(app: web.Application, components: Components) -> None:
-    """Serve Slack's one URL for commands, interactivity and events on `app`.
-
-    Also lets CardKeeper update Slack's copies of a card whenever any surface changes a release.
+    """Serve Slack's one URL for commands, interactivity and events on `app`, and deliver the
+    outbox's Slack messages (posts, card updates, ephemeral notices) through their own client.
     """
-    client = build_client(components.settings.slack)
-    components.cards.register(PLATFORM, SlackCardPublisher(client))
-    bolt = build_bolt_app(components, client)
+    settings = components.settings.slack
+    components.delivery.register(PLATFORM, SlackSender(build_delivery_client(settings)))
+    bolt = build_bolt_app(components, build_client(settings))
 
     async def slack_events(request: web.Request) -> web.Response:
         try:
@@ -58,12 +57,14 @@ def build_bolt_app(components: Components, client: AsyncWebClient) -> AsyncApp:
         client=client,
         process_before_response=False,
     )
-    register(bolt, components, SlackCards(components.cards, components.store))
+    register(bolt, components, SlackCards(components.store))
     return bolt
 
 
 def build_client(settings: SlackSettings) -> AsyncWebClient:
-    """A Web API client that waits out 429s (Retry-After) and retries 5xx and dropped links."""
+    """The client for answers given while the person waits (a declare card, a mention's answer,
+    a modal, an ephemeral notice): it waits out 429s (Retry-After) and retries 5xx and dropped
+    links itself, since these answers are not in the outbox. Never used for outbox sends."""
     handlers = [
         AsyncRateLimitErrorRetryHandler(max_retry_count=RETRIES),
         AsyncServerErrorRetryHandler(max_retry_count=RETRIES),

@@ -12,9 +12,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.bootstrap import Components
-from adapters.slack.cards import SlackCards, changed_release
+from adapters.slack.cards import SlackCards
 from adapters.slack.text import command_text
-from bot import commands
 from bot.domain import Actor, Conversation
 from bot.parser import ParseError
 from bot.reply import Reply, error
@@ -105,25 +104,19 @@ async def _answer(
     user, channel = event["user"], event["channel"]
     # Events carry no name; the principal renders as a mention wherever the core shows it.
     actor = Actor(principal=f"slack:{user}", display_name=f"slack:{user}", surface="slack")
-    command, reply = await _run(bot, command_text(event.get("text") or ""), actor, channel)
+    reply = await _run(bot, command_text(event.get("text") or ""), actor, channel)
+    # The answer is posted (no response_url here) and, when it is a card, remembered; the
+    # updates of other cards the command changed were queued in the outbox with the change.
     try:
-        posted = await cards.post(
-            client, channel, reply, thread_ts=None if reply.broadcast else thread_ts
-        )
+        await cards.post(client, channel, reply, thread_ts=None if reply.broadcast else thread_ts)
     except (SlackApiError, ClientError, TimeoutError):
         log.exception("could not answer event in %s", channel)
-        posted = None
-    release = changed_release(bot, command, reply) if command is not None else None
-    if release is not None:
-        await cards.refresh(release, skip=posted)
 
 
-async def _run(
-    bot: ReleaseBot, text: str, actor: Actor, channel: str
-) -> tuple[commands.Command | None, Reply]:
-    """Parse and run a message's command; the command too, to tell a read from a write."""
+async def _run(bot: ReleaseBot, text: str, actor: Actor, channel: str) -> Reply:
+    """Parse and run a message's command."""
     try:
         command = bot.parse(text)
     except ParseError as problem:
-        return None, error(problem.problem, problem.usage)
-    return command, await bot.handle(command, actor, Conversation("slack", channel))
+        return error(problem.problem, problem.usage)
+    return await bot.handle(command, actor, Conversation("slack", channel))

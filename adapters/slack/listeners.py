@@ -16,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.bootstrap import Components
 from adapters.slack import actions, events
-from adapters.slack.cards import SlackCards, changed_release
+from adapters.slack.cards import SlackCards
 from adapters.slack.outgoing import IN_CHANNEL, ack_with, respond_with
 from adapters.slack.text import from_slack
 from bot.domain import Actor, Conversation
@@ -55,12 +55,9 @@ def _on_command(bot: ReleaseBot, cards: SlackCards) -> Listener:
             await _answer_in_ack(bot.handle(parsed, actor, conversation), ack, respond)
             return
         await ack()
+        # The core has queued, with the change, updates of every posted card it touched.
         reply = await bot.handle(parsed, actor, conversation)
-        posted = await _deliver(reply, cards, client, conversation.id, respond)
-        release = changed_release(bot, parsed, reply)
-        if release is not None:
-            # Every other copy of the card, on every platform; the one just posted is fresh.
-            await cards.refresh(release, skip=posted)
+        await _deliver(reply, cards, client, conversation.id, respond)
 
     return on_command
 
@@ -89,7 +86,13 @@ async def _deliver(
 ) -> CardRef | None:
     """A card for everyone goes to the channel; anything else only to the person who asked.
 
-    Returns the posted card when it was a release card, remembered so it can be updated.
+    Only `declare` answers with a card for everyone (`broadcast`), and the core does not queue
+    that card in the outbox: it is this command's answer. So it is posted here, once, and
+    remembered here (the outbox then keeps it true like any other card). Posting the answer
+    straight away is also what lets a refusal such as not_in_channel fall back to the
+    response_url, which the outbox, working later and elsewhere, cannot do. Everything the
+    core queues (huddle and poll cards, notes, reminders, updates) is posted by the outbox
+    worker, which remembers the cards among them.
     """
     if not reply.broadcast:
         await respond_with(respond, reply)

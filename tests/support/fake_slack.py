@@ -47,7 +47,8 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.url = ""
         self._changed = asyncio.Condition()
-        self._faults: dict[str, deque[tuple[int, str | None]]] = defaultdict(deque)
+        self._faults: dict[str, deque[Fault]] = defaultdict(deque)
+        self._delays: dict[str, deque[float]] = defaultdict(deque)
         self._stamps = itertools.count(1)
 
     @property
@@ -58,13 +59,28 @@ class FakeSlack:
         return f"{self.url}/{RESPONSE_URL}/{key}"
 
     def fail_next(
-        self, method: str, times: int = 1, *, status: int = 429, error: str | None = None
+        self,
+        method: str,
+        times: int = 1,
+        *,
+        status: int = 429,
+        error: str | None = None,
+        retry_after: int = 1,
+        after: int = 0,
     ) -> None:
-        """Answer the next `times` calls of `method` with `status` (429 comes with Retry-After),
-        or, given `error` (a name under `_errors` in the fixture, e.g. not_in_channel), with
-        Slack's `ok: false` answer for it."""
-        fault = (200, error) if error else (status, None)
-        self._faults[method].extend([fault] * times)
+        """Answer `times` calls of `method`, after letting `after` more through, with `status`
+        (429 comes with a Retry-After of `retry_after` seconds), or, given `error` (e.g.
+        not_in_channel: the fixture's body when it has one), with Slack's `ok: false` for it."""
+        fault = Fault(200, error, retry_after) if error else Fault(status, None, retry_after)
+        self._faults[method].extend([Fault()] * after + [fault] * times)
+
+    def delay_next(self, method: str, seconds: float, times: int = 1) -> None:
+        """Hold the next `times` calls of `method` for `seconds` before Slack takes them in.
+
+        A client that gives up meanwhile leaves a call that never reached Slack: it is recorded
+        with status 499 (nothing posted, no ts), as a gateway in front of Slack would drop it.
+        """
+        self._delays[method].extend([seconds] * times)
 
     def api_calls(self, method: str, *, delivered: bool = True) -> list[Call]:
         """Calls of a Web API method; by default only those answered with success."""
@@ -106,14 +122,20 @@ class FakeSlack:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         body = await _parsed(request)
-        status, error = self._faults[method].popleft() if self._faults[method] else (200, None)
-        recorded = 400 if error else status  # an `ok: false` answer is no delivery either
+        if self._delays[method]:
+            await asyncio.sleep(self._delays[method].popleft())  # Slack being slow, on purpose
+            if _hung_up(request):
+                await self._record(Call(method, body, dict(request.headers), time.monotonic(), 499))
+                return web.Response(status=499)
+        fault = self._faults[method].popleft() if self._faults[method] else Fault()
+        recorded = 400 if fault.error else fault.status  # an `ok: false` is no delivery either
         template = RESPONSES.get(method, {"body": {"ok": True}})
-        answer = None if error or status != 200 else self._answer(method, template, body)
+        delivered = fault.error is None and fault.status == 200
+        answer = self._answer(method, template, body) if delivered else None
         call = Call(method, body, dict(request.headers), time.monotonic(), recorded, answer=answer)
         await self._record(call)
         if answer is None:
-            return _refusal(status, error)
+            return _refusal(fault)
         return web.json_response(answer, headers=template.get("headers"))
 
     def _answer(self, method: str, template: dict[str, Any], args: dict[str, Any]) -> Any:
@@ -132,13 +154,27 @@ class FakeSlack:
         return web.Response(text="ok")
 
 
-def _refusal(status: int, error: str | None) -> web.Response:
-    if error is not None:
-        return web.json_response(RESPONSES["_errors"][error]["body"])
-    headers = {"Retry-After": "1"} if status == 429 else {}
-    return web.json_response(
-        FAULT_BODIES.get(status, {"ok": False}), status=status, headers=headers
-    )
+@dataclass(frozen=True)
+class Fault:
+    """How the fake answers one call: an HTTP status, or Slack's `ok: false` with `error`."""
+
+    status: int = 200
+    error: str | None = None
+    retry_after: int = 1
+
+
+def _refusal(fault: Fault) -> web.Response:
+    if fault.error is not None:
+        known = RESPONSES["_errors"].get(fault.error)
+        return web.json_response(known["body"] if known else {"ok": False, "error": fault.error})
+    headers = {"Retry-After": str(fault.retry_after)} if fault.status == 429 else {}
+    body = FAULT_BODIES.get(fault.status, {"ok": False})
+    return web.json_response(body, status=fault.status, headers=headers)
+
+
+def _hung_up(request: web.Request) -> bool:
+    """Whether the client closed the connection while the fake kept it waiting."""
+    return request.transport is None or request.transport.is_closing()
 
 
 async def _parsed(request: web.Request) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 from adapters.clock import ManualClock
 from bot.domain import Actor, Conversation
 from bot.reply import Reply
-from storage.base import CardRef
+from storage.base import CardRef, OutboxItem
 from storage.memory import MemoryStore
 from tests.support.fake_slack import FakeSlack, fake_slack
 from tests.support.people import NOW
@@ -44,27 +45,58 @@ def clock() -> ManualClock:
     return ManualClock(NOW)
 
 
-class CardWatchingStore(MemoryStore):
-    """The in-memory store, telling waiters when a card is remembered.
+class Watch:
+    """Wakes waiters whenever the store remembers a card or the outbox worker settles a send.
 
-    The bot remembers a card after Slack has answered chat.postMessage, so the fake's record of
-    the post comes first; a test that needs the card remembered waits for that instead.
+    The worker records the outcome of a send after Slack has answered, so the fake's record of
+    the call comes first; a test that moves the clock for a retry must wait for the outcome, or
+    the retry would be scheduled from the moved clock.
     """
 
     def __init__(self) -> None:
+        self.settled = 0  # sends the worker has recorded: delivered, to retry or dead
+        self._changed = asyncio.Condition()
+
+    async def note(self, *, settled: bool) -> None:
+        async with self._changed:
+            self.settled += settled
+            self._changed.notify_all()
+
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5) -> None:  # noqa: ASYNC109
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(predicate), timeout)
+
+
+class CardWatchingStore(MemoryStore):
+    """The in-memory store, telling waiters when a card is remembered or a send settled."""
+
+    def __init__(self) -> None:
         super().__init__()
-        self._saved = asyncio.Condition()
+        self.watch = Watch()
 
     async def save_card(self, card: CardRef) -> None:
         await super().save_card(card)
-        async with self._saved:
-            self._saved.notify_all()
+        await self.watch.note(settled=False)
+
+    async def delivered(self, item: OutboxItem, *, message_id: str | None, at: datetime) -> None:
+        await super().delivered(item, message_id=message_id, at=at)
+        await self.watch.note(settled=True)
+
+    async def retry_later(self, item: OutboxItem, *, at: datetime, error: str) -> None:
+        await super().retry_later(item, at=at, error=error)
+        await self.watch.note(settled=True)
+
+    async def dead_letter(self, item: OutboxItem, *, error: str, at: datetime) -> None:
+        await super().dead_letter(item, error=error, at=at)
+        await self.watch.note(settled=True)
 
     async def wait_for_cards(self, count: int, timeout: float = 5) -> list[CardRef]:  # noqa: ASYNC109
-        remembered = lambda: len(self.data.cards) >= count  # noqa: E731
-        async with self._saved:
-            await asyncio.wait_for(self._saved.wait_for(remembered), timeout)
+        await self.watch.wait_for(lambda: len(self.data.cards) >= count, timeout)
         return list(self.data.cards)
+
+    async def settled(self, count: int) -> None:
+        """Wait until the worker has recorded the outcome of `count` sends in all."""
+        await self.watch.wait_for(lambda: self.watch.settled >= count)
 
 
 @pytest.fixture

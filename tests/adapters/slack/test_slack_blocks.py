@@ -124,3 +124,15 @@ def test_an_asking_button_whose_question_does_not_fit_is_refused_not_cut() -> No
 
     with pytest.raises(BlockKitError, match="2000"):
         render(Reply(title="Card", actions=(action,)))
+
+
+def test_a_title_that_names_people_mentions_them_instead_of_being_a_plain_header() -> None:
+    reply = Reply(title="No readiness answer for a@1 from slack:U0BOTH0001", tone=Tone.WARNING)
+
+    (message,) = render(reply)
+
+    assert_block_kit_limits(message)
+    (heading,) = message.blocks
+    # A header is plain text: the person would see an id and get no notification.
+    assert heading["type"] == "section"
+    assert heading["text"]["text"] == "*:warning: No readiness answer for a@1 from <@U0BOTH0001>*"

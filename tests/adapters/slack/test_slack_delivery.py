@@ -23,6 +23,8 @@ from tests.support.slack_requests import SIGNING_SECRET, SlackSender, slack_env
 async def test_a_refused_post_is_retried_and_delivered_once(
     slack: SlackSender, fake: FakeSlack, status: int
 ) -> None:
+    # The declare card is the command's own answer, posted straight away by the client that
+    # retries by itself; what the outbox delivers is proven in test_slack_faults.py.
     fake.fail_next("chat.postMessage", 1, status=status)
 
     await slack.slash("declare checkout@2.4.0 at 2026-12-03 14:00")

@@ -83,8 +83,12 @@ async def test_approve_buttons_update_the_card_until_the_release_is_approved(
     assert button_labels(after_eng.body) == []
     assert store.data.releases[RELEASE].state is State.APPROVED
     assert actions(store) == ["declared", "signal", "signed_off", "signed_off", "approved"]
-    # The card changed where it stands: nothing was posted again.
-    assert len(fake.api_calls("chat.postMessage")) == 1
+    # The card changed where it stands; the one new message is the approval's announcement.
+    await fake.wait_for(lambda: len(fake.api_calls("chat.postMessage")) == 2)
+    card_post, announcement = fake.api_calls("chat.postMessage")
+    assert card_post == card
+    assert announcement.body["channel"] == CHANNEL_ID
+    assert f"{RELEASE} is approved" in block_texts(announcement.body)
 
 
 # --- the reject modal ----------------------------------------------------------------------
