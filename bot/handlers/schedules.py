@@ -9,7 +9,7 @@ from bot import commands as c
 from bot import schedule_presenters as present
 from bot.assessment import Assessment, assess
 from bot.domain import DomainError, NotFound, Release, State
-from bot.handlers.base import Context, audit_draft, existing, handles, refuse
+from bot.handlers.base import Context, audit_draft, existing, finish, handles, refuse
 from bot.handlers.notify import update_cards
 from bot.outbox import Delivery, Outgoing
 from bot.ports import ReleaseQuery
@@ -208,7 +208,10 @@ async def answer_poll(cmd: c.AnswerPoll, ctx: Context) -> Reply:
         )
     card = await _poll_card(ctx, poll)
     await update_cards(ctx, poll.subject, card)
-    await ctx.uow.commit()
+    if answer is Answer.BLOCKED:
+        await finish(ctx, release)  # the release's cards show the new risk; this commits
+    else:
+        await ctx.uow.commit()
     return card
 
 

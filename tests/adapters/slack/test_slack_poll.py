@@ -118,9 +118,14 @@ async def _blocked(slack: SlackSender, fake: FakeSlack, card: Call, user: str, r
 
 
 async def _updated(fake: FakeSlack, seen: int, card: Call, key: str | None) -> Call:
-    await fake.wait_for(lambda: len(fake.api_calls("chat.update")) == seen + 1)
-    update = fake.api_calls("chat.update")[-1]
-    assert (update.body["channel"], update.body["ts"]) == (CHANNEL_ID, _ts(card))
+    """The poll card's own update after `seen` (a Blocked answer also updates release cards)."""
+
+    def poll_updates() -> list[Call]:
+        return [c for c in fake.api_calls("chat.update")[seen:] if c.body["ts"] == _ts(card)]
+
+    await fake.wait_for(lambda: len(poll_updates()) == 1)
+    (update,) = poll_updates()
+    assert update.body["channel"] == CHANNEL_ID
     assert_block_kit_limits(update.body)
     # The clicked card itself shows the answer: no private reply besides it.
     assert fake.api_calls("chat.postEphemeral") == []
