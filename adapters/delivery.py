@@ -48,6 +48,7 @@ class DeliveryPolicy:
     batch: int = 200
     lease: timedelta = timedelta(seconds=60)
     max_attempts: int = 8
+    expiry: timedelta = timedelta(hours=24)
     base_backoff: float = 1.0
     max_backoff: float = 300.0
     idle_poll: float = 1.0
@@ -117,7 +118,9 @@ class DeliveryWorker:
                 await self._store.delivered(item, message_id=message_id, at=self._clock.now())
 
     async def _retry(self, item: OutboxItem, reason: str, after: float | None) -> None:
-        if item.attempts + 1 >= self._policy.max_attempts:
+        # Being told to wait (Retry-After) is not failing: only the message's age limits that.
+        failing = after is None and item.attempts + 1 >= self._policy.max_attempts
+        if failing or self._clock.now() - item.created_at > self._policy.expiry:
             await self._give_up(item, f"gave up after {item.attempts + 1} attempts: {reason}")
             return
         delay = after if after is not None else self._backoff(item.attempts)

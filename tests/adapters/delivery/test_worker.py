@@ -118,3 +118,18 @@ async def test_a_posted_card_is_remembered_and_the_worker_wakes_on_commit() -> N
     await delivery.run_once()
     assert await store.cards_of("a@1") == [CardRef("a@1", "slack", SLACK.id, "1718.0001")]
     assert sender.sent[0].kind is Delivery.POST
+
+
+async def test_rate_limits_wait_as_long_as_asked_until_the_message_expires() -> None:
+    store, clock = MemoryStore(), ManualClock(NOW)
+    sender = FakeSender(*(RetryLater("429", after=3600) for _ in range(30)))
+    await queue(store, message("patient"))
+    delivery = worker(store, clock, sender, max_attempts=3)
+    for _ in range(24):
+        await delivery.run_once()
+        clock.advance(timedelta(hours=1))
+    assert await store.outbox_depth() == (1, 0)  # 24 rate limits in a day: still waiting
+    clock.advance(timedelta(hours=1))
+    await delivery.run_once()
+    [dead] = await store.dead_letters()
+    assert "gave up after 25 attempts: 429" in dead.error
