@@ -27,6 +27,7 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.slack_status
+	$(BIN)/python -m benchmarks.fanout
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -6,6 +6,7 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
@@ -35,8 +36,10 @@ def mount(app: web.Application, components: Components) -> None:
     outbox's Slack messages (posts, card updates, ephemeral notices) through their own client.
     """
     settings = components.settings.slack
-    components.delivery.register(PLATFORM, SlackSender(build_delivery_client(settings)))
-    bolt = build_bolt_app(components, build_client(settings))
+    delivery_client, bolt_client = build_delivery_client(settings), build_client(settings)
+    components.delivery.register(PLATFORM, SlackSender(delivery_client))
+    bolt = build_bolt_app(components, bolt_client)
+    _keep_connections_open(app, delivery_client, bolt_client)
 
     async def slack_events(request: web.Request) -> web.Response:
         try:
@@ -47,6 +50,28 @@ def mount(app: web.Application, components: Components) -> None:
         return to_aiohttp_response(await bolt.async_dispatch(bolt_request))
 
     app.router.add_post(PATH, slack_events)
+
+
+def _keep_connections_open(app: web.Application, *clients: AsyncWebClient) -> None:
+    """Give each Web API client one HTTP session for the server's life.
+
+    Without one, slack-sdk opens (and closes) a new session — a new connection — for every
+    call; a fan-out to a thousand channels spent most of its time connecting.
+    """
+
+    async def open_sessions(_app: web.Application) -> None:
+        for client in clients:
+            client.session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=client.timeout)
+            )
+
+    async def close_sessions(_app: web.Application) -> None:
+        for client in clients:
+            if client.session is not None:
+                await client.session.close()
+
+    app.on_startup.append(open_sessions)
+    app.on_cleanup.append(close_sessions)
 
 
 def build_bolt_app(components: Components, client: AsyncWebClient) -> AsyncApp:
