@@ -1,4 +1,4 @@
-"""The Teams edge: activities in, core commands out, one Adaptive Card back."""
+"""The Teams edge: activities in, core commands out, Adaptive Cards back."""
 
 from __future__ import annotations
 
@@ -9,20 +9,19 @@ from typing import Any
 from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
 from botbuilder.schema import (
     Activity,
-    ActivityTypes,
     AdaptiveCardInvokeResponse,
     ChannelAccount,
     ConversationAccount,
 )
 
-from adapters.teams import cards
+from adapters.teams import cards, pages
 from adapters.teams.live import LiveCards
+from adapters.teams.replies import TurnReplies
 from bot import commands as c
 from bot.domain import Actor, Conversation
 from bot.parser import ParseError
 from bot.reply import Reply, error
 from bot.service import ReleaseBot
-from bot.text import plain_text
 from storage.base import Store
 
 log = logging.getLogger(__name__)
@@ -37,10 +36,13 @@ Ran = tuple[c.Command | None, Reply]
 class TeamsBot(ActivityHandler):
     """Routes Teams activities to the core; knows nothing of releases itself."""
 
-    def __init__(self, releasebot: ReleaseBot, store: Store, live: LiveCards) -> None:
+    def __init__(
+        self, releasebot: ReleaseBot, store: Store, live: LiveCards, replies: TurnReplies
+    ) -> None:
         self._bot = releasebot
         self._store = store
         self._live = live
+        self._replies = replies
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         adopt_tenant(turn_context.activity.conversation)
@@ -50,9 +52,9 @@ class TeamsBot(ActivityHandler):
         activity = turn_context.activity
         await self._remember_first_contact(activity)
         command, reply = await self._answer(activity)
-        sent = await turn_context.send_activity(card_message(reply))
-        sent_id = sent.id if sent is not None else None
-        await self._live.posted(command, reply, activity.conversation.id, sent_id)
+        answer = self._live.answer_to_message(command, reply)
+        sent_id = await self._replies.send(turn_context, answer)
+        await self._live.posted(answer, activity.conversation.id, sent_id)
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
         activity = turn_context.activity
@@ -60,10 +62,16 @@ class TeamsBot(ActivityHandler):
             return await super().on_invoke_activity(turn_context)
         # Updating the clicked card needs the conversation's reference, like any proactive send.
         await self._remember_first_contact(activity)
-        command, reply = await self._run_button(clicked_data(activity), activity)
-        # Teams puts the id of the message that holds the clicked card in replyToId.
-        clicked = activity.reply_to_id
-        shown = await self._live.clicked(command, reply, activity.conversation.id, clicked)
+        data = clicked_data(activity)
+        command, reply = await self._run_button(data, activity)
+        shown = await self._live.clicked(
+            command,
+            reply,
+            conversation_id=activity.conversation.id,
+            # Teams puts the id of the message that holds the clicked card in replyToId.
+            card_id=activity.reply_to_id,
+            on=cards.clicked_subject(data),
+        )
         return card_invoke_response(shown.card, shown.notice)
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
@@ -82,8 +90,8 @@ class TeamsBot(ActivityHandler):
         return await self._run_text(command_text(activity), activity)
 
     async def _run_text(self, text: str, activity: Activity) -> Ran:
-        # Parsed here rather than by handle_text: whether the command changes anything decides
-        # whether the posted cards are refreshed.
+        # Parsed here rather than by handle_text: what is posted in the turn may depend on the
+        # command (LiveCards.answer_to_message).
         try:
             command = self._bot.parse(text)
         except ParseError as problem:
@@ -104,12 +112,23 @@ class TeamsBot(ActivityHandler):
         return command, reply
 
     async def _remember_first_contact(self, activity: Activity) -> None:
-        if await self._store.conversation_ref(activity.conversation.id) is None:
-            await self._remember(activity)
+        for key in reference_keys(activity):
+            if await self._store.conversation_ref(key) is None:
+                await self._store.save_conversation_ref(key, reference_of(activity))
 
     async def _remember(self, activity: Activity) -> None:
         """Keep the conversation reference that proactive messages (reminders) need."""
-        await self._store.save_conversation_ref(activity.conversation.id, reference_of(activity))
+        for key in reference_keys(activity):
+            await self._store.save_conversation_ref(key, reference_of(activity))
+
+
+def reference_keys(activity: Activity) -> list[str]:
+    """The conversation's id; for a personal chat also its person (`teams:<aad id>`), which is
+    where what only they should see (Teams has no ephemeral messages) goes."""
+    keys = [activity.conversation.id]
+    if activity.conversation.conversation_type == "personal" and activity.from_property:
+        keys.append(actor_of(activity).principal)
+    return keys
 
 
 def adopt_tenant(conversation: ConversationAccount | None) -> None:
@@ -177,20 +196,13 @@ def clicked_data(activity: Activity) -> Any:
     return action.get("data")
 
 
-def card_message(reply: Reply) -> Activity:
-    """One message carrying the card, with the plain text for notifications and old clients."""
-    return Activity(
-        type=ActivityTypes.message,
-        summary=plain_text(reply),
-        attachments=[cards.attachment(reply)],
-    )
-
-
 def card_invoke_response(reply: Reply, notice: Reply | None = None) -> InvokeResponse:
     """HTTP 200 with the card: Teams shows it, to the clicker only, in place of the clicked one."""
     # The body must stay a msrest Model: CloudAdapter.process serializes it with msrest, which
     # fails on a plain dict (and so on what ActivityHandler's own adaptive-card path returns).
+    # One card only: what does not fit in one Teams message is left out, and says so.
+    card = cards.render(pages.first_only(reply), notice)
     body = AdaptiveCardInvokeResponse(
-        status_code=int(HTTPStatus.OK), type=cards.CONTENT_TYPE, value=cards.render(reply, notice)
+        status_code=int(HTTPStatus.OK), type=cards.CONTENT_TYPE, value=card
     )
     return InvokeResponse(status=int(HTTPStatus.OK), body=body)

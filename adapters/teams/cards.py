@@ -7,8 +7,10 @@ command's verb and whose `data` is `{"rb": <commands.dump string>}`; its `fallba
 in `value`; `clicked_command` reads either. An action that `asks_for` a field becomes an
 `Action.ShowCard` holding a required `Input.Text` and the Execute button, whose data adds
 `"rbField": <field>, "rbInput": <input id>`; the client merges `{<input id>: <typed text>}` into
-the data, and `clicked_command` puts that text into the field. Keys are short because Teams caps
-a whole card at about 28 KB.
+the data, and `clicked_command` puts that text into the field. On the card of a release or a
+huddle every button's data also carries `"rbOn": <subject>`, so a click can be answered with the
+card it was made on (`clicked_subject`). Keys are short because Teams caps a whole card at about
+28 KB.
 
 A click whose data is not ours (another app's card, tampered data) raises NotOurButton, and the
 bot answers it like any refusal: HTTP 200 with a card that says so. Not the
@@ -42,6 +44,7 @@ VERSION = "1.5"
 DATA_KEY = "rb"
 FIELD_KEY = "rbField"
 INPUT_KEY = "rbInput"
+ON_KEY = "rbOn"
 MAX_INPUT_LENGTH = 1000
 
 Element = dict[str, Any]
@@ -89,7 +92,8 @@ def render(reply: Reply, notice: Reply | None = None) -> dict[str, Any]:
         card["fallbackText"] = f"{plain_text(notice)}\n\n{card['fallbackText']}"
         card["body"].insert(0, _notice(notice))
     if reply.actions:
-        card["actions"] = [_action(action, i) for i, action in enumerate(reply.actions, 1)]
+        on = {ON_KEY: reply.subject} if reply.subject else {}
+        card["actions"] = [_action(action, i, on) for i, action in enumerate(reply.actions, 1)]
     return card
 
 
@@ -113,6 +117,12 @@ def clicked_command(data: Any) -> commands.Command:
     if FIELD_KEY not in data:
         return command
     return _with_input(command, data[FIELD_KEY], data.get(str(data.get(INPUT_KEY))))
+
+
+def clicked_subject(data: Any) -> str | None:
+    """The release or huddle whose card a click was made on, when the button says."""
+    on = data.get(ON_KEY) if isinstance(data, dict) else None
+    return on if isinstance(on, str) and on else None
 
 
 def _with_input(command: commands.Command, field: Any, typed: Any) -> commands.Command:
@@ -176,10 +186,10 @@ def _section(section: Section) -> Element:
     return {"type": "Container", "separator": True, "items": items}
 
 
-def _action(action: Action, index: int) -> Element:
+def _action(action: Action, index: int, on: dict[str, str]) -> Element:
     if action.asks_for:
-        return _asking(action, index)
-    return _execute(action.label, {DATA_KEY: action.command}, action.style)
+        return _asking(action, index, on)
+    return _execute(action.label, {DATA_KEY: action.command, **on}, action.style)
 
 
 def _execute(title: str, data: dict[str, str], style: Style) -> Element:
@@ -194,11 +204,11 @@ def _execute(title: str, data: dict[str, str], style: Style) -> Element:
     }
 
 
-def _asking(action: Action, index: int) -> Element:
+def _asking(action: Action, index: int, on: dict[str, str]) -> Element:
     """A button that first opens a text input, e.g. the reason for a rejection."""
     assert action.asks_for is not None
     input_id = f"{INPUT_KEY}{index}"  # unique on the card: inputs of every sub-card are sent
-    data = {DATA_KEY: action.command, FIELD_KEY: action.asks_for, INPUT_KEY: input_id}
+    data = {DATA_KEY: action.command, FIELD_KEY: action.asks_for, INPUT_KEY: input_id, **on}
     text_input = {
         "type": "Input.Text",
         "id": input_id,

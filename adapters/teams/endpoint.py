@@ -12,22 +12,26 @@ from botbuilder.integration.aiohttp import (
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
 )
-from botbuilder.schema import Activity, ActivityEventNames, ActivityTypes
-from botframework.connector.auth import AuthenticateRequestResult
+from botbuilder.schema import Activity, ActivityTypes
+from botframework.connector.auth import (
+    AuthenticateRequestResult,
+    ClaimsIdentity,
+    ConnectorFactory,
+)
 from msrest.exceptions import DeserializationError
 
 from adapters.bootstrap import Components
 from adapters.settings import TeamsSettings
 from adapters.teams.bot import TeamsBot, card_invoke_response
-from adapters.teams.live import LiveCards
-from adapters.teams.publisher import TeamsCardPublisher
-from adapters.teams.refresher import CardRefresher
+from adapters.teams.connector import OneAttemptFactory
+from adapters.teams.live import PLATFORM, LiveCards
+from adapters.teams.replies import TurnReplies
+from adapters.teams.sender import TeamsSender
 from bot.reply import error
 
 log = logging.getLogger(__name__)
 
 TEAMS_ADAPTER = web.AppKey("teams_adapter", CloudAdapter)
-TEAMS_REFRESHER = web.AppKey("teams_refresher", CardRefresher)
 SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
 
 
@@ -54,13 +58,14 @@ def bot_config(settings: TeamsSettings) -> BotConfig:
 
 
 class _Authentication(ConfigurationBotFrameworkAuthentication):
-    """Every failure to authenticate is a refusal (401), never a server error (500)."""
+    """Every failure to authenticate is a refusal (401), never a server error (500); every
+    connector client makes one attempt per call (connector.py), in a turn or proactively."""
 
     async def authenticate_request(
         self, activity: Activity, auth_header: str
     ) -> AuthenticateRequestResult:
         try:
-            return await super().authenticate_request(activity, auth_header)
+            result = await super().authenticate_request(activity, auth_header)
         except PermissionError:
             raise
         except Exception as problem:
@@ -68,6 +73,12 @@ class _Authentication(ConfigurationBotFrameworkAuthentication):
             # CloudAdapter only turns PermissionError into 401.
             log.warning("Teams: refused an activity with an unreadable token (%r)", problem)
             raise PermissionError("unreadable token") from None
+        if result.connector_factory is not None:
+            result.connector_factory = OneAttemptFactory(result.connector_factory)
+        return result
+
+    def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
+        return OneAttemptFactory(super().create_connector_factory(claims_identity))
 
 
 def build_adapter(settings: TeamsSettings) -> CloudAdapter:
@@ -87,19 +98,13 @@ def mount(app: web.Application, components: Components) -> None:
         )
     adapter = build_adapter(settings)
     app[TEAMS_ADAPTER] = adapter
-    publisher = TeamsCardPublisher(adapter, settings.app_id or "", components.store)
-    components.cards.register("teams", publisher)
-    refresher = CardRefresher(components.cards)
-    app[TEAMS_REFRESHER] = refresher
-    # on_shutdown, not on_cleanup: a pending refresh still needs the store, closed at cleanup.
-    app.on_shutdown.append(_finish_refreshes)
-    live = LiveCards(components.bot, components.cards, refresher)
-    bot = TeamsBot(components.bot, components.store, live)
+    store, clock = components.store, components.clock
+    # Everything the bot says on its own reaches Teams through the outbox, card updates too.
+    sender = TeamsSender(adapter, settings.app_id or "", store, clock)
+    components.delivery.register(PLATFORM, sender)
+    live = LiveCards(components.bot, components.cards, store, clock)
+    bot = TeamsBot(components.bot, store, live, TurnReplies(store, clock))
     app.router.add_post("/api/messages", _messages(adapter, bot))
-
-
-async def _finish_refreshes(app: web.Application) -> None:
-    await app[TEAMS_REFRESHER].close()
 
 
 def _messages(
@@ -138,13 +143,7 @@ def _bad_request(message: str) -> web.Response:
 
 async def _on_turn_error(context: TurnContext, problem: Exception) -> None:
     """Log the failure and give the person a short answer instead of silence."""
-    activity = context.activity
-    if (
-        activity.type == ActivityTypes.event
-        and activity.name == ActivityEventNames.continue_conversation
-    ):
-        raise problem  # a proactive send: its caller decides whether to retry
-    log.error("Teams: %s activity failed", activity.type, exc_info=problem)
+    log.error("Teams: %s activity failed", context.activity.type, exc_info=problem)
     try:
         await _answer_briefly(context)
     except Exception:

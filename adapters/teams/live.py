@@ -1,13 +1,15 @@
-"""Keeping Teams' release cards live: which replies to remember, what a click shows its clicker.
+"""Keeping Teams' cards live: which replies to remember, what a click shows its clicker.
 
-A reply that is a release card (it has a subject and is no refusal) is remembered when it is
-posted, so CardKeeper can PUT it after every later decision, wherever that decision is made. After
-a command that changed a release, every posted copy is refreshed.
+Every posted copy of a card changes through the outbox: the core queues an update of each
+remembered copy in the same transaction as the change (bot/handlers/notify.py), and the Teams
+sender PUTs it. So this module only has to remember the cards the bot posts in the turn (a reply
+that is the card of a release or huddle, no refusal) and to answer clicks.
 
 A click (Action.Execute) is answered in the invoke's HTTP body, and Teams shows that card to the
-clicker only. After a change it is the card as everyone now sees it, the same card the PUTs carry,
-so the clicker's copy does not flip from one to the other. Anything else — a refusal, a repeated
-click — leaves everyone's copy alone and shows the clicker the current card with a notice on top.
+clicker only, in place of the clicked one. It is the clicked card as everyone will now see it —
+the huddle card after a click on a huddle button, though the core answers a decision with the
+release card — the same card the outbox PUTs. Anything else (a refusal, a repeated click) leaves
+everyone's copy alone and shows the clicker the current card with a notice on top.
 """
 
 from __future__ import annotations
@@ -15,13 +17,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from adapters.cards import CardKeeper
-from adapters.teams.refresher import CardRefresher
 from bot import commands as c
+from bot import risk_presenters
+from bot.assessment import risk_views
+from bot.ports import Clock
 from bot.reply import Reply, Tone
 from bot.service import ReleaseBot
-from storage.base import CardRef
+from storage.base import CardRef, Store
 
 PLATFORM = "teams"
+HUDDLE = "huddle:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,67 +37,84 @@ class Shown:
     notice: Reply | None = None
 
 
-def card_release(reply: Reply) -> str | None:
-    """The release `reply` is the card of; None for anything else, refusals included."""
+def card_subject(reply: Reply) -> str | None:
+    """What `reply` is the card of (a release, `huddle:<id>`); None for anything else."""
     return reply.subject if reply.tone is not Tone.ERROR else None
 
 
 class LiveCards:
-    def __init__(self, releasebot: ReleaseBot, keeper: CardKeeper, refresher: CardRefresher):
+    def __init__(self, releasebot: ReleaseBot, keeper: CardKeeper, store: Store, clock: Clock):
         self._bot = releasebot
         self._keeper = keeper
-        self._refresher = refresher
+        self._store = store
+        self._clock = clock
 
-    def changed_release(self, command: c.Command | None, reply: Reply) -> str | None:
-        """The release `command` changed (its reply is that release's card), if it did."""
-        release = card_release(reply)
-        if release is None or command is None or self._bot.is_read_only(command):
+    def changed(self, command: c.Command | None, reply: Reply) -> str | None:
+        """The subject `command` changed (its reply is that subject's card), if it did."""
+        subject = card_subject(reply)
+        if subject is None or command is None or self._bot.is_read_only(command):
             return None
-        return release
+        return subject
 
-    async def posted(
+    def answer_to_message(self, command: c.Command | None, reply: Reply) -> Reply:
+        """What to post in the turn: the reply, unless the outbox is posting that very card.
+
+        Opening a huddle queues the huddle card as a new post in the conversation, where
+        everyone decides on it; when the core also answers with that card, a second copy in the
+        turn would be a second card to keep in step, so the turn gets a pointer to it instead.
+        """
+        subject = card_subject(reply)
+        if not isinstance(command, c.Huddle) or not (subject or "").startswith(HUDDLE):
+            return reply
+        return Reply(
+            title=f"{reply.title} is open",
+            tone=Tone.SUCCESS,
+            summary="Its card is posted as a new message here: decide on each risk there.",
+        )
+
+    async def posted(self, reply: Reply, conversation_id: str, activity_id: str | None) -> None:
+        """`reply` went out as a new message: remember it if it is a card."""
+        subject = card_subject(reply)
+        if subject is not None and activity_id:
+            await self._keeper.remember(CardRef(subject, PLATFORM, conversation_id, activity_id))
+
+    async def clicked(
         self,
         command: c.Command | None,
         reply: Reply,
+        *,
         conversation_id: str,
-        activity_id: str | None,
-    ) -> None:
-        """`reply` went out as a new message: keep it if it is a card, refresh the others."""
-        release = card_release(reply)
-        card = None
-        if release is not None and activity_id:
-            card = CardRef(release, PLATFORM, conversation_id, activity_id)
-            await self._keeper.remember(card)
-        changed = self.changed_release(command, reply)
-        if changed is not None:
-            # The new message already shows the release as it is now.
-            await self._refresher.refresh(changed, skip=card)
-
-    async def clicked(
-        self, command: c.Command | None, reply: Reply, conversation_id: str, card_id: str | None
+        card_id: str | None,
+        on: str | None,
     ) -> Shown:
-        """What the clicker sees in place of card `card_id`; after a change, refresh every copy."""
-        changed = self.changed_release(command, reply)
-        if changed is not None:
-            if card_id:
-                # Normally remembered when posted; this covers a card posted some other way.
-                await self._keeper.remember(CardRef(changed, PLATFORM, conversation_id, card_id))
-            return await self._after_change(changed, reply)
-        if card_release(reply) is not None:  # a read-only button, e.g. Status: that is the card
+        """What the clicker sees in place of card `card_id`, the card of `on` (if it says)."""
+        changed = self.changed(command, reply)
+        subject = on or changed or getattr(command, "release", None)
+        if changed is not None and card_id and subject == changed:
+            # Normally remembered when posted; this covers a card posted some other way.
+            await self._keeper.remember(CardRef(changed, PLATFORM, conversation_id, card_id))
+        if changed is None and card_subject(reply) is not None:
+            return Shown(reply)  # a read-only button that asked for a card, e.g. Status
+        current = await self.current(subject) if isinstance(subject, str) else None
+        if current is None:  # e.g. no such release: the reply says it all
             return Shown(reply)
-        return await self._with_notice(command, reply)
+        return Shown(current) if changed is not None else Shown(current, notice=reply)
 
-    async def _after_change(self, release: str, reply: Reply) -> Shown:
-        current = await self._keeper.current(release)
-        # The clicked card too: the invoke answer reaches the clicker only, the PUT everyone.
-        await self._refresher.refresh(release)
-        return Shown(reply if current.tone is Tone.ERROR else current)
+    async def current(self, subject: str) -> Reply | None:
+        """The card of `subject` as everyone should see it now; None when there is none."""
+        if subject.startswith(HUDDLE):
+            return await self._huddle_card(subject.removeprefix(HUDDLE))
+        card = await self._keeper.current(subject)
+        return None if card.tone is Tone.ERROR else card
 
-    async def _with_notice(self, command: c.Command | None, reply: Reply) -> Shown:
-        release = getattr(command, "release", None)
-        if not isinstance(release, str):  # not a click about one release (or not ours at all)
-            return Shown(reply)
-        current = await self._keeper.current(release)
-        if current.tone is Tone.ERROR:  # e.g. no such release: the reply says it all
-            return Shown(reply)
-        return Shown(current, notice=reply)
+    async def _huddle_card(self, huddle_id: str) -> Reply | None:
+        # The core has no read-only way to ask for a huddle card yet, so it is built here from
+        # the same pieces the core uses when it queues the huddle card's updates.
+        if not huddle_id.isdigit():
+            return None
+        async with self._store(read_only=True) as uow:
+            huddle = await uow.huddles.get(int(huddle_id))
+            if huddle is None:
+                return None
+            risks = await risk_views(uow, huddle.release, self._clock.now())
+        return risk_presenters.huddle_card(huddle, risks, self._bot.policy.zone)

@@ -1,84 +1,20 @@
-"""Messages the bot starts itself (reminders, polls, card updates), through a stored reference."""
+"""Where a message the bot starts itself goes: stored references and Teams conversation ids.
+
+A channel conversation id names a reply chain: `19:…@thread.tacv2;messageid=<root post id>`.
+Without the `;messageid=` part it names the channel, and a message sent to it starts a new post;
+with it, the message is a reply in that post's thread. Chats (group and personal) have no
+threads: their ids carry no `;messageid=` and every message simply joins the chat.
+"""
 
 from __future__ import annotations
 
-from copy import deepcopy
+from copy import copy, deepcopy
 from typing import Any
 
 from botbuilder.core import TurnContext
-from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import Activity, ConversationReference, ResourceResponse
-from msrest.exceptions import HttpOperationError
+from botbuilder.schema import Activity, ConversationReference
 
-
-async def send_to_conversation(
-    adapter: CloudAdapter, app_id: str, reference_dict: dict[str, Any], activity: Activity
-) -> str | None:
-    """Post `activity` as a new message in the referenced conversation; return its id.
-
-    A refusal by the connector (429, 5xx) raises DeliveryFailed: botbuilder does not retry, so
-    the caller (the outbox worker) must, honouring `retry_after`.
-    """
-    reference = load_reference(reference_dict)
-    sent: list[ResourceResponse] = []
-
-    async def deliver(context: TurnContext) -> None:
-        outgoing = TurnContext.apply_conversation_reference(deepcopy(activity), reference)
-        # A new message, not a reply: TurnContext.send_activity would set replyToId to the
-        # id of the continuation event, which Teams has never seen.
-        outgoing.reply_to_id = None
-        sent.extend(await context.adapter.send_activities(context, [outgoing]))
-
-    try:
-        await adapter.continue_conversation(reference, deliver, bot_app_id=app_id)
-    except HttpOperationError as refused:
-        raise DeliveryFailed.of(refused) from refused
-    return sent[0].id if sent else None
-
-
-async def update_in_conversation(
-    adapter: CloudAdapter, app_id: str, reference_dict: dict[str, Any], activity: Activity
-) -> None:
-    """Replace the posted activity `activity.id` for everyone: a PUT of that activity.
-
-    A refusal by the connector raises DeliveryFailed, as for a new message.
-    """
-    reference = load_reference(reference_dict)
-
-    async def replace(context: TurnContext) -> None:
-        outgoing = TurnContext.apply_conversation_reference(deepcopy(activity), reference)
-        # Not TurnContext.update_activity: it would stamp the continuation event's made-up id
-        # into replyToId. An update replies to nothing.
-        outgoing.reply_to_id = None
-        await context.adapter.update_activity(context, outgoing)
-
-    try:
-        await adapter.continue_conversation(reference, replace, bot_app_id=app_id)
-    except HttpOperationError as refused:
-        raise DeliveryFailed.of(refused) from refused
-
-
-class DeliveryFailed(Exception):
-    """The Bot Connector refused a message; `retry_after` is in seconds when it said so."""
-
-    def __init__(self, status: int | None, retry_after: float | None) -> None:
-        super().__init__(f"the Bot Connector answered {status}")
-        self.status = status
-        self.retry_after = retry_after
-
-    @classmethod
-    def of(cls, refused: HttpOperationError) -> DeliveryFailed:
-        response = getattr(refused, "response", None)
-        headers = getattr(response, "headers", None) or {}
-        return cls(getattr(response, "status_code", None), _seconds(headers.get("Retry-After")))
-
-
-def _seconds(header: str | None) -> float | None:
-    # Retry-After may also be an HTTP date; the connector sends seconds, so a date reads as None.
-    try:
-        return float(header) if header else None
-    except ValueError:
-        return None
+THREAD_MARK = ";messageid="
 
 
 def load_reference(reference_dict: dict[str, Any]) -> ConversationReference:
@@ -89,3 +25,44 @@ def load_reference(reference_dict: dict[str, Any]) -> ConversationReference:
     if reference.conversation is not None and tenant:
         reference.conversation.tenant_id = tenant
     return reference
+
+
+def channel_of(conversation_id: str) -> str:
+    """The channel of a reply chain (or the id itself, for a channel or a chat)."""
+    return conversation_id.split(THREAD_MARK, 1)[0]
+
+
+def thread_of(conversation_id: str) -> str | None:
+    """The id of the root post of a channel reply chain; None for a channel or a chat."""
+    _, mark, root = conversation_id.partition(THREAD_MARK)
+    return (root or None) if mark else None
+
+
+def post_to(conversation_id: str, thread: str | None) -> str:
+    """Where to send a new message for `conversation_id`: in `thread` if given, else — for a
+    channel — as a new post in the channel."""
+    if thread_of(conversation_id) is None and thread is None:
+        return conversation_id  # a chat, or already the channel itself
+    channel = channel_of(conversation_id)
+    return f"{channel}{THREAD_MARK}{thread}" if thread else channel
+
+
+def starts_a_post(reference: ConversationReference, conversation_id: str) -> bool:
+    """Whether a message sent to `conversation_id` (as `post_to` made it) opens a new post."""
+    conversation = reference.conversation
+    in_channel = conversation is not None and conversation.conversation_type == "channel"
+    return in_channel and thread_of(conversation_id) is None
+
+
+def addressed(
+    activity: Activity, reference: ConversationReference, conversation_id: str
+) -> Activity:
+    """`activity` sent by the bot into `conversation_id`, with what `reference` knows
+    (service URL, bot account, tenant); a new message or an update, never a reply."""
+    outgoing = TurnContext.apply_conversation_reference(deepcopy(activity), reference)
+    outgoing.conversation = copy(outgoing.conversation)
+    outgoing.conversation.id = conversation_id
+    # apply_conversation_reference makes it a reply to the activity the reference was taken
+    # from; Teams would thread it under a message that may be long gone.
+    outgoing.reply_to_id = None
+    return outgoing

@@ -2,8 +2,11 @@
 
 Answers follow ../shared/fixtures/teams/08 and 09 and are recorded with each request: 201 {"id"}
 for a POSTed activity, 200 {"id"} for PUT, 200 for DELETE, 201 {"id", "activityId"} for POST
-/v3/conversations. `fail_next` injects 429s (with Retry-After) or 5xx, and `wait_for` wakes on
-every recorded request instead of sleeping.
+/v3/conversations. `fail_next` injects 429s (with Retry-After), 412s or 5xx; `hang_next` leaves
+requests unanswered (recorded with status 0) until the connector stops, so that the bot's client
+times out; either may be aimed at the requests `when` picks. A refused or unanswered request
+delivers nothing: `delivered` lists what the connector accepted. `wait_for` wakes on every
+recorded request instead of sleeping.
 """
 
 from __future__ import annotations
@@ -54,10 +57,19 @@ class Recorded:
         return [a["content"] for a in attachments or [] if a.get("contentType") == ADAPTIVE_CARD]
 
 
+# Picks the requests a fault is for, from their method and decoded path segments.
+Aim = Callable[[str, tuple[str, ...]], bool]
+NO_ANSWER = 0  # the status recorded for a request the connector never answered
+
+
 @dataclass(frozen=True)
 class Fault:
     status: int
     retry_after: str | None
+    when: Aim | None = None
+
+    def applies(self, method: str, segments: tuple[str, ...]) -> bool:
+        return self.when is None or self.when(method, segments)
 
 
 class FakeConnector:
@@ -67,6 +79,7 @@ class FakeConnector:
         self._faults: list[Fault] = []
         self._ids = itertools.count(1740000009001)
         self._changed = asyncio.Condition()
+        self._released = asyncio.Event()
 
     @property
     def service_url(self) -> str:
@@ -74,11 +87,29 @@ class FakeConnector:
         return self.url + "/"
 
     def fail_next(
-        self, count: int = 1, *, status: int = 429, retry_after: str | None = "2"
+        self,
+        count: int = 1,
+        *,
+        status: int = 429,
+        retry_after: str | None = "2",
+        when: Aim | None = None,
     ) -> None:
-        """Answer the next `count` requests with `status` (429 carries Retry-After)."""
+        """Answer the next `count` requests (that `when` picks) with `status`; a 429 carries
+        Retry-After, as Teams' does."""
         after = retry_after if status == 429 else None
-        self._faults.extend(Fault(status, after) for _ in range(count))
+        self._faults.extend(Fault(status, after, when) for _ in range(count))
+
+    def hang_next(self, count: int = 1, *, when: Aim | None = None) -> None:
+        """Leave the next `count` requests (that `when` picks) unanswered until the end."""
+        self.fail_next(count, status=NO_ANSWER, when=when)
+
+    def release(self) -> None:
+        """Let go of every unanswered request (they get a 504 nobody waits for any more)."""
+        self._released.set()
+
+    def delivered(self, predicate: Callable[[Recorded], bool] = lambda _: True) -> list[Recorded]:
+        """The requests the connector accepted (2xx) that match `predicate`."""
+        return [r for r in self.requests if 200 <= r.status < 300 and predicate(r)]
 
     # A plain `timeout` argument reads best at the call sites of a test helper.
     async def wait_for(
@@ -109,10 +140,21 @@ class FakeConnector:
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await _json_body(request)
-        fault = self._faults.pop(0) if self._faults else None
+        fault = self._fault_for(request.method, _segments(request))
+        if fault is not None and fault.status == NO_ANSWER:
+            await self._record(request, body, NO_ANSWER, None)
+            await self._released.wait()
+            return web.Response(status=504)
         response = _fault_response(fault) if fault else self._answer(request.method, request)
-        await self._record(request, body, response)
+        answer = json.loads(response.text) if response.text else None
+        await self._record(request, body, response.status, answer)
         return response
+
+    def _fault_for(self, method: str, segments: tuple[str, ...]) -> Fault | None:
+        for index, fault in enumerate(self._faults):
+            if fault.applies(method, segments):
+                return self._faults.pop(index)
+        return None
 
     def _answer(self, method: str, request: web.Request) -> web.Response:
         segments = _segments(request)
@@ -129,7 +171,7 @@ class FakeConnector:
             return web.Response(status=200)
         return web.json_response({"error": {"code": "NotFound"}}, status=404)
 
-    async def _record(self, request: web.Request, body: Any, response: web.Response) -> None:
+    async def _record(self, request: web.Request, body: Any, status: int, answer: Any) -> None:
         segments = _segments(request)
         recorded = Recorded(
             method=request.method,
@@ -137,8 +179,8 @@ class FakeConnector:
             segments=segments,
             body=body,
             headers=dict(request.headers),
-            status=response.status,
-            answer=json.loads(response.text) if response.text else None,
+            status=status,
+            answer=answer,
         )
         async with self._changed:
             self.requests.append(recorded)
@@ -183,4 +225,5 @@ async def fake_connector() -> AsyncIterator[FakeConnector]:
     try:
         yield connector
     finally:
+        connector.release()
         await runner.cleanup()

@@ -66,6 +66,29 @@ def execute(service_url: str, data: Any) -> dict[str, Any]:
     return payload
 
 
+def pressed(card: dict[str, Any], title: str, typed: str | None = None) -> dict[str, Any]:
+    """The data a click on the button `title` of `card` sends; for a button that opens an
+    input first (Action.ShowCard), with `typed` in the input, as Teams merges it in."""
+    action = next(a for a in card.get("actions", []) if a["title"] == title)
+    if action["type"] == "Action.Execute":
+        return dict(action["data"])
+    form = action["card"]  # the input, then the Execute that sends it
+    data = dict(form["actions"][0]["data"])
+    if typed is not None:
+        data[form["body"][0]["id"]] = typed
+    return data
+
+
+def clicked_on(
+    service_url: str, conversation: dict[str, Any], message_id: str, data: Any
+) -> dict[str, Any]:
+    """The invoke Teams sends when Ada clicks a button of message `message_id`."""
+    payload = execute(service_url, data)
+    payload["conversation"] = conversation
+    payload["replyToId"] = message_id
+    return payload
+
+
 def submit(service_url: str, value: Any) -> dict[str, Any]:
     """An Action.Submit click: a message whose `value` is the button's data."""
     payload = activity(SUBMIT, service_url)

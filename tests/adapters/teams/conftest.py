@@ -3,11 +3,14 @@
 Every card the bot sends in these tests is checked against the Adaptive Card 1.5 schema: replies
 as `TeamsClient` fetches them, invoke bodies in `TeamsClient.invoke`, and at teardown every card
 the fake connector received, fetched or not.
+
+The server runs its outbox worker in the background, as in production; the store it is given is
+`Watched`, so `deliver` can make sure everything due has been tried before a test looks.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
@@ -20,6 +23,8 @@ from tests.support.fake_connector import FakeConnector, fake_connector
 from tests.support.people import NOW
 from tests.support.server import RunningBot, running_bot
 from tests.support.teams_activities import TeamsClient
+
+from .outbox_watch import Watched, deliver_due
 
 UNAUTHENTICATED = {"TEAMS_ALLOW_UNAUTHENTICATED": "1"}
 
@@ -52,8 +57,17 @@ def bot_env() -> dict[str, str]:
 async def server(
     tmp_path: Path, clock: ManualClock, store: MemoryStore, bot_env: dict[str, str]
 ) -> AsyncIterator[RunningBot]:
-    async with running_bot(bot_env, cwd=tmp_path, clock=clock, store=store) as running:
+    watched = Watched(store)
+    async with running_bot(bot_env, cwd=tmp_path, clock=clock, store=watched) as running:  # type: ignore[arg-type]
         yield running
+
+
+@pytest.fixture
+def deliver(server: RunningBot) -> Callable[[], Awaitable[None]]:
+    """Deliver every outbox message due by the test's clock; return when none is in flight."""
+    store = server.components.store
+    assert isinstance(store, Watched)
+    return lambda: deliver_due(server.components.delivery, store)
 
 
 @pytest.fixture

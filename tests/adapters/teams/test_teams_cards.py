@@ -81,13 +81,21 @@ def test_an_action_is_an_execute_with_the_dumped_command_and_a_submit_fallback()
 
     assert action["type"] == "Action.Execute"
     assert (action["title"], action["verb"], action["style"]) == ("Status", "status", "positive")
-    assert action["data"] == {"rb": STATUS}
+    # rbOn: the card the button is on, so a click is answered with that card.
+    assert action["data"] == {"rb": STATUS, "rbOn": "checkout@2.4.0"}
     assert action["fallback"] == {
         "type": "Action.Submit",
         "title": "Status",
-        "data": {"rb": STATUS},
+        "data": {"rb": STATUS, "rbOn": "checkout@2.4.0"},
         "style": "positive",
     }
+
+
+def test_a_card_of_nothing_in_particular_names_no_subject_on_its_buttons() -> None:
+    card = cards.render(Reply(title="Help", actions=(Action("Status", STATUS),)))
+
+    assert card["actions"][0]["data"] == {"rb": STATUS}
+    assert cards.clicked_subject(card["actions"][0]["data"]) is None
 
 
 def test_an_action_that_asks_for_text_opens_a_required_input() -> None:
@@ -97,7 +105,13 @@ def test_an_action_that_asks_for_text_opens_a_required_input() -> None:
     (text_input,) = show["card"]["body"]
     assert text_input["isRequired"] and text_input["label"] == "Why reject?"
     (execute,) = show["card"]["actions"]
-    assert execute["data"] == {"rb": REJECT, "rbField": "reason", "rbInput": text_input["id"]}
+    assert execute["data"] == {
+        "rb": REJECT,
+        "rbField": "reason",
+        "rbInput": text_input["id"],
+        "rbOn": "checkout@2.4.0",
+    }
+    assert cards.clicked_subject(execute["data"]) == "checkout@2.4.0"
 
 
 def test_a_click_gives_back_the_command_with_the_typed_text_in_its_field() -> None:

@@ -5,21 +5,26 @@ from __future__ import annotations
 
 import pytest
 
+from adapters.clock import ManualClock
+from adapters.delivery import RetryLater
 from adapters.settings import TeamsSettings
-from adapters.teams.bot import card_message
 from adapters.teams.endpoint import build_adapter
-from adapters.teams.proactive import DeliveryFailed, send_to_conversation
+from adapters.teams.sender import TeamsSender
+from bot.domain import Conversation
+from bot.outbox import Outgoing
 from bot.reply import Reply, Tone
 from storage.memory import MemoryStore
 from tests.support.adaptive_cards import assert_valid_card
 from tests.support.fake_connector import FakeConnector
 from tests.support.teams_activities import (
     BOT_ADDED,
+    CHANNEL,
     INSTALLED,
     PERSONAL,
     TeamsClient,
     activity,
     fixture,
+    mentioning_bot,
 )
 
 PERSONAL_CHAT = "a:1pErSoNaLcHaTiDxYz0123456789abcdefghijklmnopqrstuvwxyzABCDEFG-hijk"
@@ -89,40 +94,58 @@ async def test_the_first_message_stores_the_reference_and_later_ones_leave_it(
     assert reference["activityId"] == first["id"]
 
 
+def sender(store: MemoryStore, clock: ManualClock) -> TeamsSender:
+    adapter = build_adapter(TeamsSettings(allow_unauthenticated=True))
+    return TeamsSender(adapter, "", store, clock)
+
+
 async def test_proactive_send_through_a_stored_reference_reaches_the_connector(
-    teams: TeamsClient, store: MemoryStore, connector: FakeConnector
+    teams: TeamsClient, store: MemoryStore, clock: ManualClock, connector: FakeConnector
 ) -> None:
     await teams.post(activity(INSTALLED, connector.service_url))
-    adapter = build_adapter(TeamsSettings(allow_unauthenticated=True))
-    reminder = card_message(Reply(title="Release sync in 10 minutes", tone=Tone.WARNING))
+    reminder = Reply(title="Release sync in 10 minutes", tone=Tone.WARNING)
 
-    sent_id = await send_to_conversation(
-        adapter, "", store.data.conversation_refs[PERSONAL_CHAT], reminder
+    sent_id = await sender(store, clock).send(
+        Outgoing(Conversation("teams", PERSONAL_CHAT), reminder)
     )
 
     request = await connector.wait_for(lambda r: r.method == "POST")
     assert request.path == f"/v3/conversations/{PERSONAL_CHAT}/activities"
     assert request.activity_id is None  # a new message, not a reply
-    assert sent_id is not None and sent_id.isdigit()
+    assert sent_id is not None and sent_id == request.sent_id
     assert request.body["recipient"]["aadObjectId"] == "6a3a8f2c-4b1e-4c2d-9e8f-00000000a001"
     assert request.body["conversation"]["tenantID"] == TENANT  # botbuilder's spelling
     assert "Authorization" not in request.headers  # empty app id: no token
     assert_valid_card(request.cards[0])
 
 
-async def test_a_throttled_proactive_send_raises_for_the_caller_to_retry(
-    teams: TeamsClient, store: MemoryStore, connector: FakeConnector
+async def test_a_throttled_proactive_send_asks_the_outbox_to_retry_after_the_header(
+    teams: TeamsClient, store: MemoryStore, clock: ManualClock, connector: FakeConnector
 ) -> None:
     await teams.post(activity(INSTALLED, connector.service_url))
-    adapter = build_adapter(TeamsSettings(allow_unauthenticated=True))
     connector.fail_next(1, status=429, retry_after="2")
+    reminder = Reply(title="Reminder: code freeze for checkout@2.4.0 in 1h")
 
-    reminder = card_message(Reply(title="Reminder: code freeze for checkout@2.4.0 in 1h"))
+    with pytest.raises(RetryLater) as refused:
+        await sender(store, clock).send(Outgoing(Conversation("teams", PERSONAL_CHAT), reminder))
 
-    with pytest.raises(DeliveryFailed) as refused:
-        await send_to_conversation(
-            adapter, "", store.data.conversation_refs[PERSONAL_CHAT], reminder
-        )
+    assert refused.value.after == 2.0
+    assert "429" in str(refused.value)
+    assert [r.status for r in connector.requests] == [429]  # one attempt: no retry inside
 
-    assert (refused.value.status, refused.value.retry_after) == (429, 2.0)
-    assert [r.status for r in connector.requests] == [429]  # botbuilder does not retry
+
+async def test_a_personal_chat_is_also_kept_under_its_person_for_what_only_they_may_see(
+    teams: TeamsClient, store: MemoryStore
+) -> None:
+    await teams.post(activity(INSTALLED, teams.connector.service_url))
+
+    refs = store.data.conversation_refs
+    assert refs["teams:6a3a8f2c-4b1e-4c2d-9e8f-00000000a001"] == refs[PERSONAL_CHAT]
+
+
+async def test_a_channel_is_never_kept_under_a_person(
+    teams: TeamsClient, store: MemoryStore
+) -> None:
+    await teams.say(CHANNEL, mentioning_bot("help"))
+
+    assert [key for key in store.data.conversation_refs if key.startswith("teams:")] == []

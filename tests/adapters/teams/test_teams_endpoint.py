@@ -7,6 +7,7 @@ import base64
 import json
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
@@ -15,7 +16,7 @@ import pytest
 from adapters.clock import ManualClock
 from storage.memory import MemoryStore
 from tests.support.fake_connector import FakeConnector
-from tests.support.server import running_bot
+from tests.support.server import RunningBot, running_bot
 from tests.support.teams_activities import (
     CHANNEL,
     EXECUTE,
@@ -133,19 +134,42 @@ async def test_a_body_that_is_no_activity_gets_a_4xx_not_a_500(
 
 
 @pytest.mark.parametrize("fault", [429, 500])
-async def test_when_the_reply_is_refused_the_person_still_gets_a_short_answer(
-    teams: TeamsClient, fault: int
+async def test_when_the_answer_is_refused_the_outbox_delivers_it_later(
+    teams: TeamsClient, server: RunningBot, clock: ManualClock, fault: int
 ) -> None:
-    teams.connector.fail_next(1, status=fault)
+    teams.connector.fail_next(1, status=fault, retry_after="3")
     payload = activity(PERSONAL, teams.connector.service_url, text="help")
 
     answer = await teams.post(payload)
 
-    assert answer.status == 201  # not a 500: the turn error was handled
-    first, second = teams.connector.posted()
-    assert first.status == fault and first.cards
-    assert second.status == 201 and second.activity_id == payload["id"]
-    assert second.body["text"].startswith("Sorry, something went wrong")
+    assert answer.status == 201  # not a 500, and no "sorry": the answer is only late
+    [refused] = teams.connector.posted()
+    assert refused.status == fault and refused.activity_id == payload["id"]
+    clock.advance(timedelta(seconds=3))  # past the Retry-After, and past the 500's back-off
+    await server.components.delivery.run_once()
+    late = await teams.connector.wait_for(lambda r: r.method == "POST" and r.status == 201)
+    assert late.path == f"/v3/conversations/{payload['conversation']['id']}/activities"
+    assert late.cards == refused.cards  # the same help card, as a new message
+    assert len(teams.connector.posted()) == 2
+
+
+async def test_a_failure_on_our_side_gets_a_short_answer_not_silence(
+    teams: TeamsClient, store: MemoryStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*_: object) -> None:
+        raise RuntimeError("the store is down")
+
+    monkeypatch.setattr(store, "save_conversation_ref", broken)
+    payload = activity(PERSONAL, teams.connector.service_url, text="help")
+
+    answer = await teams.post(payload)
+    card = await teams.invoke(activity(EXECUTE, teams.connector.service_url))
+
+    assert answer.status == 201
+    [sorry] = teams.connector.posted()
+    assert sorry.activity_id == payload["id"]
+    assert sorry.body["text"].startswith("Sorry, something went wrong")
+    assert "Sorry, something went wrong" in card_text(card)
 
 
 async def test_the_fake_connector_throttles_with_retry_after(teams: TeamsClient) -> None:

@@ -1,20 +1,22 @@
 """Sign-offs from Teams over real HTTP: a click is answered in the invoke body, and every posted
-copy of the release card is replaced (PUT) at the fake connector.
+copy of the release card is replaced (PUT) at the fake connector, through the outbox.
 
 Refused clicks tell only the clicker: HTTP 200 with the current card and the refusal on top, at
-most one `refused` audit event, no request at all to the connector. The bot awaits a refresh (for
-a budget far above the fake connector's answer time) before it answers an invoke, so "no PUT"
-read just after the answer would catch one.
+most one `refused` audit event, nothing queued in the outbox and no request at all to the
+connector. Nothing queued is read from the store, so "no PUT" does not depend on timing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from adapters.clock import ManualClock
 from adapters.teams import cards
 from bot.domain import Actor
 from bot.signoffs import Verdict
@@ -111,7 +113,7 @@ async def assert_told_only_the_clicker(
     teams: TeamsClient, server: RunningBot, payload: dict[str, Any], why: str, *, audited: bool
 ) -> dict[str, Any]:
     """Click; the clicker gets the current card with `why` on top, and nothing else happens."""
-    store, connector = server.components.store, teams.connector
+    store, connector = server.components.store.inner, teams.connector  # type: ignore[attr-defined]
     assert isinstance(store, MemoryStore)
     before = (store.data.releases[RELEASE], list(store.data.tables.signoffs), len(store.data.audit))
     sent_before = len(connector.requests)
@@ -126,7 +128,8 @@ async def assert_told_only_the_clicker(
     assert after == before[:2]
     new_events = store.data.audit[before[2] :]
     assert [e.action for e in new_events] == (["refused"] if audited else [])
-    assert len(connector.requests) == sent_before  # no PUT, no message: only the clicker knows
+    assert await store.outbox_depth() == (0, 0)  # nothing queued: only the clicker knows
+    assert len(connector.requests) == sent_before
     return notice
 
 
@@ -242,9 +245,8 @@ async def test_a_decision_made_elsewhere_puts_the_teams_card(
     console = Actor("console:eng", "Eve from eng", "console")
 
     reply = await server.components.bot.handle_text(f"approve {RELEASE} as eng", console)
-    await server.components.cards.refresh(RELEASE)  # what every adapter does after a change
 
-    assert reply.subject == RELEASE
+    assert reply.subject == RELEASE  # the core queued the card's update; the outbox PUTs it
     put = await connector.wait_for(put_of(posted))
     assert "✓ eng: approved by Eve from eng" in card_text(put.cards[0])
     assert "Approve as eng" not in titles(put.cards[0])
@@ -273,7 +275,8 @@ async def test_every_posted_copy_is_put_after_a_click(
 
     card = await teams.invoke(click(teams, posted, button(posted.card, "Approve as qa")))
 
-    await connector.wait_for(lambda r: r.method == "PUT" and r.activity_id == status.sent_id)
+    for copy in (posted.id, status.sent_id):
+        await connector.wait_for(lambda r, copy=copy: r.method == "PUT" and r.activity_id == copy)
     updated = {(r.conversation_id, r.activity_id): r.cards for r in connector.updated()}
     assert updated == {
         (posted.conversation["id"], posted.id): [card],
@@ -281,17 +284,24 @@ async def test_every_posted_copy_is_put_after_a_click(
     }
 
 
-async def test_a_throttled_put_is_retried_and_the_click_is_answered_all_the_same(
-    teams: TeamsClient, store: MemoryStore, connector: FakeConnector
+async def test_a_throttled_put_waits_out_retry_after_and_the_click_is_answered_at_once(
+    teams: TeamsClient,
+    clock: ManualClock,
+    store: MemoryStore,
+    connector: FakeConnector,
+    deliver: Callable[[], Awaitable[None]],
 ) -> None:
     posted = await declare(teams)
-    # The next request to the connector is the PUT. Retry-After 0 keeps the test fast; the
-    # SDK's HTTP client (urllib3) honours it for PUTs, though not for POSTs.
-    connector.fail_next(1, status=429, retry_after="0")
+    connector.fail_next(1, status=429, retry_after="30", when=lambda method, _: method == "PUT")
 
     card = await teams.invoke(click(teams, posted, button(posted.card, "Approve as qa")))
 
-    assert "✓ qa: approved by Ada Lovelace" in card_text(card)
-    await connector.wait_for(lambda r: put_of(posted)(r) and r.status == 200)
+    assert "✓ qa: approved by Ada Lovelace" in card_text(card)  # the clicker does not wait
+    await deliver()
+    clock.advance(timedelta(seconds=29))
+    await deliver()
+    assert [r.status for r in connector.updated()] == [429]  # Retry-After is not over yet
+    clock.advance(timedelta(seconds=1))
+    await deliver()
     assert [(r.status, r.cards) for r in connector.updated()] == [(429, [card]), (200, [card])]
     assert len(store.data.tables.signoffs) == 1
