@@ -55,11 +55,18 @@ async def open_huddle(cmd: c.Huddle, ctx: Context) -> Reply:
         )
     )
     card = await _huddle_card(ctx, huddle)
-    if ctx.conversation is not None:
-        thread = Outgoing(ctx.conversation, card, remember_as=huddle.subject)
-        await ctx.uow.outbox.add(thread, at=ctx.now)
+    if ctx.conversation is None:
+        return card  # nowhere to post it: the answer is the card itself
+    thread = Outgoing(ctx.conversation, card, remember_as=huddle.subject)
+    await ctx.uow.outbox.add(thread, at=ctx.now)
     await ctx.uow.commit()
-    return card
+    # The card itself goes to the channel through the outbox; answering with it too would
+    # show it twice.
+    return Reply(
+        title=f"Huddle {huddle.label} on {release.name} opened",
+        tone=Tone.SUCCESS,
+        summary="Its card is posted in this channel; discuss in its thread.",
+    )
 
 
 @handles(c.CloseHuddle)
@@ -77,10 +84,17 @@ async def close_huddle(cmd: c.CloseHuddle, ctx: Context) -> Reply:
     risks = await risk_views(ctx.uow, release.name, ctx.now)
     await update_cards(ctx, closed.subject, risk_presenters.huddle_card(closed, risks, _zone(ctx)))
     outcome = risk_presenters.huddle_outcome(closed, risks, _zone(ctx))
-    for where in _huddle_channels(closed, release):
+    channels = _huddle_channels(closed, release)
+    for where in channels:
         await ctx.uow.outbox.add(Outgoing(where, outcome), at=ctx.now)
     await ctx.uow.commit()
-    return outcome
+    if not channels:
+        return outcome
+    return Reply(
+        title=f"Huddle {closed.label} on {release.name} closed",
+        tone=Tone.SUCCESS,
+        summary="The outcome is posted in the channel.",
+    )
 
 
 @handles(c.Decide)

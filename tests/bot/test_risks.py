@@ -136,7 +136,9 @@ async def test_a_huddle_posts_its_card_updates_it_and_closes_with_the_outcome(
     await say(bot, "declare a@1 at 2026-12-03 10:00")
     await say(bot, "risk a@1 high cache stampede")
     await say(bot, "risk a@1 low typo in banner")
-    card = await say(bot, "huddle a@1 blocker or not?")
+    opened = await say(bot, "huddle a@1 blocker or not?")
+    assert opened.title == "Huddle H1 on a@1 opened"
+    card = store.data.outbox[-1].message.reply
     assert card.subject == "huddle:1"
     assert [a.label for a in card.actions] == [
         "R1: Blocker",
@@ -159,7 +161,9 @@ async def test_a_huddle_posts_its_card_updates_it_and_closes_with_the_outcome(
         "R2: Accept risk",
         "R2: Defer",
     ]
-    outcome = await say(bot, "huddle close a@1")
+    closed = await say(bot, "huddle close a@1")
+    assert closed.title == "Huddle H1 on a@1 closed"
+    outcome = store.data.outbox[-1].message.reply
     assert "R1 [high] cache stampede — blocker by quinn: no warm-up" in plain_text(outcome)
     assert queued(store)[-1] == (Delivery.POST, "slack:C0RELEASES", "Huddle H1 on a@1 closed")
 
