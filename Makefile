@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench bench-metrics clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.slack_status
+
+# The 90-day metrics query on PostgreSQL with 100,000 deployments (needs the server; not in `make test`).
+bench-metrics: $(STAMP)
+	$(BIN)/python -m benchmarks.metrics_query
 	$(BIN)/python -m benchmarks.fanout
 
 clean:

@@ -10,6 +10,8 @@ from adapters.delivery import DeliveryWorker
 from adapters.policy_file import PolicyHolder
 from adapters.scheduler import Scheduler
 from adapters.settings import Settings
+from adapters.smoke import HttpSmokeProbe, SmokeRunner
+from adapters.web.telemetry import Telemetry
 from bot.ports import Clock
 from bot.service import ReleaseBot
 from storage.base import Store
@@ -25,6 +27,8 @@ class Components:
     cards: CardKeeper
     delivery: DeliveryWorker
     scheduler: Scheduler
+    telemetry: Telemetry
+    smoke: SmokeRunner
 
 
 async def build(
@@ -49,4 +53,6 @@ async def build(
         cards=cards,
         delivery=delivery,
         scheduler=Scheduler(bot, store, clock),
+        telemetry=Telemetry(clock),
+        smoke=SmokeRunner(bot, store, HttpSmokeProbe(clock), clock),
     )

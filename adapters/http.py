@@ -1,4 +1,4 @@
-"""The one aiohttp server: health, Slack, Teams and (later) the dashboard and REST API."""
+"""The one aiohttp server: health, metrics, Slack, Teams, the REST API, the dashboard and ICS."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from aiohttp import web
 
 from adapters.bootstrap import Components
+from adapters.web import ics
 from adapters.web.api import create_api
+from adapters.web.dashboard import Dashboard
+from adapters.web.telemetry import metrics_endpoint
 
 log = logging.getLogger(__name__)
 
@@ -18,15 +21,35 @@ COMPONENTS = web.AppKey("components", Components)
 
 
 def create_app(components: Components) -> web.Application:
-    app = web.Application(client_max_size=1024 * 1024)
+    telemetry = components.telemetry
+    app = web.Application(client_max_size=1024 * 1024, middlewares=[telemetry.middleware])
     app[COMPONENTS] = components
     app.router.add_get("/healthz", healthz)
+    app.router.add_get(
+        "/metrics",
+        metrics_endpoint(telemetry, components.store, lambda: components.scheduler.last_tick),
+    )
     app.add_subapp("/api/v1/", create_api(components))
     _mount_slack(app, components)
     _mount_teams(app, components)
+    app.router.add_get("/calendar.ics", ics.endpoint(components))
+    Dashboard(components).mount(app)
     app.cleanup_ctx.append(_deliver_outbox)
+    app.cleanup_ctx.append(_run_smoke_checks)
     app.on_cleanup.append(_close_store)
     return app
+
+
+async def _run_smoke_checks(app: web.Application) -> AsyncIterator[None]:
+    """Smoke-check releases as they are marked deployed; a commit that queued messages (a
+    state change usually does) makes the runner look at once instead of at its next poll."""
+    components = app[COMPONENTS]
+    components.store.on_outbox_commit(components.smoke.kick)
+    task = asyncio.create_task(components.smoke.run())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def _deliver_outbox(app: web.Application) -> AsyncIterator[None]:

@@ -69,6 +69,8 @@ class Scheduler:
         self._store = store
         self._clock = clock
         self._apscheduler: AsyncIOScheduler | None = None
+        # When the last tick finished, for the scheduler-lag gauge on /metrics.
+        self.last_tick: datetime | None = None
 
     async def tick(self) -> None:
         """Post every due occurrence, report missed ones, and move the readiness polls on."""
@@ -79,6 +81,7 @@ class Scheduler:
         for sync in syncs:
             await self._fire(sync, lasts[sync.id] or sync.created_at, now)
         await self._bot.handle(c.PollTick(), SCHEDULER)
+        self.last_tick = self._clock.now()
 
     async def _fire(self, sync: Sync, last: datetime, now: datetime) -> None:
         due = occurrences(sync, last, now)

@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlencode
 
 import aiohttp
@@ -75,12 +76,28 @@ def signed_slash(text: str, *, user: str = "U0BENCH001") -> tuple[bytes, dict[st
     return body, headers
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) process `pid` has used so far; None where /proc is missing.
+
+    Latency at saturation follows CPU per request, and CPU per request hardly moves when other
+    work shares the machine, so it is the figure to compare across runs on a busy box.
+    """
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass(frozen=True)
 class Figures:
     count: int
     errors: int
     seconds: float
     latencies_ms: list[float]
+    # CPU time the server spent on these requests, when it could be read.
+    cpu_seconds: float | None = None
 
     @property
     def p50(self) -> float:
@@ -95,10 +112,16 @@ class Figures:
     def throughput(self) -> float:
         return self.count / self.seconds
 
+    @property
+    def cpu_us(self) -> float | None:
+        """Server CPU time per request, in microseconds."""
+        return None if self.cpu_seconds is None else self.cpu_seconds / self.count * 1e6
+
     def line(self, name: str) -> str:
+        cpu = "" if self.cpu_us is None else f"  cpu={self.cpu_us:5.0f} µs/req"
         return (
             f"{name:<34} n={self.count:<5} errors={self.errors:<3} p50={self.p50:7.2f} ms  "
-            f"p99={self.p99:7.2f} ms  throughput={self.throughput:7.1f} req/s"
+            f"p99={self.p99:7.2f} ms  throughput={self.throughput:7.1f} req/s{cpu}"
         )
 
 
@@ -109,8 +132,9 @@ async def fire(
     total: int,
     concurrency: int,
     expect: Callable[[int, bytes], bool],
+    pid: int | None = None,
 ) -> Figures:
-    """Send `total` requests with `concurrency` in flight; time each one."""
+    """Send `total` requests with `concurrency` in flight; time each one (and server `pid`)."""
     queue: asyncio.Queue[int] = asyncio.Queue()
     for index in range(total):
         queue.put_nowait(index)
@@ -130,10 +154,13 @@ async def fire(
 
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as http:
+        cpu_before = None if pid is None else cpu_seconds(pid)
         started = time.perf_counter()
         await asyncio.gather(*(worker(http) for _ in range(concurrency)))
         seconds = time.perf_counter() - started
-    return Figures(total, errors, seconds, latencies)
+        cpu_after = None if pid is None else cpu_seconds(pid)
+    cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
+    return Figures(total, errors, seconds, latencies, cpu)
 
 
 PYTHON = sys.executable

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import random
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -68,38 +70,55 @@ async def seed(url: str) -> list[str]:
     return names
 
 
-async def measure(bot_url: str, bare_url: str, names: list[str]) -> tuple[Figures, Figures]:
+@dataclass(frozen=True)
+class Server:
+    url: str
+    pid: int
+    ok: Callable[[int, bytes], bool]
+
+
+def bot_ok(code: int, body: bytes) -> bool:
+    return code == 200 and b"Release svc" in body
+
+
+def bare_ok(code: int, _body: bytes) -> bool:
+    return code == 200
+
+
+async def measure(bot: Server, bare: Server, names: list[str]) -> tuple[Figures, Figures]:
     rng = random.Random(7)
 
     def status(_index: int) -> tuple[bytes, dict[str, str]]:
         return signed_slash(f"status {rng.choice(names)}")
 
-    def bot_ok(code: int, body: bytes) -> bool:
-        return code == 200 and b"Release svc" in body
+    async def run(server: Server, total: int) -> Figures:
+        return await fire(
+            server.url,
+            status,
+            total=total,
+            concurrency=CONCURRENCY,
+            expect=server.ok,
+            pid=server.pid,
+        )
 
-    def bare_ok(code: int, _body: bytes) -> bool:
-        return code == 200
-
+    await run(bot, WARM_UP)
+    await run(bare, WARM_UP)
     per_round = REQUESTS // (ROUNDS // 2)
-    await fire(bot_url, status, total=WARM_UP, concurrency=CONCURRENCY, expect=bot_ok)
-    await fire(bare_url, status, total=WARM_UP, concurrency=CONCURRENCY, expect=bare_ok)
-    bot, bare = [], []
+    bot_parts, bare_parts = [], []
     for _ in range(ROUNDS // 2):
-        bare.append(
-            await fire(bare_url, status, total=per_round, concurrency=CONCURRENCY, expect=bare_ok)
-        )
-        bot.append(
-            await fire(bot_url, status, total=per_round, concurrency=CONCURRENCY, expect=bot_ok)
-        )
-    return _merge(bot), _merge(bare)
+        bare_parts.append(await run(bare, per_round))
+        bot_parts.append(await run(bot, per_round))
+    return _merge(bot_parts), _merge(bare_parts)
 
 
 def _merge(parts: list[Figures]) -> Figures:
+    cpu = [p.cpu_seconds for p in parts]
     return Figures(
         count=sum(p.count for p in parts),
         errors=sum(p.errors for p in parts),
         seconds=sum(p.seconds for p in parts),
         latencies_ms=[x for p in parts for x in p.latencies_ms],
+        cpu_seconds=None if None in cpu else sum(c for c in cpu if c is not None),
     )
 
 
@@ -134,13 +153,13 @@ def main() -> None:
                     bare_port,
                 )
             )
-            bot, bare = asyncio.run(
-                measure(
-                    f"http://127.0.0.1:{bot_port}/slack/events",
-                    f"http://127.0.0.1:{bare_port}/slack/events",
-                    names,
-                )
+            bot_server = Server(
+                f"http://127.0.0.1:{bot_port}/slack/events", processes[1].pid, bot_ok
             )
+            bare_server = Server(
+                f"http://127.0.0.1:{bare_port}/slack/events", processes[2].pid, bare_ok
+            )
+            bot, bare = asyncio.run(measure(bot_server, bare_server, names))
         finally:
             for process in reversed(processes):
                 stop_process(process)
@@ -154,9 +173,12 @@ def report(bot: Figures, bare: Figures) -> None:
     )
     print(bare.line("bare slack-bolt (ack only)"))
     print(bot.line("releasebot (status card in the ack)"))
+    cpu = ""
+    if bot.cpu_us is not None and bare.cpu_us is not None:
+        cpu = f"  cpu/request {bot.cpu_us / bare.cpu_us:.2f}"
     print(
         f"ratio bot/bare: p50 {bot.p50 / bare.p50:.2f}  p99 {bot.p99 / bare.p99:.2f}  "
-        f"throughput {bot.throughput / bare.throughput:.2f}"
+        f"throughput {bot.throughput / bare.throughput:.2f}{cpu}"
     )
     print(
         f"target: p99 ratio <= 1.5 ({'met' if bot.p99 / bare.p99 <= 1.5 else 'NOT met'}), "

@@ -272,6 +272,44 @@ class Audit(Command):
     release: str
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class RecordDeployment(Command):
+    """A deployment event from a pipeline (REST only). `commits` are ISO instants; None means
+    "take the merge times of the release's change items" for the lead time."""
+
+    verb: ClassVar[str] = "deployment"
+    service: str
+    version: str
+    environment: str
+    status: str
+    started_at: datetime
+    finished_at: datetime
+    commits: tuple[str, ...] | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RecordIncident(Command):
+    """An incident opened (or updated, when `key` was seen before) on a service (REST only)."""
+
+    verb: ClassVar[str] = "incident"
+    service: str
+    severity: str
+    opened_at: datetime
+    resolved_at: datetime | None = None
+    release: str | None = None
+    key: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RecordSmoke(Command):
+    """Results of a release's smoke checks, run by an adapter after it was marked deployed:
+    (url, expected status, status or None, passed, detail, checked_at ISO) per check."""
+
+    verb: ClassVar[str] = "smoke"
+    release: str
+    results: tuple[tuple[str, int, int | None, bool, str, str], ...]
+
+
 COMMAND_TYPES: dict[str, type[Command]] = {cls.__name__: cls for cls in Command.__subclasses__()}
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.domain import ChangeClass
+from bot.observe_policy import ObservabilityError, ObservabilityPolicy, parse_observability
 
 PRINCIPAL_KINDS = ("slack", "teams", "email", "console")
 KNOWN_GATES = frozenset({"min_coverage", "max_open_blockers", "max_open_criticals"})
@@ -48,6 +49,8 @@ class Policy:
     # Where state changes that matter are announced, besides the release's own channel.
     announcements: str | None = None
     polls: PollPolicy = field(default_factory=lambda: PollPolicy())
+    # Change correlation and post-release smoke checks (bot/observe_policy.py).
+    observability: ObservabilityPolicy = field(default_factory=lambda: ObservabilityPolicy())
 
     @property
     def zone(self) -> ZoneInfo:
@@ -61,7 +64,7 @@ def parse_policy(data: Any, *, default_timezone: str = "UTC") -> Policy:
     """Build a Policy from parsed YAML, or raise PolicyError naming the offending key."""
     if not isinstance(data, Mapping):
         raise PolicyError("policy: expected a mapping at the top level")
-    known = {"timezone", "roles", "classes", "rules", "announcements", "polls"}
+    known = {"timezone", "roles", "classes", "rules", "announcements", "polls", "observability"}
     _reject_unknown(data, known, "policy")
     roles = _parse_roles(data.get("roles", {}))
     rules = _mapping(data.get("rules", {}), "rules")
@@ -76,7 +79,15 @@ def parse_policy(data: Any, *, default_timezone: str = "UTC") -> Policy:
         restrict_deciders=_boolean(rules, "restrict_deciders", False),
         announcements=_parse_conversation(data.get("announcements")),
         polls=_parse_polls(_mapping(data.get("polls", {}), "polls")),
+        observability=_parse_observability(data.get("observability")),
     )
+
+
+def _parse_observability(value: Any) -> ObservabilityPolicy:
+    try:
+        return parse_observability(value)
+    except ObservabilityError as problem:
+        raise PolicyError(str(problem)) from None
 
 
 def _parse_polls(body: Mapping[str, Any]) -> PollPolicy:

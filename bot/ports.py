@@ -17,6 +17,12 @@ from bot.domain import (
     SignalValue,
     State,
 )
+from bot.observe_ports import (
+    DeploymentRepository,
+    IncidentRepository,
+    MetricsReader,
+    SmokeRepository,
+)
 from bot.outbox import Outgoing
 from bot.risks import ChangeItem, Decision, Huddle, Risk, Severity
 from bot.schedules import Poll, PollAnswer, Sync
@@ -264,6 +270,10 @@ class UnitOfWork(Protocol):
     cards: PostedCards
     outbox: OutboxRepository
     audit: AuditLog
+    deployments: DeploymentRepository
+    incidents: IncidentRepository
+    metrics: MetricsReader
+    smoke: SmokeRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
 

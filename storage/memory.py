@@ -10,6 +10,12 @@ from typing import Any
 from bot.domain import AuditEvent, Conversation
 from bot.outbox import Outgoing
 from storage.base import CardRef, DeadLetter, OutboxItem
+from storage.memory_observe import (
+    MemoryDeployments,
+    MemoryIncidents,
+    MemoryMetrics,
+    MemorySmokeChecks,
+)
 from storage.memory_repos import (
     MemoryAudit,
     MemoryCards,
@@ -55,6 +61,10 @@ class MemoryUnitOfWork:
         self.cards = MemoryCards(self._data.cards)
         self.outbox = MemoryOutbox(self._staged_outbox)
         self.audit = MemoryAudit(self._data.audit, self._staged_audit)
+        self.deployments = MemoryDeployments(tables)
+        self.incidents = MemoryIncidents(tables)
+        self.metrics = MemoryMetrics(tables)
+        self.smoke = MemorySmokeChecks(tables)
 
     async def __aenter__(self) -> MemoryUnitOfWork:
         if not self._read_only:

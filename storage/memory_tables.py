@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain import AuditEvent, Freeze, Release, SignalValue
+from bot.observe import Deployment, Incident, SmokeResult
 from bot.outbox import Outgoing
 from bot.ports import CardRef
 from bot.risks import ChangeItem, Decision, Huddle, Risk
@@ -50,6 +51,10 @@ class Tables:
     occurrences: set[tuple[str, datetime]] = field(default_factory=set)
     polls: dict[int, Poll] = field(default_factory=dict)
     poll_answers: list[PollAnswer] = field(default_factory=list)
+    deployments: dict[int, Deployment] = field(default_factory=dict)
+    incidents: dict[int, Incident] = field(default_factory=dict)
+    # (release, run_at, result), in the order recorded.
+    smoke: list[tuple[str, datetime, SmokeResult]] = field(default_factory=list)
     # Last ids handed out, per kind ("freeze", "risk", "huddle").
     ids: dict[str, int] = field(default_factory=dict)
 

@@ -17,8 +17,11 @@ from bot.ports import (
     AuditLog,
     ChangeRepository,
     DecisionRepository,
+    DeploymentRepository,
     FreezeRepository,
     HuddleRepository,
+    IncidentRepository,
+    MetricsReader,
     OccurrenceRepository,
     OutboxRepository,
     PollRepository,
@@ -27,17 +30,22 @@ from bot.ports import (
     RiskRepository,
     SignalRepository,
     SignOffRepository,
+    SmokeRepository,
     SyncRepository,
 )
 from storage import sql_outbox
 from storage.base import CardRef, DeadLetter, OutboxItem
 from storage.sql_engine import Engines, create_engines
+from storage.sql_metrics import SqlMetrics
+from storage.sql_observe import SqlDeployments, SqlIncidents, SqlSmokeChecks
 from storage.sql_outbox import SqlCards, SqlOutbox
 from storage.sql_readiness import SqlFreezes, SqlSignals, SqlSignOffs
 from storage.sql_repos import SqlAudit, SqlReleases
 from storage.sql_risks import SqlChanges, SqlDecisions, SqlHuddles, SqlRisks
 from storage.sql_runner import AsyncRunner, InlineRunner, Runner
 from storage.sql_schedules import SqlOccurrences, SqlPolls, SqlSyncs
+from storage.sqlite_reads import use_plain_reads
+from storage.sqlite_snapshot import SnapshotReader, SnapshotRunner
 from storage.tables import conversation_ref, delivery, posted_card
 
 Opener = Callable[[], Awaitable[Runner]]
@@ -61,6 +69,10 @@ class SqlUnitOfWork:
     cards: PostedCards
     outbox: OutboxRepository
     audit: AuditLog
+    deployments: DeploymentRepository
+    incidents: IncidentRepository
+    metrics: MetricsReader
+    smoke: SmokeRepository
 
     def __init__(
         self, opener: Opener, *, read_only: bool, listeners: Sequence[Callable[[], None]] = ()
@@ -86,6 +98,12 @@ class SqlUnitOfWork:
         self.cards = SqlCards(db)
         self.outbox = self._queue = SqlOutbox(db)
         self.audit = SqlAudit(db)
+        self.deployments = SqlDeployments(db)
+        self.incidents = SqlIncidents(db)
+        self.metrics = SqlMetrics(db)
+        self.smoke = SqlSmokeChecks(db)
+        if isinstance(db, SnapshotRunner):
+            use_plain_reads(self, db)
         return self
 
     async def __aexit__(
@@ -112,8 +130,9 @@ class SqlUnitOfWork:
 class SqlStore:
     """storage.base.Store over SQLAlchemy Core; build it with `open_store`."""
 
-    def __init__(self, engines: Engines) -> None:
+    def __init__(self, engines: Engines, snapshot: SnapshotReader | None = None) -> None:
         self._engines = engines
+        self._snapshot = snapshot
         # SQLite admits one writer at a time anyway. Queueing this process's writers on a lock
         # hands the file lock over at once, instead of each waiter sleeping in busy_timeout.
         self._write_lock = asyncio.Lock() if engines.dialect == "sqlite" else None
@@ -123,7 +142,7 @@ class SqlStore:
         self._listeners.append(listener)
 
     def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork:
-        opener = self._open_reader if read_only else self._open_writer
+        opener = self._open_read_only if read_only else self._open_writer
         return SqlUnitOfWork(opener, read_only=read_only, listeners=self._listeners)
 
     async def claim_delivery(self, key: str, *, at: datetime) -> bool:
@@ -217,6 +236,8 @@ class SqlStore:
             await db.close()
 
     async def close(self) -> None:
+        if self._snapshot is not None:
+            self._snapshot.close()
         await self._engines.dispose()
 
     @asynccontextmanager
@@ -249,6 +270,11 @@ class SqlStore:
             raise
         return conn
 
+    async def _open_read_only(self) -> Runner:
+        # SQLite: the store's own read connection when it is free (storage/sqlite_snapshot.py).
+        lent = None if self._snapshot is None else self._snapshot.begin()
+        return lent or await self._open_reader()
+
     async def _open_reader(self) -> Runner:
         reader = self._engines.reader
         if isinstance(reader, Engine):
@@ -279,8 +305,9 @@ async def open_store(url: str) -> SqlStore:
     The schema must be in place already: run `storage.migrate.upgrade(url)` first.
     """
     engines = create_engines(url)
-    if engines.dialect == "sqlite":
-        # Connect the writer once before any reader, so WAL mode is on from the first read.
-        conn = await engines.writer.connect()
-        await conn.close()
-    return SqlStore(engines)
+    if not isinstance(engines.reader, Engine):
+        return SqlStore(engines)
+    # SQLite: connect the writer once before any reader, so WAL mode is on from the first read.
+    conn = await engines.writer.connect()
+    await conn.close()
+    return SqlStore(engines, SnapshotReader(engines.reader))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,8 +13,9 @@ from bot.signoffs import SignOff, Verdict
 from storage.sql_runner import Runner
 from storage.tables import freeze_window, readiness_signal, signoff
 
+# The public statements are also run as plain sqlite3 by storage/sqlite_reads.py.
 # Insertion order (the id) is the order the in-memory twin keeps: oldest first.
-_SIGNOFFS_OF = (
+SIGNOFFS_OF = (
     select(signoff).where(signoff.c.release == bindparam("release")).order_by(signoff.c.id)
 )
 _INSERT_SIGNOFF = insert(signoff)
@@ -24,16 +25,16 @@ _MARK_STALE = (
     .where(signoff.c.stale.is_(False))
     .values(stale=True)
 )
-_SIGNALS_OF = (
+SIGNALS_OF = (
     select(readiness_signal)
     .where(readiness_signal.c.release == bindparam("release"))
     .order_by(readiness_signal.c.at, readiness_signal.c.id)
 )
 _INSERT_SIGNAL = insert(readiness_signal)
 _INSERT_FREEZE = insert(freeze_window).returning(freeze_window.c.id)
-_GET_FREEZE = select(freeze_window).where(freeze_window.c.id == bindparam("id"))
+GET_FREEZE = select(freeze_window).where(freeze_window.c.id == bindparam("id"))
 _DELETE_FREEZE = delete(freeze_window).where(freeze_window.c.id == bindparam("id"))
-_OVERLAPPING = (
+OVERLAPPING = (
     select(freeze_window)
     .where(freeze_window.c.starts_at <= bindparam("until", type_=freeze_window.c.starts_at.type))
     .where(freeze_window.c.ends_at > bindparam("since", type_=freeze_window.c.ends_at.type))
@@ -72,7 +73,7 @@ class SqlSignOffs:
         self._db = db
 
     async def for_release(self, release: str) -> Sequence[SignOff]:
-        rows = await self._db.fetch_all(_SIGNOFFS_OF, {"release": release})
+        rows = await self._db.fetch_all(SIGNOFFS_OF, {"release": release})
         return [to_signoff(row) for row in rows]
 
     async def add(self, item: SignOff) -> None:
@@ -99,8 +100,12 @@ class SqlSignals:
     async def latest(self, release: str) -> Mapping[str, float]:
         # A release has a handful of signals; folding them here keeps "latest" exactly the
         # twin's rule (by time, then arrival) on both databases.
-        rows = await self._db.fetch_all(_SIGNALS_OF, {"release": release})
-        return {row.key: row.value for row in rows}
+        return latest_values(await self._db.fetch_all(SIGNALS_OF, {"release": release}))
+
+
+def latest_values(rows: Iterable[Any]) -> dict[str, float]:
+    """Each key's last value, from rows in SIGNALS_OF order."""
+    return {row.key: row.value for row in rows}
 
 
 def to_freeze(row: Any) -> Freeze:
@@ -131,7 +136,7 @@ class SqlFreezes:
         return Freeze(row.id, starts_at, ends_at, reason, created_by)
 
     async def get(self, freeze_id: int) -> Freeze | None:
-        row = await self._db.fetch_one(_GET_FREEZE, {"id": freeze_id})
+        row = await self._db.fetch_one(GET_FREEZE, {"id": freeze_id})
         return None if row is None else to_freeze(row)
 
     async def remove(self, freeze_id: int) -> None:
@@ -139,5 +144,5 @@ class SqlFreezes:
 
     async def overlapping(self, starts_at: datetime, ends_at: datetime) -> Sequence[Freeze]:
         """Windows that share any instant with [starts_at, ends_at], soonest first."""
-        rows = await self._db.fetch_all(_OVERLAPPING, {"since": starts_at, "until": ends_at})
+        rows = await self._db.fetch_all(OVERLAPPING, {"since": starts_at, "until": ends_at})
         return [to_freeze(row) for row in rows]

@@ -25,9 +25,10 @@ from bot.ports import ReleaseQuery
 from storage.sql_runner import Runner
 from storage.tables import audit_event, audit_head, release
 
-# Built once: the hot lookup skips statement construction on every call.
-_GET_RELEASE = select(release).where(release.c.name == bindparam("name"))
-_LOCK_RELEASE = _GET_RELEASE.with_for_update()
+# Built once: the hot lookup skips statement construction on every call. The public ones are
+# also run as plain sqlite3 by storage/sqlite_reads.py.
+GET_RELEASE = select(release).where(release.c.name == bindparam("name"))
+_LOCK_RELEASE = GET_RELEASE.with_for_update()
 _INSERT_RELEASE = insert(release)
 _UPDATE_RELEASE = (
     update(release)
@@ -35,12 +36,12 @@ _UPDATE_RELEASE = (
     .where(release.c.revision == bindparam("match_revision"))
 )
 _HEAD = audit_head.c
-_READ_HEAD = select(_HEAD.seq, _HEAD.hash).where(_HEAD.id == 1)
-_LOCK_HEAD = _READ_HEAD.with_for_update()
+READ_HEAD = select(_HEAD.seq, _HEAD.hash).where(_HEAD.id == 1)
+_LOCK_HEAD = READ_HEAD.with_for_update()
 _MOVE_HEAD = update(audit_head).where(audit_head.c.id == 1)
 _INSERT_EVENT = insert(audit_event)
-_ALL_EVENTS = select(audit_event).order_by(audit_event.c.seq)
-_EVENTS_FOR = _ALL_EVENTS.where(audit_event.c.release == bindparam("release"))
+ALL_EVENTS = select(audit_event).order_by(audit_event.c.seq)
+EVENTS_FOR = ALL_EVENTS.where(audit_event.c.release == bindparam("release"))
 
 
 def release_values(item: Release) -> dict[str, Any]:
@@ -126,7 +127,7 @@ class SqlReleases:
         # FOR UPDATE makes a second writer of this release wait for our commit (PostgreSQL; on
         # SQLite the writer already holds the database lock). A read-only transaction may not
         # lock, and has nothing to protect.
-        stmt = _LOCK_RELEASE if for_update and not self._read_only else _GET_RELEASE
+        stmt = _LOCK_RELEASE if for_update and not self._read_only else GET_RELEASE
         row = await self._db.fetch_one(stmt, {"name": name})
         return None if row is None else to_release(row)
 
@@ -137,7 +138,7 @@ class SqlReleases:
             async with self._db.savepoint():
                 await self._db.execute(_INSERT_RELEASE, release_values(item))
         except IntegrityError as error:
-            if await self._db.fetch_one(_GET_RELEASE, {"name": item.name}) is None:
+            if await self._db.fetch_one(GET_RELEASE, {"name": item.name}) is None:
                 raise
             raise AlreadyExists(f"{item.name} is already declared") from error
 
@@ -207,18 +208,22 @@ class SqlAudit:
         return event
 
     async def for_release(self, name: str) -> Sequence[AuditEvent]:
-        rows = await self._db.fetch_all(_EVENTS_FOR, {"release": name})
+        rows = await self._db.fetch_all(EVENTS_FOR, {"release": name})
         return [to_event(row) for row in rows]
 
     async def all(self) -> Sequence[AuditEvent]:
-        return [to_event(row) for row in await self._db.fetch_all(_ALL_EVENTS)]
+        return [to_event(row) for row in await self._db.fetch_all(ALL_EVENTS)]
 
     async def head(self) -> tuple[int, str]:
         """The chain's tip as recorded apart from the events, so deleting the last one shows."""
-        return await self._head(_READ_HEAD)
+        return await self._head(READ_HEAD)
 
     async def _head(self, stmt: Select[Any]) -> tuple[int, str]:
-        row = await self._db.fetch_one(stmt)
-        if row is None:
-            raise RuntimeError("audit_head has no row: run the migrations (releasebot db upgrade)")
-        return row.seq, row.hash
+        return head_of(await self._db.fetch_one(stmt))
+
+
+def head_of(row: Any) -> tuple[int, str]:
+    """The chain's tip from its `audit_head` row, which the first migration puts in place."""
+    if row is None:
+        raise RuntimeError("audit_head has no row: run the migrations (releasebot db upgrade)")
+    return row.seq, row.hash

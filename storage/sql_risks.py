@@ -16,7 +16,8 @@ from storage.tables import change_item, decision, huddle, risk
 _INSERT_RISK = insert(risk).returning(risk.c.id)
 _GET_RISK = select(risk).where(risk.c.id == bindparam("id"))
 _LOCK_RISK = _GET_RISK.with_for_update()
-_RISKS_ON = select(risk).where(risk.c.release == bindparam("release")).order_by(risk.c.id)
+# Also run as plain sqlite3 by storage/sqlite_reads.py: every status card reads it.
+RISKS_ON = select(risk).where(risk.c.release == bindparam("release")).order_by(risk.c.id)
 _HOMELESS = select(risk).where(risk.c.release.is_(None)).order_by(risk.c.id)
 _MOVE_RISK = update(risk).where(risk.c.id == bindparam("match_id"))
 _INSERT_DECISION = insert(decision)
@@ -120,7 +121,7 @@ class SqlRisks:
         return None if row is None else to_risk(row)
 
     async def on_release(self, release: str) -> Sequence[Risk]:
-        return [to_risk(r) for r in await self._db.fetch_all(_RISKS_ON, {"release": release})]
+        return [to_risk(r) for r in await self._db.fetch_all(RISKS_ON, {"release": release})]
 
     async def homeless(self) -> Sequence[Risk]:
         return [to_risk(r) for r in await self._db.fetch_all(_HOMELESS)]

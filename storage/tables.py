@@ -328,6 +328,65 @@ class OutboxRow(SQLModel, table=True):
     error: str | None = _column("error", Text, nullable=True)
 
 
+class DeploymentRow(SQLModel, table=True):
+    __tablename__ = "deployment"
+    __table_args__ = (
+        # A deployment reported again (a retry, a later rolled_back) is the same deployment.
+        UniqueConstraint(
+            "service", "environment", "version", "started_at", name="uq_deployment_identity"
+        ),
+        # The metrics window and change correlation both ask "finished between …".
+        Index("ix_deployment_finished_at", "finished_at"),
+        Index("ix_deployment_service_finished_at", "service", "finished_at"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: int | None = _column("id", Integer, primary_key=True, autoincrement=True)
+    service: str = _column("service", String)
+    version: str = _column("version", String)
+    environment: str = _column("environment", String)
+    status: str = _column("status", String)
+    started_at: datetime = _column("started_at", UTCDateTime)
+    finished_at: datetime = _column("finished_at", UTCDateTime)
+    changes: int = _column("changes", Integer)
+    lead_seconds: float = _column("lead_seconds", Float)
+    release: str | None = _column("release", String, nullable=True)
+
+
+class IncidentRow(SQLModel, table=True):
+    __tablename__ = "incident"
+    __table_args__ = (
+        UniqueConstraint("key", name="uq_incident_key"),
+        Index("ix_incident_opened_at", "opened_at"),
+        Index("ix_incident_resolved_at", "resolved_at"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: int | None = _column("id", Integer, primary_key=True, autoincrement=True)
+    key: str | None = _column("key", String, nullable=True)
+    service: str = _column("service", String)
+    severity: str = _column("severity", String)
+    opened_at: datetime = _column("opened_at", UTCDateTime)
+    resolved_at: datetime | None = _column("resolved_at", UTCDateTime, nullable=True)
+    release: str | None = _column("release", String, nullable=True)
+
+
+class SmokeCheckRow(SQLModel, table=True):
+    __tablename__ = "smoke_check"
+    __table_args__ = (Index("ix_smoke_check_release", "release", "run_at"),)
+
+    # The id keeps a run's results in policy order.
+    id: int | None = _column("id", Integer, primary_key=True, autoincrement=True)
+    release: str = _column("release", String)
+    run_at: datetime = _column("run_at", UTCDateTime)
+    url: str = _column("url", Text)
+    expected: int = _column("expected", Integer)
+    status: int | None = _column("status", Integer, nullable=True)
+    passed: bool = _column("passed", Boolean)
+    detail: str = _column("detail", Text)
+    checked_at: datetime = _column("checked_at", UTCDateTime)
+
+
 def _table(model: type[SQLModel]) -> Table:
     table = model.__table__  # type: ignore[attr-defined]
     assert isinstance(table, Table)
@@ -352,3 +411,6 @@ sync = _table(SyncRow)
 occurrence = _table(OccurrenceRow)
 poll = _table(PollRow)
 poll_answer = _table(PollAnswerRow)
+deployment = _table(DeploymentRow)
+incident = _table(IncidentRow)
+smoke_check = _table(SmokeCheckRow)

@@ -47,6 +47,10 @@ def create_api(components: Components) -> web.Application:
     api.router.add_post("/releases/{release}/changes", add_changes)
     api.router.add_get("/releases/{release}/notes", notes)
     api.router.add_get("/audit", audit)
+    # Imported here: the event routes reuse this module's request helpers.
+    from adapters.web.events_api import add_routes
+
+    add_routes(api)
     return api
 
 
@@ -85,6 +89,7 @@ async def get_release(request: web.Request) -> web.Response:
 
 async def gate(request: web.Request) -> web.Response:
     verdict = serialize.gate_verdict(await _assessment(request))
+    request.app[COMPONENTS].telemetry.gate_result(verdict["pass"])
     return web.json_response(verdict, status=200 if verdict["pass"] else 409)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from adapters.web import openapi_observe
+
 RELEASE_PARAM = {
     "name": "release",
     "in": "path",
@@ -247,9 +249,9 @@ def document() -> dict[str, Any]:
         "info": {"title": "releasebot REST API", "version": "1"},
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
-        "paths": _paths(),
+        "paths": {**_paths(), **openapi_observe.paths()},
         "components": {
-            "schemas": _schemas(),
+            "schemas": {**_schemas(), **openapi_observe.schemas()},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }

@@ -4,11 +4,14 @@ from bot.handlers import (
     audit_trail,
     freezes,
     lifecycle,
+    metrics,
     notes,
+    observe,
     releases,
     risks,
     schedules,
     signoffs,
+    smoke,
 )
 from bot.handlers.base import HANDLERS, Registration
 from bot.handlers.context import Context
@@ -20,9 +23,12 @@ __all__ = [
     "audit_trail",
     "freezes",
     "lifecycle",
+    "metrics",
     "notes",
+    "observe",
     "releases",
     "risks",
     "schedules",
     "signoffs",
+    "smoke",
 ]

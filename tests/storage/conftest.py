@@ -22,7 +22,7 @@ from tests.support.postgres import asyncpg_dsn, create_database, drop_database
 _RESET_POSTGRES = f"""
 TRUNCATE release, signoff, readiness_signal, freeze_window, audit_event, delivery,
     conversation_ref, posted_card, outbox, risk, decision, huddle, change_item, sync,
-    occurrence, poll, poll_answer RESTART IDENTITY;
+    occurrence, poll, poll_answer, deployment, incident, smoke_check RESTART IDENTITY;
 UPDATE audit_head SET seq = 0, hash = '{GENESIS_HASH}' WHERE id = 1;
 """
 

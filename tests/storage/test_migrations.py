@@ -39,9 +39,12 @@ STORE_TABLES = {
     "occurrence",
     "poll",
     "poll_answer",
+    "deployment",
+    "incident",
+    "smoke_check",
 }
 
-HEAD = "0003"  # the newest revision; bump with every migration added
+HEAD = "0004"  # the newest revision; bump with every migration added
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

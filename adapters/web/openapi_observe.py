@@ -1,0 +1,140 @@
+"""The OpenAPI description of the event and metrics endpoints (merged into openapi.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+INSTANT = {"type": "string", "format": "date-time"}
+NULLABLE_INSTANT = {"type": ["string", "null"], "format": "date-time"}
+ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    words = {400: "Bad input", 401: "Missing or wrong bearer token", 403: "Writes are off"}
+    return {str(code): _json(ERROR, words[code]) for code in codes}
+
+
+def _body(name: str) -> dict[str, Any]:
+    ref = {"$ref": f"#/components/schemas/{name}"}
+    return {"required": True, "content": {"application/json": {"schema": ref}}}
+
+
+def schemas() -> dict[str, Any]:
+    metric = {
+        "type": "object",
+        "properties": {
+            "label": {"type": "string"},
+            "value": {"type": ["number", "null"]},
+            "numerator": {"type": "number"},
+            "denominator": {"type": "number"},
+            "unit": {"type": "string", "enum": ["per day", "hours", "ratio"]},
+            "numerator_label": {"type": "string"},
+            "denominator_label": {"type": "string"},
+        },
+    }
+    metric_set = {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/Metric"}}
+    return {
+        "Deployment": {
+            "type": "object",
+            "required": [
+                "service",
+                "version",
+                "environment",
+                "status",
+                "started_at",
+                "finished_at",
+            ],
+            "properties": {
+                "service": {"type": "string", "example": "checkout"},
+                "version": {"type": "string", "example": "2.4.0"},
+                "environment": {"type": "string", "example": "prod"},
+                "status": {"type": "string", "enum": ["success", "failure", "rolled_back"]},
+                "started_at": INSTANT,
+                "finished_at": INSTANT,
+                "commits": {
+                    "type": "array",
+                    "items": INSTANT,
+                    "description": "Commit times, for the lead time; without them the merge "
+                    "times of the release's change items are used.",
+                },
+            },
+        },
+        "Incident": {
+            "type": "object",
+            "required": ["service", "severity", "opened_at"],
+            "properties": {
+                "service": {"type": "string"},
+                "severity": {"type": "string", "example": "sev1"},
+                "opened_at": INSTANT,
+                "resolved_at": NULLABLE_INSTANT,
+                "release": {"type": ["string", "null"], "example": "checkout@2.4.0"},
+                "key": {
+                    "type": ["string", "null"],
+                    "description": "Your id for the incident: posting it again updates it.",
+                },
+            },
+        },
+        "Metric": metric,
+        "MetricsReport": {
+            "type": "object",
+            "properties": {
+                "window": {"type": "object"},
+                "overall": metric_set,
+                "by_service": {"type": "object", "additionalProperties": metric_set},
+                "daily": {"type": "array", "items": {"type": "object"}},
+            },
+        },
+    }
+
+
+def paths() -> dict[str, Any]:
+    recorded = {"type": "object", "properties": {"title": {"type": "string"}}}
+    return {
+        "/deployments": {
+            "post": {
+                "summary": "Record a deployment; a declared release moves along its lifecycle",
+                "operationId": "recordDeployment",
+                "requestBody": _body("Deployment"),
+                "responses": {
+                    "201": _json(recorded, "Recorded"),
+                    "200": _json(recorded, "The same deployment again: updated"),
+                    **_errors(400, 401, 403),
+                },
+            }
+        },
+        "/incidents": {
+            "post": {
+                "summary": "Record an incident; the service's deployments are posted in chat",
+                "operationId": "recordIncident",
+                "requestBody": _body("Incident"),
+                "responses": {
+                    "201": _json(recorded, "Recorded"),
+                    "200": _json(recorded, "The incident with this key again: updated"),
+                    **_errors(400, 401, 403),
+                },
+            }
+        },
+        "/metrics": {
+            "get": {
+                "summary": "DORA and release metrics with numerators and denominators",
+                "operationId": "metrics",
+                "parameters": [
+                    {"name": "service", "in": "query", "schema": {"type": "string"}},
+                    {"name": "environment", "in": "query", "schema": {"type": "string"}},
+                    {
+                        "name": "days",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 366},
+                    },
+                ],
+                "responses": {
+                    "200": _json({"$ref": "#/components/schemas/MetricsReport"}, "Metrics"),
+                    **_errors(400, 401),
+                },
+            }
+        },
+    }

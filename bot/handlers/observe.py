@@ -1,0 +1,211 @@
+"""Deployment and incident events (SPEC §4.6): stored, moving releases, correlated in chat."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from bot import commands as c
+from bot import observe_presenters as present
+from bot.domain import (
+    SERVICE_PATTERN,
+    AuditDraft,
+    Conversation,
+    DomainError,
+    Release,
+    State,
+)
+from bot.handlers.base import Context, audit_draft, finish, handles, save
+from bot.observe import (
+    Deployment,
+    DeployStatus,
+    Incident,
+    check_commits,
+    check_deployment_times,
+    check_incident_times,
+    lead_time,
+)
+from bot.outbox import Outgoing
+from bot.ports import ReleaseQuery
+from bot.reply import Reply
+
+TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}")
+CHAT_PLATFORMS = ("slack", "teams")
+# What a reported deployment does to its release: (target state, states it may leave).
+MOVES = {
+    DeployStatus.SUCCESS: (State.DEPLOYED, (State.DEPLOYING,)),
+    DeployStatus.ROLLED_BACK: (State.ROLLED_BACK, (State.DEPLOYING, State.DEPLOYED)),
+}
+
+
+@handles(c.RecordDeployment)
+async def record_deployment(cmd: c.RecordDeployment, ctx: Context) -> Reply:
+    status = _status(cmd.status)
+    _check_names(cmd.service, cmd.version, cmd.environment)
+    check_deployment_times(cmd.started_at, cmd.finished_at)
+    release = await ctx.uow.releases.get(f"{cmd.service}@{cmd.version}", for_update=True)
+    lead = lead_time(cmd.finished_at, await _commit_times(ctx, cmd))
+    deployment, created = await ctx.uow.deployments.record(
+        Deployment(
+            service=cmd.service,
+            version=cmd.version,
+            environment=cmd.environment,
+            status=status,
+            started_at=cmd.started_at,
+            finished_at=cmd.finished_at,
+            changes=lead.changes,
+            lead_seconds=lead.seconds,
+            release=release.name if release else None,
+        )
+    )
+    await ctx.uow.audit.append(_deployment_audit(ctx, deployment, release, created))
+    notes = await _move_release(ctx, release, deployment)
+    return present.deployment_recorded(deployment, created, notes)
+
+
+def _status(value: str) -> DeployStatus:
+    try:
+        return DeployStatus(value)
+    except ValueError:
+        raise DomainError("status must be success, failure or rolled_back") from None
+
+
+def _check_names(service: str, version: str, environment: str) -> None:
+    if not SERVICE_PATTERN.fullmatch(service):
+        raise DomainError(f"{service!r} is not a service name")
+    if not version or any(ch.isspace() for ch in version):
+        raise DomainError("version must be non-empty text without spaces")
+    if not TOKEN.fullmatch(environment):
+        raise DomainError(f"{environment!r} is not an environment name")
+
+
+async def _commit_times(ctx: Context, cmd: c.RecordDeployment) -> list[datetime]:
+    """The pipeline's commit times, or else the merge times of the release's change items."""
+    if cmd.commits is not None:
+        commits = [datetime.fromisoformat(text) for text in cmd.commits]
+        if any(m.tzinfo is None for m in commits):
+            raise DomainError("commit times need a UTC offset")
+        check_commits(cmd.finished_at, commits)
+        return commits
+    items = await ctx.uow.changes.for_release(f"{cmd.service}@{cmd.version}")
+    # A change merged after the deployment finished was not in it.
+    return [i.merged_at for i in items if i.merged_at and i.merged_at <= cmd.finished_at]
+
+
+def _deployment_audit(
+    ctx: Context, deployment: Deployment, release: Release | None, created: bool
+) -> AuditDraft:
+    detail = {
+        "deployment": f"{deployment.name} → {deployment.environment}",
+        "status": deployment.status.value,
+        "started_at": deployment.started_at.isoformat(),
+        "finished_at": deployment.finished_at.isoformat(),
+        "new": created,
+    }
+    return audit_draft(ctx, "deployment_reported", release, detail=detail)
+
+
+def _next_state(release: Release | None, deployment: Deployment) -> tuple[State | None, str]:
+    """Where the reported deployment takes its release (None: nowhere), and why not if not."""
+    move = MOVES.get(deployment.status)
+    if release is None or move is None or release.state is move[0]:
+        return None, ""
+    to, allowed = move
+    if release.env and release.env != deployment.environment:
+        return None, f"{release.name} is for {release.env}; this deployment does not move it"
+    if release.state not in allowed:
+        needs = " or ".join(s.label for s in allowed)
+        return None, (
+            f"{release.name} stays {release.state.label}: only a {needs} release becomes {to.label}"
+        )
+    return to, f"{release.name} is now {to.label}"
+
+
+async def _move_release(ctx: Context, release: Release | None, deployment: Deployment) -> list[str]:
+    """Move a declared release along its lifecycle when the rules allow it; else only say so."""
+    to, note = _next_state(release, deployment)
+    if release is None or to is None:
+        await ctx.uow.commit()
+        return [note] if note else []
+    moved = release.changed(at=ctx.now, state=to)
+    detail = {"source": "deployment", "environment": deployment.environment}
+    if to is State.ROLLED_BACK:
+        detail["reason"] = f"deployment to {deployment.environment} reported rolled back"
+    await save(ctx, to.value, release, moved, **detail)
+    await finish(ctx, moved)
+    return [note]
+
+
+@handles(c.RecordIncident)
+async def record_incident(cmd: c.RecordIncident, ctx: Context) -> Reply:
+    _check_incident(cmd)
+    incident, created = await ctx.uow.incidents.record(
+        Incident(
+            service=cmd.service,
+            severity=cmd.severity,
+            opened_at=cmd.opened_at,
+            resolved_at=cmd.resolved_at,
+            release=cmd.release,
+            key=cmd.key,
+        )
+    )
+    attributed = await ctx.uow.releases.get(cmd.release) if cmd.release else None
+    await ctx.uow.audit.append(_incident_audit(ctx, incident, attributed, created))
+    if created:
+        await _correlate(ctx, incident)
+    await ctx.uow.commit()
+    return present.incident_recorded(incident, created)
+
+
+def _check_incident(cmd: c.RecordIncident) -> None:
+    if not SERVICE_PATTERN.fullmatch(cmd.service):
+        raise DomainError(f"{cmd.service!r} is not a service name")
+    if not TOKEN.fullmatch(cmd.severity):
+        raise DomainError(f"{cmd.severity!r} is not a severity (e.g. sev1, critical)")
+    if cmd.key is not None and not cmd.key.strip():
+        raise DomainError("key must not be empty")
+    if cmd.release is not None:
+        service, at, version = cmd.release.partition("@")
+        if not at or not SERVICE_PATTERN.fullmatch(service) or not version:
+            raise DomainError(f"{cmd.release!r} is not a release (service@version)")
+    check_incident_times(cmd.opened_at, cmd.resolved_at)
+
+
+def _incident_audit(
+    ctx: Context, incident: Incident, release: Release | None, created: bool
+) -> AuditDraft:
+    action = "incident_opened" if created else "incident_updated"
+    detail = {
+        "incident": incident.label,
+        "service": incident.service,
+        "severity": incident.severity,
+        "opened_at": incident.opened_at.isoformat(),
+        "resolved_at": incident.resolved_at.isoformat() if incident.resolved_at else None,
+        "release": incident.release,
+        "key": incident.key,
+    }
+    return audit_draft(ctx, action, release, detail=detail)
+
+
+async def _correlate(ctx: Context, incident: Incident) -> None:
+    """Post, where the service's releases are discussed, what was deployed just before."""
+    where = await _service_channel(ctx, incident.service)
+    if where is None:
+        return
+    hours = ctx.policy.observability.correlation_hours
+    deployments = await ctx.uow.deployments.of_service(
+        incident.service,
+        since=incident.opened_at - timedelta(hours=hours),
+        until=incident.opened_at,
+    )
+    reply = present.correlation(incident, deployments, hours, ctx.policy.zone)
+    await ctx.uow.outbox.add(Outgoing(where, reply), at=ctx.now)
+
+
+async def _service_channel(ctx: Context, service: str) -> Conversation | None:
+    """The chat channel of the service's latest declared release (the last one declared)."""
+    releases = await ctx.uow.releases.find(ReleaseQuery(service=service, limit=1000))
+    chatty = [r for r in releases if r.channel and r.channel.platform in CHAT_PLATFORMS]
+    if not chatty:
+        return None
+    return max(chatty, key=lambda r: r.created_at).channel

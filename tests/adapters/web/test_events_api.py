@@ -1,0 +1,188 @@
+"""Deployment and incident events, and the metrics, over the REST API on real HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from openapi_spec_validator import validate
+
+from adapters.clock import ManualClock
+from bot.domain import State
+from storage.memory import MemoryStore
+from tests.support import metrics_data as data
+from tests.support.people import ALICE, CHANNEL, NOW
+from tests.support.server import RunningBot, running_bot
+
+TOKEN = "s3cret-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+H = timedelta(hours=1)
+
+
+@pytest.fixture
+async def bot(tmp_path: Path) -> AsyncIterator[RunningBot]:
+    async with running_bot(
+        {"RELEASEBOT_API_TOKEN": TOKEN}, cwd=tmp_path, clock=ManualClock(NOW), store=MemoryStore()
+    ) as running:
+        yield running
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+async def call(
+    http: aiohttp.ClientSession, method: str, url: str, json: Any = None, auth: bool = True
+) -> tuple[int, Any]:
+    headers = AUTH if auth else None
+    async with http.request(method, url, headers=headers, json=json) as response:
+        return response.status, await response.json()
+
+
+def store_of(bot: RunningBot) -> MemoryStore:
+    store = bot.components.store
+    assert isinstance(store, MemoryStore)
+    return store
+
+
+def deployment(version: str = "1.2", status: str = "success", **extra: Any) -> dict[str, Any]:
+    return {
+        "service": "checkout",
+        "version": version,
+        "environment": "prod",
+        "status": status,
+        "started_at": (NOW - 2 * H).isoformat(),
+        "finished_at": (NOW - H).isoformat(),
+        **extra,
+    }
+
+
+async def test_a_deployment_is_recorded_once_and_moves_its_release(
+    bot: RunningBot, http: aiohttp.ClientSession
+) -> None:
+    api = f"{bot.url}/api/v1"
+    await bot.components.bot.handle_text("declare checkout@1.2 class standard", ALICE, CHANNEL)
+    await bot.components.bot.handle_text("deploy checkout@1.2", ALICE, CHANNEL)
+    assert (await call(http, "POST", f"{api}/deployments", deployment(), auth=False))[0] == 401
+    commits = [(NOW - 5 * H).isoformat(), "2026-11-26T08:00:00Z"]
+    status, body = await call(http, "POST", f"{api}/deployments", deployment(commits=commits))
+    assert status == 201 and body["release"] == {"name": "checkout@1.2", "state": "deployed"}
+    assert body["notes"] == ["checkout@1.2 is now deployed"]
+    status, again = await call(http, "POST", f"{api}/deployments", deployment("1.2", "rolled_back"))
+    assert status == 200 and again["release"]["state"] == "rolled_back"
+    [stored] = store_of(bot).data.tables.deployments.values()
+    assert stored.status.value == "rolled_back" and stored.changes == 0  # no commits given again
+    assert store_of(bot).data.releases["checkout@1.2"].state is State.ROLLED_BACK
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ({k: v for k, v in deployment().items() if k != "environment"}, "environment is required"),
+        (deployment(status="ok"), "status must be success, failure or rolled_back"),
+        (deployment(finished_at="yesterday"), "finished_at: "),
+        (deployment(finished_at=(NOW - 3 * H).isoformat()), "before started_at"),
+        (deployment(commits="abc"), "commits must be a list"),
+        (deployment(commits=["soon"]), "commits[0]: 'soon' is not an ISO 8601 instant"),
+        (deployment(commits=[NOW.isoformat()]), "after the deployment finished"),
+        (deployment(version=12), "version must be a string"),
+    ],
+)
+async def test_bad_deployments_get_400_and_change_nothing(
+    bot: RunningBot, http: aiohttp.ClientSession, body: dict[str, Any], problem: str
+) -> None:
+    status, answer = await call(http, "POST", f"{bot.url}/api/v1/deployments", body)
+    assert status == 400 and problem.lower() in answer["error"].lower()
+    assert not store_of(bot).data.tables.deployments and not store_of(bot).data.audit
+
+
+async def test_an_incident_is_correlated_then_updated_by_its_key(
+    bot: RunningBot, http: aiohttp.ClientSession
+) -> None:
+    api = f"{bot.url}/api/v1"
+    await bot.components.bot.handle_text("declare checkout@1.2 class standard", ALICE, CHANNEL)
+    await call(http, "POST", f"{api}/deployments", deployment(commits=[]))
+    incident = {
+        "service": "checkout",
+        "severity": "sev1",
+        "opened_at": NOW.isoformat(),
+        "release": "checkout@1.2",
+        "key": "PD-7",
+    }
+    status, body = await call(http, "POST", f"{api}/incidents", incident)
+    assert status == 201 and body["incident"]["id"] == "I1"
+    assert body["incident"]["resolved_at"] is None
+    resolved = {**incident, "resolved_at": (NOW + H).isoformat()}
+    status, body = await call(http, "POST", f"{api}/incidents", resolved)
+    assert status == 200 and body["incident"]["resolved_at"] == "2026-11-26T13:00:00Z"
+    [correlation] = [
+        q.message for q in store_of(bot).data.outbox if q.message.reply.title.startswith("Incident")
+    ]
+    assert correlation.conversation == CHANNEL
+    assert "checkout@1.2 → prod · success" in correlation.reply.sections[0].lines[0]
+    bad = {**incident, "key": "PD-8", "opened_at": "2026-13-01T00:00:00Z"}
+    assert (await call(http, "POST", f"{api}/incidents", bad))[0] == 400
+
+
+async def test_metrics_over_http_match_the_hand_counted_data_set(
+    bot: RunningBot, http: aiohttp.ClientSession
+) -> None:
+    api = f"{bot.url}/api/v1"
+    for item in data.DEPLOYS:
+        body = deployment(
+            item.version,
+            item.status,
+            service=item.service,
+            environment=item.environment,
+            started_at=data.started(item, NOW).isoformat(),
+            finished_at=(NOW - item.finished_ago).isoformat(),
+            commits=[m.isoformat() for m in data.commit_times(item, NOW)],
+        )
+        assert (await call(http, "POST", f"{api}/deployments", body))[0] in (200, 201)
+    for case in data.INCIDENTS:
+        item = data.incident(case, NOW)
+        body = {"service": item.service, "severity": item.severity}
+        body["opened_at"] = item.opened_at.isoformat()
+        if item.resolved_at:
+            body["resolved_at"] = item.resolved_at.isoformat()
+        if item.release:
+            body["release"] = item.release
+        assert (await call(http, "POST", f"{api}/incidents", body))[0] == 201
+    status, report = await call(http, "GET", f"{api}/metrics?days=30")
+    assert status == 200
+    overall = report["overall"]
+    assert (
+        overall["change_failure_rate"]["numerator"],
+        overall["change_failure_rate"]["denominator"],
+    ) == (2, 6)
+    assert overall["deployment_frequency"]["value"] == pytest.approx(0.2)
+    assert overall["lead_time"]["value"] == pytest.approx(3.25)
+    assert overall["time_to_restore"]["value"] == pytest.approx(146.5 / 3)
+    assert overall["rollback_frequency"]["numerator"] == 1
+    assert overall["defect_leakage"]["value"] == pytest.approx(0.5)
+    assert set(report["by_service"]) == {"checkout", "payments", "search"}
+    assert {"date": "2026-11-06", "status": "success", "count": 1} in report["daily"]
+    _, one = await call(http, "GET", f"{api}/metrics?service=search&days=30")
+    assert one["overall"]["change_failure_rate"]["value"] is None
+
+
+@pytest.mark.parametrize("query", ["days=0", "days=400", "days=x", "service=Not%20A%20Service"])
+async def test_bad_metrics_queries_get_400(
+    bot: RunningBot, http: aiohttp.ClientSession, query: str
+) -> None:
+    status, body = await call(http, "GET", f"{bot.url}/api/v1/metrics?{query}")
+    assert status == 400 and body["error"]
+
+
+async def test_the_openapi_document_describes_the_new_endpoints(
+    bot: RunningBot, http: aiohttp.ClientSession
+) -> None:
+    _, document = await call(http, "GET", f"{bot.url}/api/v1/openapi.json", auth=False)
+    validate(document)
+    assert {"/deployments", "/incidents", "/metrics"} <= set(document["paths"])
