@@ -94,8 +94,11 @@ class DeliveryWorker:
                 await self.run_once()
             except Exception:
                 log.exception("outbox delivery round failed; trying again")
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
+            # races its timeout, and shutdown would then wait for ever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._policy.idle_poll)
+                async with asyncio.timeout(self._policy.idle_poll):
+                    await self._wake.wait()
 
     async def _claim(self) -> list[OutboxItem]:
         now = self._clock.now()

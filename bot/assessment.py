@@ -6,12 +6,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.domain import Freeze, Release
+from bot.domain import Freeze, Release, State
 from bot.gates import Evidence, Readiness, evaluate
+from bot.observe import SmokeResult
 from bot.policy import Policy
 from bot.ports import UnitOfWork
 from bot.risks import RiskStatus, RiskView, Severity, views
 from bot.signoffs import SignOff, missing_roles
+
+# Smoke checks run once a release is deployed; before that there is nothing to read.
+CHECKED = frozenset({State.DEPLOYED, State.VERIFIED, State.ROLLED_BACK})
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +26,7 @@ class Assessment:
     missing: tuple[str, ...]
     freeze: Freeze | None
     risks: tuple[RiskView, ...] = ()
+    smoke: tuple[SmokeResult, ...] = ()  # the latest smoke checks, once deployed
 
     @property
     def ready(self) -> bool:
@@ -62,6 +67,7 @@ async def assess(
         missing=tuple(missing_roles(release, policy, signoffs)),
         freeze=next((f for f in freezes if f.covers(now)), None),
         risks=tuple(risks),
+        smoke=tuple(await uow.smoke.latest(release.name)) if release.state in CHECKED else (),
     )
 
 

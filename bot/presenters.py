@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from bot import commands
 from bot.assessment import Assessment
 from bot.domain import AuditEvent, Freeze, Release, State
+from bot.observe_presenters import smoke_actions, smoke_section
 from bot.policy import Policy
 from bot.reply import Action, Fact, Reply, Section, Style, Tone
 from bot.risk_presenters import risk_section
@@ -48,8 +49,9 @@ def release_card(
             _signoff_section(assessment, policy),
             _gate_section(assessment),
             risk_section(assessment.risks, policy.zone),
+            *_smoke_sections(assessment),
         ),
-        actions=_signoff_actions(assessment, policy),
+        actions=_signoff_actions(assessment, policy) + _smoke_buttons(assessment),
         notes=tuple(notes),
         broadcast=broadcast,
         subject=release.name,
@@ -77,6 +79,17 @@ def _review_state(release: Release, zone: ZoneInfo, now: datetime) -> str:
         return f"signed by {release.reviewed_by}"
     due = format_moment(release.review_due_at, zone)
     return f"OVERDUE since {due}" if release.review_overdue(now) else f"due by {due}"
+
+
+def _smoke_sections(assessment: Assessment) -> tuple[Section, ...]:
+    return (smoke_section(assessment.smoke),) if assessment.smoke else ()
+
+
+def _smoke_buttons(assessment: Assessment) -> tuple[Action, ...]:
+    """A deployed release that fails its checks offers the way back (and a huddle)."""
+    failed = any(not result.passed for result in assessment.smoke)
+    release = assessment.release
+    return smoke_actions(release.name) if failed and release.state is State.DEPLOYED else ()
 
 
 def _signoff_section(assessment: Assessment, policy: Policy) -> Section:

@@ -3,14 +3,12 @@ the results, shows them on the release card and, on a failure, offers the way ba
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 
 from bot import commands as c
 from bot import observe_presenters as present
-from bot.domain import DomainError, Release
-from bot.handlers.base import Context, audit_draft, card, existing, handles
-from bot.handlers.notify import update_cards
+from bot.domain import DomainError
+from bot.handlers.base import Context, audit_draft, existing, finish, handles
 from bot.observe import SmokeResult
 from bot.outbox import Outgoing
 from bot.reply import Reply
@@ -29,23 +27,12 @@ async def record_smoke(cmd: c.RecordSmoke, ctx: Context) -> Reply:
     detail = {"passed": len(results) - len(failed), "failed": failed}
     await ctx.uow.audit.append(audit_draft(ctx, "smoke_checked", release, detail=detail))
     report = present.smoke_report(release.name, results)
-    await update_cards(ctx, release.name, await _card_with(ctx, release, report))
     if release.channel is not None and release.channel.platform in CHAT_PLATFORMS:
         await ctx.uow.outbox.add(Outgoing(release.channel, report), at=ctx.now)
-    await ctx.uow.commit()
+    await finish(ctx, release)  # the release's cards now show the results; this commits
     return report
 
 
 def _result(row: tuple[str, int, int | None, bool, str, str]) -> SmokeResult:
     url, expected, status, passed, detail, at = row
     return SmokeResult(url, expected, status, passed, detail, datetime.fromisoformat(at))
-
-
-async def _card_with(ctx: Context, release: Release, report: Reply) -> Reply:
-    """The release card with the check results (and, on failure, Roll back / Open huddle)."""
-    base = await card(ctx, release)
-    return replace(
-        base,
-        sections=(*base.sections, *report.sections),
-        actions=(*base.actions, *report.actions),
-    )

@@ -205,3 +205,19 @@ async def test_concurrent_clicks_record_each_signoff_once(
     assert sorted(s.role for s in store.data.tables.signoffs) == ["eng", "qa"]
     assert actions(store).count("signed_off") == 2
     assert store.data.releases["checkout@2.4.0"].state is State.APPROVED
+
+
+async def test_smoke_results_stay_on_the_release_card(bot: ReleaseBot, store: MemoryStore) -> None:
+    from bot import commands as c
+
+    await say(bot, "declare hotfix@1 class emergency")
+    await say(bot, "deploy hotfix@1")
+    await say(bot, "deployed hotfix@1")
+    failing = (("https://x/health", 200, 503, False, "", "2026-11-26T12:00:00+00:00"),)
+    await bot.handle(c.RecordSmoke("hotfix@1", failing), ALICE)
+    card = await say(bot, "status hotfix@1")
+    assert "✗ https://x/health: HTTP 503 (expected 200)" in plain_text(card)
+    assert [a.label for a in card.actions] == ["Roll back", "Open huddle"]
+    await say(bot, "rollback hotfix@1 health check failing")
+    after = await say(bot, "status hotfix@1")
+    assert "Smoke checks 0/1 passed" in plain_text(after) and after.actions == ()
