@@ -221,12 +221,19 @@ class SqlStore:
             )
 
     async def outbox_depth(self) -> tuple[int, int]:
-        async with self._transaction() as db:
+        # A read: /metrics asks on every scrape, and must not take SQLite's write lock.
+        db = await self._open_reader()
+        try:
             return await sql_outbox.depth(db)
+        finally:
+            await db.close()
 
     async def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
-        async with self._transaction() as db:
+        db = await self._open_reader()
+        try:
             return await sql_outbox.dead_letters(db, limit)
+        finally:
+            await db.close()
 
     async def ping(self) -> None:
         db = await self._open_reader()
