@@ -3,13 +3,14 @@
 Every posted copy of a card changes through the outbox: the core queues an update of each
 remembered copy in the same transaction as the change (bot/handlers/notify.py), and the Teams
 sender PUTs it. So this module only has to remember the cards the bot posts in the turn (a reply
-that is the card of a release or huddle, no refusal) and to answer clicks.
+that is the card of a release, huddle or poll, no refusal) and to answer clicks.
 
 A click (Action.Execute) is answered in the invoke's HTTP body, and Teams shows that card to the
 clicker only, in place of the clicked one. It is the clicked card as everyone will now see it —
 the huddle card after a click on a huddle button, though the core answers a decision with the
 release card — the same card the outbox PUTs. Anything else (a refusal, a repeated click) leaves
-everyone's copy alone and shows the clicker the current card with a notice on top.
+everyone's copy alone and shows the clicker the current card with a notice on top: the poll card
+too, for an answer refused (not asked, Blocked without a reason), so its buttons stay.
 """
 
 from __future__ import annotations
@@ -17,16 +18,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from adapters.cards import CardKeeper
+from adapters.teams.proactive import channel_of
 from bot import commands as c
-from bot import risk_presenters
+from bot import risk_presenters, schedule_presenters
 from bot.assessment import risk_views
 from bot.ports import Clock
 from bot.reply import Reply, Tone
+from bot.schedules import latest_answers
 from bot.service import ReleaseBot
 from storage.base import CardRef, Store
 
 PLATFORM = "teams"
 HUDDLE = "huddle:"
+POLL = "poll:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +42,8 @@ class Shown:
 
 
 def card_subject(reply: Reply) -> str | None:
-    """What `reply` is the card of (a release, `huddle:<id>`); None for anything else."""
+    """What `reply` is the card of (a release, `huddle:<id>`, `poll:<id>`); None for anything
+    else."""
     return reply.subject if reply.tone is not Tone.ERROR else None
 
 
@@ -91,8 +96,7 @@ class LiveCards:
         changed = self.changed(command, reply)
         subject = on or changed or getattr(command, "release", None)
         if changed is not None and card_id and subject == changed:
-            # Normally remembered when posted; this covers a card posted some other way.
-            await self._keeper.remember(CardRef(changed, PLATFORM, conversation_id, card_id))
+            await self._remember_clicked(changed, conversation_id, card_id)
         if changed is None and card_subject(reply) is not None:
             return Shown(reply)  # a read-only button that asked for a card, e.g. Status
         current = await self.current(subject) if isinstance(subject, str) else None
@@ -100,10 +104,28 @@ class LiveCards:
             return Shown(reply)
         return Shown(current) if changed is not None else Shown(current, notice=reply)
 
+    async def _remember_clicked(self, subject: str, conversation_id: str, card_id: str) -> None:
+        """Remember the clicked card, unless it is remembered already.
+
+        Normally a card is remembered when posted; this covers one posted some other way. A card
+        the outbox posted as a new channel post (a poll card) is remembered under the
+        conversation it was queued for, the thread it was asked for in, while a click on it
+        names the post's own reply chain: the same message, in the same channel, which would
+        otherwise be remembered twice and so PUT twice on every change.
+        """
+        channel = channel_of(conversation_id)
+        for known in await self._store.cards_of(subject):
+            same_channel = channel_of(known.conversation_id) == channel
+            if known.platform == PLATFORM and known.message_id == card_id and same_channel:
+                return
+        await self._keeper.remember(CardRef(subject, PLATFORM, conversation_id, card_id))
+
     async def current(self, subject: str) -> Reply | None:
         """The card of `subject` as everyone should see it now; None when there is none."""
         if subject.startswith(HUDDLE):
             return await self._huddle_card(subject.removeprefix(HUDDLE))
+        if subject.startswith(POLL):
+            return await self._poll_card(subject.removeprefix(POLL))
         card = await self._keeper.current(subject)
         return None if card.tone is Tone.ERROR else card
 
@@ -118,3 +140,14 @@ class LiveCards:
                 return None
             risks = await risk_views(uow, huddle.release, self._clock.now())
         return risk_presenters.huddle_card(huddle, risks, self._bot.policy.zone)
+
+    async def _poll_card(self, poll_id: str) -> Reply | None:
+        # Likewise for a readiness poll: the card the core queues as the poll's updates.
+        if not poll_id.isdigit():
+            return None
+        async with self._store(read_only=True) as uow:
+            poll = await uow.polls.get(int(poll_id))
+            if poll is None:
+                return None
+            answers = latest_answers(list(await uow.polls.answers(poll.id)))
+        return schedule_presenters.poll_card(poll, answers, self._bot.policy.zone)
