@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from itertools import groupby
@@ -123,21 +124,26 @@ def _signoff_actions(assessment: Assessment, policy: Policy) -> tuple[Action, ..
     release = assessment.release
     if release.state not in (State.PLANNED, State.APPROVED):
         return ()
-    actions: list[Action] = []
-    for role in assessment.missing:
-        approve = commands.Approve(release=release.name, role=role)
-        reject = commands.Reject(release=release.name, role=role, reason="")
-        actions.append(Action(f"Approve as {role}", commands.dump(approve), Style.PRIMARY))
-        actions.append(
-            Action(
-                f"Reject as {role}",
-                commands.dump(reject),
-                Style.DANGER,
-                asks_for="reason",
-                prompt=f"Why do you reject {release.name} as {role}?",
-            )
-        )
-    return tuple(actions)
+    return tuple(
+        button for role in assessment.missing for button in _role_buttons(release.name, role)
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _role_buttons(release: str, role: str) -> tuple[Action, Action]:
+    # Cached: every status card renders these, and they depend on nothing else.
+    approve = commands.Approve(release=release, role=role)
+    reject = commands.Reject(release=release, role=role, reason="")
+    return (
+        Action(f"Approve as {role}", commands.dump(approve), Style.PRIMARY),
+        Action(
+            f"Reject as {role}",
+            commands.dump(reject),
+            Style.DANGER,
+            asks_for="reason",
+            prompt=f"Why do you reject {release} as {role}?",
+        ),
+    )
 
 
 def release_line(release: Release, zone: ZoneInfo) -> str:
