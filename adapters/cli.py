@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import getpass
 import logging
 import os
@@ -94,7 +95,18 @@ async def _serving_app(settings: Settings) -> web.Application:
     components = await build(settings)
     app = create_app(components)
     app.on_startup.append(lambda _app: _reload_policy_on_sighup(components))
+    app.on_startup.append(_freeze_start_up_objects)
     return app
+
+
+async def _freeze_start_up_objects(_app: web.Application) -> None:
+    """Move what start-up built out of the garbage collector's sight.
+
+    Tens of thousands of long-lived objects (modules, SDK clients, the app) would otherwise be
+    traversed by every full collection: pauses of 70-90 ms that stall every request in flight.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 async def _reload_policy_on_sighup(components: Components) -> None:
