@@ -5,6 +5,8 @@ A click that changes something has, in the same transaction, queued an update of
 card it touched (the outbox delivers them with chat.update); so a click on such a card needs no
 answer of its own. Anything else — a refusal, a repeat, a read, a change made from a card the
 outbox cannot update — is shown to the clicker only, straight away (Slack's 3-second window).
+A button on the App Home tab has no message and no response_url: its answer is the person's
+home page, published again with the outcome on top.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import ACTION_PREFIX, ASK_PREFIX, BlockKitError, read_ask
 from adapters.slack.cards import SlackCards, changed_release
+from adapters.slack.home import SlackHome
 from adapters.slack.modal import (
     ANSWER,
     CALLBACK_ID,
@@ -50,6 +53,8 @@ BUTTON: dict[str, str | re.Pattern[str]] = {
 UNKNOWN_BUTTON = "this button is not one I know; type the command"
 STALE_FORM = "This form is out of date; close it and press the button again."
 Listener = Callable[..., Awaitable[None]]
+# Shows a reply to the person who pressed a button (or submitted its form), and only them.
+Tell = Callable[[Reply], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,41 +66,66 @@ class Click:
     message_ts: str | None
     ephemeral: bool
     trigger_id: str | None
+    home: bool = False  # pressed on the App Home tab
+
+    @property
+    def user(self) -> str:
+        return self.actor.principal.removeprefix("slack:")
 
     @property
     def conversation(self) -> Conversation | None:
         return Conversation("slack", self.channel) if self.channel else None
 
 
-def register(app: AsyncApp, bot: ReleaseBot, cards: SlackCards) -> None:
+def register(app: AsyncApp, bot: ReleaseBot, cards: SlackCards, home: SlackHome) -> None:
     """Attach the button listener and the listener for submitted forms."""
-    app.action(BUTTON)(_on_button(bot, cards))
-    app.view_submission(CALLBACK_ID)(_on_submission(bot, cards))
+    app.action(BUTTON)(_on_button(bot, cards, home))
+    app.view_submission(CALLBACK_ID)(_on_submission(bot, cards, home))
 
 
-def _on_button(bot: ReleaseBot, cards: SlackCards) -> Listener:
+def _on_button(bot: ReleaseBot, cards: SlackCards, home: SlackHome) -> Listener:
     async def on_button(
         ack: AsyncAck,
         body: dict[str, Any],
         action: dict[str, Any],
-        respond: AsyncRespond,
+        respond: AsyncRespond | None,
         client: AsyncWebClient,
     ) -> None:
         await ack()
         click = read_click(body)
+        tell = _teller(click, respond, client, home)
         value = action.get("value") or ""
         if str(action.get("action_id", "")).startswith(ASK_PREFIX):
-            await _ask(client, respond, click, value, _label(action))
+            await _ask(client, tell, click, value, _label(action))
             return
         try:
             command = commands.load(value)
         except commands.CommandDecodeError:
-            await respond_with(respond, error(UNKNOWN_BUTTON))
+            await tell(error(UNKNOWN_BUTTON))
             return
         reply = await bot.handle(command, click.actor, click.conversation)
+        if click.home or respond is None:
+            # On App Home: the page again, the outcome on top, only the live buttons left.
+            await tell(reply)
+            return
         await _settle_click(bot, cards, click, command, reply, respond)
 
     return on_button
+
+
+def _teller(
+    click: Click, respond: AsyncRespond | None, client: AsyncWebClient, home: SlackHome
+) -> Tell:
+    """Where the clicker alone sees an answer: the response_url, or their App Home page."""
+
+    async def tell(reply: Reply) -> None:
+        # Slack gives a click on App Home no response_url (bolt's respond is then None).
+        if click.home or respond is None:
+            await home.publish(client, click.user, answer=reply)
+        else:
+            await respond_with(respond, reply)
+
+    return tell
 
 
 async def _settle_click(
@@ -117,26 +147,26 @@ async def _settle_click(
     await respond_with(respond, reply, replace_original=click.ephemeral)
 
 
-async def _ask(
-    client: AsyncWebClient, respond: AsyncRespond, click: Click, value: str, title: str
-) -> None:
+async def _ask(client: AsyncWebClient, tell: Tell, click: Click, value: str, title: str) -> None:
     """Open the modal that asks for the text the button's command still needs."""
     try:
         ask = read_ask(value)
         command_of(ask.command, ask.field)
-        view = ask_modal(ask, title=title, channel=click.channel, message_ts=click.message_ts)
+        view = ask_modal(
+            ask, title=title, channel=click.channel, message_ts=click.message_ts, home=click.home
+        )
     except (ValueError, BlockKitError):
-        await respond_with(respond, error(UNKNOWN_BUTTON))
+        await tell(error(UNKNOWN_BUTTON))
         return
     try:
         await client.views_open(trigger_id=click.trigger_id or "", view=view)
     except DELIVERY_ERRORS as problem:
         # E.g. expired_trigger_id: the click took Slack's 3 s; pressing again usually works.
         log.warning("could not open the %r form: %s", title, problem)
-        await respond_with(respond, error("I could not open the form; please press it again"))
+        await tell(error("I could not open the form; please press it again"))
 
 
-def _on_submission(bot: ReleaseBot, cards: SlackCards) -> Listener:
+def _on_submission(bot: ReleaseBot, cards: SlackCards, home: SlackHome) -> Listener:
     async def on_submission(
         ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
     ) -> None:
@@ -154,6 +184,10 @@ def _on_submission(bot: ReleaseBot, cards: SlackCards) -> Listener:
         actor = actor_of(body.get("user") or {})
         conversation = Conversation("slack", submission.channel) if submission.channel else None
         reply = await bot.handle(command, actor, conversation)
+        if submission.home:
+            # Asked from the App Home tab: the page is where the person is, and it has changed.
+            await home.publish(client, actor.principal.removeprefix("slack:"), answer=reply)
+            return
         await _settle_submission(bot, cards, client, submission, command, actor, reply)
 
     return on_submission
@@ -197,6 +231,7 @@ def read_click(body: dict[str, Any]) -> Click:
         message_ts=container.get("message_ts"),
         ephemeral=bool(container.get("is_ephemeral")),
         trigger_id=body.get("trigger_id"),
+        home=container.get("type") == "view" and (body.get("view") or {}).get("type") == "home",
     )
 
 

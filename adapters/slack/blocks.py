@@ -13,6 +13,8 @@ from bot.text import plain_text
 
 # Slack rejects, rather than trims, blocks over these limits (the SDK does not check raw dicts).
 MAX_BLOCKS = 50
+# A view (the App Home tab) has its own limit and no second page to spill onto.
+MAX_VIEW_BLOCKS = 100
 MAX_HEADER = 150
 MAX_TEXT_OBJECT = 3000
 MAX_FIELDS = 10
@@ -73,6 +75,37 @@ def render(reply: Reply) -> list[SlackMessage]:
         SlackMessage(text=_fallback(reply, number, len(pages)), blocks=page)
         for number, page in enumerate(pages, start=1)
     ]
+
+
+def home_view(reply: Reply, *, answer: Reply | None = None) -> Block:
+    """The App Home tab showing `reply`, under a short `answer` to what the person just did.
+
+    A view is one page: what would not fit in its 100 blocks is cut, and the page says so.
+    """
+    blocks = [*_answer_blocks(answer), *_page_blocks(reply)]
+    if len(blocks) > MAX_VIEW_BLOCKS:
+        cut = "Not everything fits on this page; use `/release list` for the rest."
+        blocks = [*blocks[: MAX_VIEW_BLOCKS - 1], _context_block([cut])]
+    return {"type": "home", "blocks": blocks}
+
+
+def _page_blocks(reply: Reply) -> list[Block]:
+    # Buttons before the notes: on a page they belong right under the list they act on.
+    return [
+        *_heading(reply),
+        *_facts(reply.facts),
+        *_sections(reply.sections),
+        *_actions(reply.actions),
+        *_context(reply),
+    ]
+
+
+def _answer_blocks(answer: Reply | None) -> list[Block]:
+    """What a click did, in brief: title and notes. Its buttons are left out, since the page
+    below shows the ones still live (and two sets would repeat action ids)."""
+    if answer is None:
+        return []
+    return [*_heading(answer), *_context(answer), {"type": "divider"}]
 
 
 def mrkdwn(text: str) -> str:
@@ -139,8 +172,11 @@ def _context(reply: Reply) -> Iterator[Block]:
         notes.append(f"Usage: `{mrkdwn(reply.usage)}`")
     pieces = [piece for note in notes for piece in split(note, MAX_TEXT_OBJECT)]
     for start in range(0, len(pieces), MAX_CONTEXT_ELEMENTS):
-        chunk = pieces[start : start + MAX_CONTEXT_ELEMENTS]
-        yield {"type": "context", "elements": [_mrkdwn_object(text) for text in chunk]}
+        yield _context_block(pieces[start : start + MAX_CONTEXT_ELEMENTS])
+
+
+def _context_block(texts: list[str]) -> Block:
+    return {"type": "context", "elements": [_mrkdwn_object(text) for text in texts]}
 
 
 def _actions(actions: Sequence[Action]) -> Iterator[Block]:

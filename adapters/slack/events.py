@@ -1,4 +1,5 @@
-"""Events API listeners: `@releasebot …` mentions and direct messages, each answered once."""
+"""Events API listeners: `@releasebot …` mentions, direct messages and the App Home tab being
+opened, each answered once."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.bootstrap import Components
 from adapters.slack.cards import SlackCards
+from adapters.slack.home import SlackHome
 from adapters.slack.text import command_text
 from bot.domain import Actor, Conversation
 from bot.parser import ParseError
@@ -24,12 +26,11 @@ log = logging.getLogger(__name__)
 Listener = Callable[..., Awaitable[None]]
 
 
-def register(app: AsyncApp, components: Components, cards: SlackCards) -> None:
-    """Mentions, direct messages, and an acknowledgement for the App Home (built later)."""
+def register(app: AsyncApp, components: Components, cards: SlackCards, home: SlackHome) -> None:
+    """Mentions, direct messages, and the App Home tab."""
     app.event("app_mention")(_on_mention(components, cards))
     app.event("message")(_on_message(components, cards))
-    # Subscribed in the manifest; acknowledging stops Slack retrying it until the tab exists.
-    app.event("app_home_opened")(_ignore)
+    app.event("app_home_opened")(_on_home_opened(components, home))
 
 
 def _on_mention(components: Components, cards: SlackCards) -> Listener:
@@ -53,8 +54,17 @@ def _on_message(components: Components, cards: SlackCards) -> Listener:
     return on_message
 
 
-async def _ignore() -> None:
-    return None
+def _on_home_opened(components: Components, home: SlackHome) -> Listener:
+    async def on_home_opened(
+        body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        # Slack sends this for the Messages tab too, which has no page of ours to publish.
+        if event.get("tab") != "home" or not event.get("user"):
+            return
+        if await first_delivery(components, body):
+            await home.publish(client, event["user"])
+
+    return on_home_opened
 
 
 def is_direct_message(event: dict[str, Any]) -> bool:

@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.bootstrap import Components
 from adapters.slack import actions, events
 from adapters.slack.cards import SlackCards
+from adapters.slack.home import SlackHome
 from adapters.slack.outgoing import IN_CHANNEL, ack_with, respond_with
 from adapters.slack.text import from_slack
 from bot.domain import Actor, Conversation
@@ -35,10 +36,12 @@ Listener = Callable[..., Awaitable[None]]
 
 
 def register(app: AsyncApp, components: Components, cards: SlackCards) -> None:
-    """Attach every listener: the slash command, the buttons, mentions and direct messages."""
+    """Attach every listener: the slash command, the buttons, mentions, direct messages and
+    the App Home tab."""
+    home = SlackHome(store=components.store, clock=components.clock, policy=components.policy)
     app.command(COMMAND)(_on_command(components.bot, cards))
-    actions.register(app, components.bot, cards)
-    events.register(app, components, cards)
+    actions.register(app, components.bot, cards, home)
+    events.register(app, components, cards, home)
 
 
 def _on_command(bot: ReleaseBot, cards: SlackCards) -> Listener:

@@ -30,11 +30,14 @@ class Submission:
     channel: str | None
     message_ts: str | None
     answer: str
+    home: bool = False  # asked from the App Home tab, where the answer is shown
 
 
-def ask_modal(ask: Ask, *, title: str, channel: str | None, message_ts: str | None) -> Any:
+def ask_modal(
+    ask: Ask, *, title: str, channel: str | None, message_ts: str | None, home: bool = False
+) -> Any:
     """The modal view asking `ask.prompt`; the rest rides along in private_metadata."""
-    metadata = _metadata(ask, channel, message_ts)
+    metadata = _metadata(ask, channel, message_ts, home)
     return {
         "type": "modal",
         "callback_id": CALLBACK_ID,
@@ -65,6 +68,7 @@ def read_submission(view: dict[str, Any]) -> Submission:
             channel=stored.get("channel"),
             message_ts=stored.get("ts"),
             answer=answer or "",
+            home=stored.get("home") is True,
         )
     except (ValueError, KeyError, TypeError, AttributeError) as problem:
         raise ValueError(f"not a releasebot form: {problem}") from None
@@ -76,8 +80,15 @@ def filled(submission: Submission) -> commands.Command:
     return dataclasses.replace(command, **{submission.field: submission.answer})
 
 
-def _metadata(ask: Ask, channel: str | None, message_ts: str | None) -> str:
-    stored = {"command": ask.command, "field": ask.field, "channel": channel, "ts": message_ts}
+def _metadata(ask: Ask, channel: str | None, message_ts: str | None, home: bool) -> str:
+    stored: dict[str, Any] = {
+        "command": ask.command,
+        "field": ask.field,
+        "channel": channel,
+        "ts": message_ts,
+    }
+    if home:
+        stored["home"] = True  # only then: forms asked from messages keep their old metadata
     metadata = json.dumps(stored, separators=(",", ":"), ensure_ascii=False)
     if len(metadata) > MAX_METADATA:
         # Cut metadata would lose the command: refuse, as blocks.py does for button values.

@@ -17,7 +17,7 @@ MAX_ACTION_ELEMENTS = 25
 MAX_BUTTON_TEXT = 75
 MAX_BUTTON_VALUE = 2000
 MAX_ID = 255
-# Modals (views.open): https://api.slack.com/reference/surfaces/views
+# Modals (views.open) and the App Home (views.publish): https://api.slack.com/reference/surfaces/views
 MAX_VIEW_BLOCKS = 100
 MAX_VIEW_TITLE = 24
 MAX_METADATA = 3000
@@ -112,6 +112,25 @@ def assert_modal_limits(view: Mapping[str, Any]) -> None:
             _check_input(block, where)
         else:
             _check_block(block, where, [])
+
+
+def assert_home_view_limits(view: Mapping[str, Any]) -> None:
+    """Fail, naming the place, if an App Home view breaks a limit: 100 blocks (a message has
+    50), ids, and every block's own limits; a home view takes no inputs, title or submit."""
+    assert view.get("type") == "home", f"view type {view.get('type')!r}"
+    for key in ("title", "submit", "close"):
+        assert key not in view, f"a home view has no {key}"
+    assert len(view.get("callback_id", "")) <= MAX_ID, "view.callback_id"
+    assert len(view.get("external_id", "")) <= MAX_ID, "view.external_id"
+    assert len(view.get("private_metadata", "")) <= MAX_METADATA, "view.private_metadata"
+    blocks = view["blocks"]
+    assert 1 <= len(blocks) <= MAX_VIEW_BLOCKS, f"{len(blocks)} blocks in a home view"
+    block_ids = [block["block_id"] for block in blocks if "block_id" in block]
+    assert len(block_ids) == len(set(block_ids)), f"duplicate block_id in {block_ids}"
+    action_ids: list[str] = []
+    for index, block in enumerate(blocks):
+        _check_block(block, f"view.blocks[{index}]", action_ids)
+    assert len(action_ids) == len(set(action_ids)), f"duplicate action_id in {action_ids}"
 
 
 def _check_input(block: dict[str, Any], where: str) -> None:

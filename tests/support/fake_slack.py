@@ -90,6 +90,11 @@ class FakeSlack:
             if call.method == method and (call.status == 200 or not delivered)
         ]
 
+    def published(self, user: str | None = None) -> list[dict[str, Any]]:
+        """The views published to App Home tabs (all, or those of one user), oldest first."""
+        calls = self.api_calls("views.publish")
+        return [call.body["view"] for call in calls if user is None or call.body["user_id"] == user]
+
     def responses(self, key: str | None = None) -> list[Call]:
         """Posts to response URLs (all, or those of one key)."""
         return [

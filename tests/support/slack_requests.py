@@ -100,9 +100,12 @@ class SlackSender:
         return await self.send(json.dumps(envelope), JSON, extra_headers=extra)
 
     async def action(self, payload: dict[str, Any], **signing: Any) -> Answer:
-        """An interactivity payload (a button press), with its response_url on the fake."""
-        key = uuid.uuid4().hex
-        payload = {**payload, "response_url": self.fake.response_url(key)}
+        """An interactivity payload (a button press), with its response_url on the fake; a
+        press on the App Home tab (see `home_click`) comes without one, as from Slack."""
+        key = None
+        if payload.get("container", {}).get("type") != "view":
+            key = uuid.uuid4().hex
+            payload = {**payload, "response_url": self.fake.response_url(key)}
         answer = await self.send("payload=" + quote(json.dumps(payload)), FORM, **signing)
         return Answer(answer.status, answer.text, answer.headers, key)
 
@@ -149,6 +152,35 @@ def direct_message(text: str, *, user: str = ALICE_ID) -> dict[str, Any]:
     envelope["event_id"] = f"Ev0DIRECT{number:04d}"
     envelope["event"].update(text=text, user=user, ts=f"1718041000.{number:06d}")
     return envelope
+
+
+def home_opened(user: str, *, tab: str = "home") -> dict[str, Any]:
+    """An `app_home_opened` envelope for `user` opening the tab `tab`, with a fresh event id."""
+    envelope = fixture("event_app_home_opened.json")
+    number = next(_event_numbers)
+    envelope["event_id"] = f"Ev0HOME{number:04d}"
+    envelope["event"].update(user=user, tab=tab, event_ts=f"1718040900.{number:06d}")
+    return envelope
+
+
+def home_click(view: dict[str, Any], label: str, *, user: str, name: str) -> dict[str, Any]:
+    """The `block_actions` payload Slack sends when `user` presses the button labelled `label`
+    on their App Home tab showing `view` (as the bot published it): the container is the view,
+    and there is no channel, message or response_url."""
+    block, button = _button_labelled(view["blocks"], label)
+    payload = fixture("interactivity_block_actions_approve.json")
+    for key in ("channel", "message", "response_url"):
+        del payload[key]
+    payload["user"].update(id=user, name=name, username=name)
+    shown = fixture("event_app_home_opened.json")["event"]["view"]
+    shown.update(blocks=view["blocks"])
+    payload["view"] = shown
+    payload["container"] = {"type": "view", "view_id": shown["id"]}
+    payload["trigger_id"] = f"{next(_event_numbers)}.4812345678901.{uuid.uuid4().hex}"
+    action = {key: button[key] for key in ("action_id", "text", "value", "type")}
+    action.update(block_id=block.get("block_id", ""), action_ts=f"{time.time():.6f}")
+    payload["actions"] = [action]
+    return payload
 
 
 def button_press(value: str, *, user: str = "U04BOB00002", name: str = "bob") -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
@@ -68,11 +69,23 @@ class Watch:
 
 
 class CardWatchingStore(MemoryStore):
-    """The in-memory store, telling waiters when a card is remembered or a send settled."""
+    """The in-memory store, telling waiters when a card is remembered, a send settled or an
+    incoming event claimed."""
 
     def __init__(self) -> None:
         super().__init__()
         self.watch = Watch()
+        self.claims: Counter[str] = Counter()  # attempts to claim each delivery key
+
+    async def claim_delivery(self, key: str, *, at: datetime) -> bool:
+        claimed = await super().claim_delivery(key, at=at)
+        self.claims[key] += 1
+        await self.watch.note(settled=False)
+        return claimed
+
+    async def claimed(self, key: str, times: int) -> None:
+        """Wait until `key` has been claimed, or refused as taken, `times` times in all."""
+        await self.watch.wait_for(lambda: self.claims[key] >= times)
 
     async def save_card(self, card: CardRef) -> None:
         await super().save_card(card)

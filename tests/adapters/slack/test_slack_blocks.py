@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.slack.blocks import ASK_PREFIX, Ask, BlockKitError, SlackMessage, read_ask, render
+from adapters.slack.blocks import (
+    ASK_PREFIX,
+    Ask,
+    BlockKitError,
+    SlackMessage,
+    home_view,
+    read_ask,
+    render,
+)
 from bot import commands
 from bot.reply import Action, Fact, Reply, Section, Style, Tone
-from tests.support.blockkit import assert_block_kit_limits, block_texts
+from tests.support.blockkit import assert_block_kit_limits, assert_home_view_limits, block_texts
 
 
 def _long_line(number: int) -> str:
@@ -136,3 +144,41 @@ def test_a_title_that_names_people_mentions_them_instead_of_being_a_plain_header
     # A header is plain text: the person would see an id and get no notification.
     assert heading["type"] == "section"
     assert heading["text"]["text"] == "*:warning: No readiness answer for a@1 from <@U0BOTH0001>*"
+
+
+# --- the App Home view: one page of at most 100 blocks --------------------------------------
+
+
+def test_the_home_view_is_cut_to_100_blocks_and_says_so() -> None:
+    lines = tuple(f"line {n}" for n in range(3))
+    page = Reply(
+        title="Your releases",
+        sections=tuple(Section(f"part {n}", lines) for n in range(150)),
+        actions=tuple(
+            Action(f"Status {n}", commands.dump(commands.Status(f"s{n}@1"))) for n in range(5)
+        ),
+    )
+    answer = Reply(
+        title="You are not a member of the qa role",
+        tone=Tone.ERROR,
+        actions=(Action("Status", commands.dump(commands.Status("s0@1"))),),
+        notes=("try again",),
+    )
+
+    view = home_view(page, answer=answer)
+
+    assert_home_view_limits(view)
+    assert len(view["blocks"]) == 100
+    assert "Not everything fits on this page" in block_texts({"blocks": view["blocks"][-1:]})
+    # What the click did comes first, without buttons of its own; the page follows.
+    assert block_texts(view).startswith(":x: You are not a member of the qa role\ntry again")
+    assert view["blocks"][2] == {"type": "divider"}
+
+
+def test_a_short_page_is_published_whole() -> None:
+    page = Reply(title="Your releases", sections=(Section("Upcoming", ("a", "b")),))
+
+    view = home_view(page)
+
+    assert_home_view_limits(view)
+    assert block_texts(view) == "Your releases\n*Upcoming*\na\nb"

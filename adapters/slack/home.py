@@ -1,0 +1,54 @@
+"""The App Home tab: a person's own page, published with views.publish.
+
+It is published when the person opens the tab, and again after they press a button on it:
+a click on App Home has no channel and no response_url, so the page itself is the answer.
+Publishing is an answer given while the person looks (like a modal), so it goes straight to
+the Web API with the interactive client, not through the outbox.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from aiohttp import ClientError
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.blocks import BlockKitError, home_view
+from bot import home
+from bot.policy import Policy
+from bot.ports import Clock
+from bot.reply import Reply
+from storage.base import Store
+
+log = logging.getLogger(__name__)
+
+DELIVERY_ERRORS = (SlackApiError, ClientError, TimeoutError)
+
+
+class SlackHome:
+    """Build a person's home page from the store and publish it to their App Home tab."""
+
+    def __init__(self, *, store: Store, clock: Clock, policy: Callable[[], Policy]) -> None:
+        self._store = store
+        self._clock = clock
+        self._policy = policy
+
+    async def publish(
+        self, client: AsyncWebClient, user: str, *, answer: Reply | None = None
+    ) -> None:
+        """Publish `user`'s page, headed by `answer` (what their click did) when given."""
+        try:
+            view = home_view(await self.page(user), answer=answer)
+            await client.views_publish(user_id=user, view=view)
+        except (BlockKitError, *DELIVERY_ERRORS):
+            # Nobody waits on this but the person looking; the next visit publishes afresh.
+            log.exception("could not publish the App Home of %s", user)
+
+    async def page(self, user: str) -> Reply:
+        """`user`'s home page as the core sees it now, read without taking any write lock."""
+        async with self._store(read_only=True) as uow:
+            return await home.page_for(
+                uow, principal=f"slack:{user}", policy=self._policy(), now=self._clock.now()
+            )
