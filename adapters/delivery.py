@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import random
+from asyncio import FIRST_COMPLETED
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,9 +20,11 @@ from typing import Protocol
 
 from bot.outbox import Outgoing
 from bot.ports import Clock
-from storage.base import OutboxItem, Store
+from storage.base import OutboxItem, Outcome, Store
 
 log = logging.getLogger(__name__)
+
+MIN_DELAY = 1.0
 
 
 class RetryLater(Exception):
@@ -79,12 +82,41 @@ class DeliveryWorker:
         self._wake.set()
 
     async def run_once(self) -> int:
-        """Deliver everything due now, one message per conversation at a time; how many tried."""
+        """Deliver everything due now, one message per conversation at a time; how many tried.
+
+        Claiming goes on while sends are in flight (a conversation whose message is out is
+        leased, so it is never claimed twice), and outcomes are written as they come, many
+        per transaction: the slots stay busy instead of waiting for a round to end.
+        """
+        outcomes: asyncio.Queue[Outcome | None] = asyncio.Queue()
+        recorder = asyncio.create_task(self._record(outcomes))
+        in_flight: set[asyncio.Task[None]] = set()
         tried = 0
-        while batch := await self._claim():
-            await asyncio.gather(*(self._deliver(item) for item in batch))
-            tried += len(batch)
-        return tried
+        try:
+            while True:
+                if len(in_flight) <= self._policy.batch // 2:
+                    batch = await self._claim(self._policy.batch - len(in_flight))
+                    in_flight |= {asyncio.create_task(self._deliver(i, outcomes)) for i in batch}
+                    tried += len(batch)
+                if not in_flight:
+                    return tried
+                _, in_flight = await asyncio.wait(in_flight, return_when=FIRST_COMPLETED)
+        finally:
+            await asyncio.gather(*in_flight, return_exceptions=True)
+            outcomes.put_nowait(None)
+            await recorder
+
+    async def _record(self, outcomes: asyncio.Queue[Outcome | None]) -> None:
+        """Write outcomes as they come, all that have piled up in one transaction."""
+        while True:
+            chunk = [await outcomes.get()]
+            while not outcomes.empty():
+                chunk.append(outcomes.get_nowait())
+            done = [outcome for outcome in chunk if outcome is not None]
+            if done:
+                await self._store.settle(done)
+            if None in chunk:
+                return
 
     async def run(self) -> None:
         """Deliver until cancelled; wake on new messages, and poll for other replicas' ones."""
@@ -100,42 +132,44 @@ class DeliveryWorker:
                 async with asyncio.timeout(self._policy.idle_poll):
                     await self._wake.wait()
 
-    async def _claim(self) -> list[OutboxItem]:
+    async def _claim(self, limit: int) -> list[OutboxItem]:
         now = self._clock.now()
-        return await self._store.claim_due(now, limit=self._policy.batch, lease=self._policy.lease)
+        return await self._store.claim_due(now, limit=limit, lease=self._policy.lease)
 
-    async def _deliver(self, item: OutboxItem) -> None:
-        sender = self._senders.get(item.message.conversation.platform)
+    async def _deliver(self, item: OutboxItem, outcomes: asyncio.Queue[Outcome | None]) -> None:
         async with self._slots:
-            try:
-                if sender is None:
-                    raise Undeliverable(f"no sender for {item.message.conversation.platform}")
-                message_id = await sender.send(item.message)
-            except Undeliverable as refusal:
-                await self._give_up(item, str(refusal))
-            except RetryLater as busy:
-                await self._retry(item, str(busy), busy.after)
-            except Exception as problem:  # timeouts, connection errors: transient until proven
-                await self._retry(item, f"{type(problem).__name__}: {problem}", None)
-            else:
-                await self._store.delivered(item, message_id=message_id, at=self._clock.now())
+            outcomes.put_nowait(await self._attempt(item))
 
-    async def _retry(self, item: OutboxItem, reason: str, after: float | None) -> None:
+    async def _attempt(self, item: OutboxItem) -> Outcome:
+        sender = self._senders.get(item.message.conversation.platform)
+        try:
+            if sender is None:
+                raise Undeliverable(f"no sender for {item.message.conversation.platform}")
+            message_id = await sender.send(item.message)
+        except Undeliverable as refusal:
+            return self._give_up(item, str(refusal))
+        except RetryLater as busy:
+            return self._retry(item, str(busy), busy.after)
+        except Exception as problem:  # timeouts, connection errors: transient until proven
+            return self._retry(item, f"{type(problem).__name__}: {problem}", None)
+        return Outcome(item, self._clock.now(), message_id=message_id)
+
+    def _retry(self, item: OutboxItem, reason: str, after: float | None) -> Outcome:
         # Being told to wait (Retry-After) is not failing: only the message's age limits that.
         failing = after is None and item.attempts + 1 >= self._policy.max_attempts
         if failing or self._clock.now() - item.created_at > self._policy.expiry:
-            await self._give_up(item, f"gave up after {item.attempts + 1} attempts: {reason}")
-            return
-        delay = after if after is not None else self._backoff(item.attempts)
+            return self._give_up(item, f"gave up after {item.attempts + 1} attempts: {reason}")
+        # At least a second: "retry now" would spin this round on one message.
+        delay = max(MIN_DELAY, after if after is not None else self._backoff(item.attempts))
         log.info("outbox message %s: %s; retrying in %.1f s", item.id, reason, delay)
-        at = self._clock.now() + timedelta(seconds=delay)
-        await self._store.retry_later(item, at=at, error=reason)
+        now = self._clock.now()
+        return Outcome(item, now, retry_at=now + timedelta(seconds=delay), error=reason)
 
     def _backoff(self, attempts: int) -> float:
         """Exponential, capped, with full jitter so replicas do not retry in step."""
         ceiling = min(self._policy.max_backoff, self._policy.base_backoff * 2**attempts)
         return ceiling * (0.5 + self._jitter() / 2)
 
-    async def _give_up(self, item: OutboxItem, reason: str) -> None:
+    def _give_up(self, item: OutboxItem, reason: str) -> Outcome:
         log.error("outbox message %s dead-lettered: %s", item.id, reason)
-        await self._store.dead_letter(item, error=reason, at=self._clock.now())
+        return Outcome(item, self._clock.now(), error=reason, dead=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from bot.outbox import Outgoing
 from bot.ports import CardRef, UnitOfWork
 
-__all__ = ["CardRef", "DeadLetter", "OutboxItem", "Store"]
+__all__ = ["CardRef", "DeadLetter", "OutboxItem", "Outcome", "Store"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +21,18 @@ class OutboxItem:
     message: Outgoing
     attempts: int
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one delivery attempt: delivered, to retry at `retry_at`, or dead."""
+
+    item: OutboxItem
+    at: datetime
+    message_id: str | None = None
+    retry_at: datetime | None = None
+    error: str | None = None
+    dead: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +72,10 @@ class Store(Protocol):
     async def claim_due(self, now: datetime, *, limit: int, lease: timedelta) -> list[OutboxItem]:
         """Claim what may be sent now: per conversation only its oldest pending message, and
         only when that one is due and no other worker's lease on it still runs."""
+        ...
+
+    async def settle(self, outcomes: Sequence[Outcome]) -> None:
+        """Record several delivery outcomes at once (one transaction)."""
         ...
 
     async def delivered(self, item: OutboxItem, *, message_id: str | None, at: datetime) -> None:

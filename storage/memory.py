@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any
 
 from bot.domain import AuditEvent, Conversation
 from bot.outbox import Outgoing
-from storage.base import CardRef, DeadLetter, OutboxItem
+from storage.base import CardRef, DeadLetter, OutboxItem, Outcome
 from storage.memory_observe import (
     MemoryDeployments,
     MemoryIncidents,
@@ -140,6 +140,15 @@ class MemoryStore:
 
     def _queued(self, item: OutboxItem) -> QueuedMessage:
         return self.data.outbox[item.id - 1]
+
+    async def settle(self, outcomes: Sequence[Outcome]) -> None:
+        for outcome in outcomes:
+            if outcome.dead:
+                await self.dead_letter(outcome.item, error=outcome.error or "", at=outcome.at)
+            elif outcome.retry_at is not None:
+                await self.retry_later(outcome.item, at=outcome.retry_at, error=outcome.error or "")
+            else:
+                await self.delivered(outcome.item, message_id=outcome.message_id, at=outcome.at)
 
     async def delivered(self, item: OutboxItem, *, message_id: str | None, at: datetime) -> None:
         queued = self._queued(item)

@@ -34,7 +34,7 @@ from bot.ports import (
     SyncRepository,
 )
 from storage import sql_outbox
-from storage.base import CardRef, DeadLetter, OutboxItem
+from storage.base import CardRef, DeadLetter, OutboxItem, Outcome
 from storage.sql_engine import Engines, create_engines
 from storage.sql_metrics import SqlMetrics
 from storage.sql_observe import SqlDeployments, SqlIncidents, SqlSmokeChecks
@@ -193,32 +193,28 @@ class SqlStore:
         async with self._transaction() as db:
             return await sql_outbox.claim_due(db, now, limit=limit, lease=lease)
 
-    async def delivered(self, item: OutboxItem, *, message_id: str | None, at: datetime) -> None:
+    async def settle(self, outcomes: Sequence[Outcome]) -> None:
+        # One transaction for a whole round of sends: a commit per message was most of a
+        # fan-out's cost on SQLite.
         async with self._transaction() as db:
-            await sql_outbox.mark(
-                db, item, status="delivered", done_at=at, lease_until=None, message_id=message_id
-            )
-            subject, where = item.message.remember_as, item.message.conversation
-            if subject and message_id:
-                await _remember(db, CardRef(subject, where.platform, where.id, message_id), at)
+            for outcome in outcomes:
+                await sql_outbox.record(db, outcome)
+                await self._remember_posted(db, outcome)
+
+    async def _remember_posted(self, db: Runner, outcome: Outcome) -> None:
+        subject, where = outcome.item.message.remember_as, outcome.item.message.conversation
+        if subject and outcome.message_id and not outcome.dead and outcome.retry_at is None:
+            card = CardRef(subject, where.platform, where.id, outcome.message_id)
+            await _remember(db, card, outcome.at)
+
+    async def delivered(self, item: OutboxItem, *, message_id: str | None, at: datetime) -> None:
+        await self.settle([Outcome(item, at, message_id=message_id)])
 
     async def retry_later(self, item: OutboxItem, *, at: datetime, error: str) -> None:
-        async with self._transaction() as db:
-            await sql_outbox.mark(
-                db, item, attempts=item.attempts + 1, next_at=at, error=error, lease_until=None
-            )
+        await self.settle([Outcome(item, at, retry_at=at, error=error)])
 
     async def dead_letter(self, item: OutboxItem, *, error: str, at: datetime) -> None:
-        async with self._transaction() as db:
-            await sql_outbox.mark(
-                db,
-                item,
-                status="dead",
-                attempts=item.attempts + 1,
-                error=error,
-                done_at=at,
-                lease_until=None,
-            )
+        await self.settle([Outcome(item, at, error=error, dead=True)])
 
     async def outbox_depth(self) -> tuple[int, int]:
         # A read: /metrics asks on every scrape, and must not take SQLite's write lock.

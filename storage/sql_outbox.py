@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, func, insert, or_, select, update
 from bot.domain import Conversation
 from bot.outbox import Delivery, Outgoing, reply_from_dict, reply_to_dict
 from bot.ports import CardRef
-from storage.base import DeadLetter, OutboxItem
+from storage.base import DeadLetter, OutboxItem, Outcome
 from storage.sql_runner import Runner
 from storage.tables import UTCDateTime, outbox, posted_card
 
@@ -124,6 +124,39 @@ async def claim_due(db: Runner, now: datetime, *, limit: int, lease: timedelta) 
 
 async def mark(db: Runner, item: OutboxItem, **values: Any) -> None:
     await db.execute(_SET.values(**values), {"match_id": item.id})
+
+
+async def record(db: Runner, outcome: Outcome) -> None:
+    """Write one delivery outcome onto its outbox row."""
+    item, attempts = outcome.item, outcome.item.attempts + 1
+    if outcome.dead:
+        await mark(
+            db,
+            item,
+            status="dead",
+            attempts=attempts,
+            error=outcome.error,
+            done_at=outcome.at,
+            lease_until=None,
+        )
+    elif outcome.retry_at is not None:
+        await mark(
+            db,
+            item,
+            attempts=attempts,
+            next_at=outcome.retry_at,
+            error=outcome.error,
+            lease_until=None,
+        )
+    else:
+        await mark(
+            db,
+            item,
+            status="delivered",
+            done_at=outcome.at,
+            lease_until=None,
+            message_id=outcome.message_id,
+        )
 
 
 async def depth(db: Runner) -> tuple[int, int]:

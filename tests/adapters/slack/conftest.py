@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,7 @@ import pytest
 from adapters.clock import ManualClock
 from bot.domain import Actor, Conversation
 from bot.reply import Reply
-from storage.base import CardRef, OutboxItem
+from storage.base import CardRef, Outcome
 from storage.memory import MemoryStore
 from tests.support.fake_slack import FakeSlack, fake_slack
 from tests.support.people import NOW
@@ -91,17 +91,10 @@ class CardWatchingStore(MemoryStore):
         await super().save_card(card)
         await self.watch.note(settled=False)
 
-    async def delivered(self, item: OutboxItem, *, message_id: str | None, at: datetime) -> None:
-        await super().delivered(item, message_id=message_id, at=at)
-        await self.watch.note(settled=True)
-
-    async def retry_later(self, item: OutboxItem, *, at: datetime, error: str) -> None:
-        await super().retry_later(item, at=at, error=error)
-        await self.watch.note(settled=True)
-
-    async def dead_letter(self, item: OutboxItem, *, error: str, at: datetime) -> None:
-        await super().dead_letter(item, error=error, at=at)
-        await self.watch.note(settled=True)
+    async def settle(self, outcomes: Sequence[Outcome]) -> None:
+        await super().settle(outcomes)
+        for _ in outcomes:
+            await self.watch.note(settled=True)
 
     async def wait_for_cards(self, count: int, timeout: float = 5) -> list[CardRef]:  # noqa: ASYNC109
         await self.watch.wait_for(lambda: len(self.data.cards) >= count, timeout)

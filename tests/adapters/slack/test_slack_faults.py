@@ -10,9 +10,9 @@ every wait below is for an outcome (a recorded send, a call at the fake), never 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ import pytest
 
 from adapters.clock import ManualClock
 from adapters.slack import sender
-from storage.base import CardRef, OutboxItem, Store
+from storage.base import CardRef, Outcome, Store
 from storage.migrate import upgrade
 from storage.sql import open_store
 from tests.support.fake_slack import FakeSlack
@@ -186,17 +186,10 @@ class _WatchedStore:
     def __call__(self, *, read_only: bool = False) -> Any:
         return self._inner(read_only=read_only)
 
-    async def delivered(self, item: OutboxItem, *, message_id: str | None, at: datetime) -> None:
-        await self._inner.delivered(item, message_id=message_id, at=at)
-        await self.watch.note(settled=True)
-
-    async def retry_later(self, item: OutboxItem, *, at: datetime, error: str) -> None:
-        await self._inner.retry_later(item, at=at, error=error)
-        await self.watch.note(settled=True)
-
-    async def dead_letter(self, item: OutboxItem, *, error: str, at: datetime) -> None:
-        await self._inner.dead_letter(item, error=error, at=at)
-        await self.watch.note(settled=True)
+    async def settle(self, outcomes: Sequence[Outcome]) -> None:
+        await self._inner.settle(outcomes)
+        for _ in outcomes:
+            await self.watch.note(settled=True)
 
 
 @asynccontextmanager

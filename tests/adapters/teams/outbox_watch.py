@@ -10,12 +10,13 @@ other and nothing is in flight, so what a test reads next is the whole story.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from adapters.delivery import DeliveryWorker
 from bot.ports import UnitOfWork
-from storage.base import OutboxItem, Store
+from storage.base import OutboxItem, Outcome, Store
 
 
 class Watched:
@@ -39,27 +40,18 @@ class Watched:
         self.in_flight += len(items)
         return items
 
-    async def delivered(self, item: OutboxItem, **options: Any) -> None:
-        await self._settle(self.inner.delivered(item, **options))
-
-    async def retry_later(self, item: OutboxItem, **options: Any) -> None:
-        await self._settle(self.inner.retry_later(item, **options))
-
-    async def dead_letter(self, item: OutboxItem, **options: Any) -> None:
-        await self._settle(self.inner.dead_letter(item, **options))
+    async def settle(self, outcomes: Sequence[Outcome]) -> None:
+        try:
+            await self.inner.settle(outcomes)
+        finally:
+            async with self._quiet:
+                self.in_flight -= len(outcomes)
+                self._quiet.notify_all()
 
     async def settled(self) -> None:
         """Return when no claimed message is waiting for its outcome."""
         async with self._quiet:
             await self._quiet.wait_for(lambda: self.in_flight == 0)
-
-    async def _settle(self, outcome: Any) -> None:
-        try:
-            await outcome
-        finally:
-            async with self._quiet:
-                self.in_flight -= 1
-                self._quiet.notify_all()
 
 
 async def deliver_due(delivery: DeliveryWorker, store: Watched) -> None:
