@@ -60,10 +60,17 @@ def _decision_buttons(view: RiskView) -> list[Action]:
             commands.dump(commands.Decide(risk_id=label, outcome=outcome.value, rationale="")),
             style,
             asks_for="rationale",
-            prompt=f"Why {text.lower()} for {label} ({view.risk.description[:60]})?",
+            prompt=_prompt(outcome, text, label, view.risk.description),
         )
         for outcome, text, style in OUTCOME_BUTTONS
     ]
+
+
+def _prompt(outcome: Outcome, text: str, label: str, description: str) -> str:
+    prompt = f"Why {text.lower()} for {label} ({description[:60]})?"
+    if outcome is Outcome.ACCEPT:
+        prompt += " Start with `until <when>` to let the acceptance expire."
+    return prompt
 
 
 def huddle_outcome(huddle: Huddle, risks: Sequence[RiskView], zone: ZoneInfo) -> Reply:

@@ -12,6 +12,7 @@ from bot.domain import Conversation, DomainError, NotFound, Release, State
 from bot.handlers.base import Context, audit_draft, existing, finish, handles, refuse
 from bot.handlers.notify import update_cards
 from bot.outbox import Outgoing
+from bot.parser import ParseError, parse
 from bot.ports import ReleaseQuery
 from bot.reply import Reply, Tone
 from bot.risks import Decision, Huddle, Outcome, Risk, Severity
@@ -99,6 +100,7 @@ async def close_huddle(cmd: c.CloseHuddle, ctx: Context) -> Reply:
 
 @handles(c.Decide)
 async def decide(cmd: c.Decide, ctx: Context) -> Reply:
+    cmd = _with_expiry(cmd, ctx)
     if not cmd.rationale.strip():
         raise DomainError("a decision needs a rationale")
     risk = await _risk(ctx, cmd.risk_id)
@@ -127,6 +129,20 @@ async def decide(cmd: c.Decide, ctx: Context) -> Reply:
     assessment = await _finish_with_huddle(ctx, release)
     said = f"{risk.label}: {decision.outcome.value} by {ctx.actor.display_name} — {note}"
     return presenters.release_card(assessment, ctx.policy, now=ctx.now, notes=[said])
+
+
+def _with_expiry(cmd: c.Decide, ctx: Context) -> c.Decide:
+    """A rationale typed in a dialog may start with `until <when>`, as the text twin does."""
+    if cmd.outcome != "accept" or cmd.expires_at or not cmd.rationale.lower().startswith("until"):
+        return cmd
+    try:
+        parsed = parse(
+            f"decide {cmd.risk_id} accept {cmd.rationale}", now=ctx.now, zone=ctx.policy.zone
+        )
+    except ParseError as problem:
+        raise DomainError(problem.problem) from None
+    assert isinstance(parsed, c.Decide)
+    return parsed
 
 
 async def _risk(ctx: Context, label: str) -> Risk:

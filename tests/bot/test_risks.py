@@ -228,3 +228,17 @@ async def test_posted_release_cards_are_updated_through_the_outbox(
     )
     assert "✓ qa: approved by quinn" in plain_text(update.reply)
     assert Conversation("teams", "19:c@thread.v2") == update.conversation
+
+
+async def test_an_acceptance_from_a_dialog_may_carry_its_expiry(
+    bot: ReleaseBot, store: MemoryStore, clock: ManualClock
+) -> None:
+    await say(bot, "declare a@1 at 2026-12-10 10:00")
+    await say(bot, "risk a@1 low flaky test")
+    await bot.handle(c.Decide("R1", "accept", "until tomorrow 12:00 known flake"), QA, CHANNEL)
+    [decision] = store.data.tables.decisions
+    assert decision.rationale == "known flake" and decision.expires_at is not None
+    clock.advance(timedelta(days=2))
+    assert "R1 [low] flaky test — open" in plain_text(await say(bot, "status a@1"))
+    bad = await bot.handle(c.Decide("R1", "accept", "until someday fine"), QA, CHANNEL)
+    assert bad.tone is Tone.ERROR and "not a time I can read" in bad.title
