@@ -216,3 +216,17 @@ def _wait_for_line(process: subprocess.Popen[str], text: str) -> str:
         if text in line:
             return line
     raise AssertionError(f"the server ended without logging {text!r}")
+
+
+def test_audit_export_writes_the_trail_as_json_and_csv(tmp_path: Path) -> None:
+    run(["console"], tmp_path, "declare a@1 at 2030-01-07 10:00\ncancel a@1 not needed\n")
+    exported = run(["audit", "export", "--format", "json", "--release", "a@1"], tmp_path)
+    events = json.loads(exported.stdout)
+    assert [e["action"] for e in events] == ["declared", "cancelled"]
+    assert events[1]["prev_hash"] == events[0]["hash"]
+    table = run(["audit", "export", "--format", "csv"], tmp_path).stdout.splitlines()
+    assert table[0].startswith("seq,at,action,actor") and len(table) == 3
+    verified = run(["audit", "verify"], tmp_path)
+    assert verified.returncode == 0 and "intact: 2 events" in verified.stdout
+    outbox = run(["outbox"], tmp_path)
+    assert outbox.returncode == 0 and outbox.stdout.startswith("outbox: 0 waiting, 0 dead-lettered")
