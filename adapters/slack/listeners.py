@@ -1,16 +1,27 @@
-"""The bolt listeners: `/release` here; buttons and forms in actions, events in events."""
+"""`/release`: answers in the acknowledgement here; buttons and forms in actions, events in events.
+
+A read (status, list, help…) and a command that does not parse are answered inside the
+acknowledgement, by `AnswerInAck`: a listener middleware, so the answer leaves as soon as it
+is ready. A listener proper runs in a task of bolt's own, and bolt looks for its ack() every
+10 ms; answering before that costs every reply up to 10 ms and a task's worth of work. A
+command that changes something goes on to the listener, which acknowledges first and does the
+work after (Slack wants an answer within 3 s).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from aiohttp import ClientError
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -18,8 +29,15 @@ from adapters.bootstrap import Components
 from adapters.slack import actions, events
 from adapters.slack.cards import SlackCards
 from adapters.slack.home import SlackHome
-from adapters.slack.outgoing import IN_CHANNEL, ack_with, respond_with
+from adapters.slack.outgoing import (
+    EPHEMERAL,
+    IN_CHANNEL,
+    acknowledgement,
+    respond_all,
+    respond_with,
+)
 from adapters.slack.text import from_slack
+from bot.commands import Command
 from bot.domain import Actor, Conversation
 from bot.parser import ParseError
 from bot.reply import Reply, error
@@ -32,6 +50,8 @@ COMMAND = "/release"
 # Slack gives up on an acknowledgement after 3 s; keep room for the network and bolt itself.
 ACK_BUDGET_SECONDS = 2.5
 DELIVERY_ERRORS = (SlackApiError, ClientError, TimeoutError)
+# Where AnswerInAck leaves a parsed command for the listener (bolt's context is for that).
+PARSED = "releasebot_command"
 Listener = Callable[..., Awaitable[None]]
 
 
@@ -39,49 +59,123 @@ def register(app: AsyncApp, components: Components, cards: SlackCards) -> None:
     """Attach every listener: the slash command, the buttons, mentions, direct messages and
     the App Home tab."""
     home = SlackHome(store=components.store, clock=components.clock, policy=components.policy)
-    app.command(COMMAND)(_on_command(components.bot, cards))
+    answers = AnswerInAck(components.bot)
+    app.command(COMMAND, middleware=[answers])(_on_change(components.bot, cards))
     actions.register(app, components.bot, cards, home)
     events.register(app, components, cards, home)
 
 
-def _on_command(bot: ReleaseBot, cards: SlackCards) -> Listener:
-    async def on_command(
-        ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
-    ) -> None:
-        actor, conversation = slash_origin(command)
+class AnswerInAck(AsyncMiddleware):
+    """Answers a read, or a parse error, as the acknowledgement; passes changes on (`next`).
+
+    A read the store does not answer within ACK_BUDGET_SECONDS is acknowledged empty, and its
+    answer goes to the response_url when it comes.
+    """
+
+    def __init__(self, bot: ReleaseBot) -> None:
+        self._bot = bot
+        # Reads and answers still running (a late read, pages after the first): referenced
+        # here, as the event loop holds tasks only weakly.
+        self._running: set[asyncio.Task[None]] = set()
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], Awaitable[BoltResponse]],  # bolt calls it `next`
+    ) -> BoltResponse | None:
+        slash, respond = req.body, req.context.respond
         try:
-            parsed = bot.parse(from_slack(command.get("text") or ""))
+            command = self._bot.parse(from_slack(slash.get("text") or ""))
         except ParseError as problem:
-            await ack_with(ack, respond, error(problem.problem, problem.usage))
-            return
-        if bot.is_read_only(parsed):
-            await _answer_in_ack(bot.handle(parsed, actor, conversation), ack, respond)
-            return
+            return self._acknowledge(error(problem.problem, problem.usage), respond)
+        if not self._bot.is_read_only(command):
+            req.context[PARSED] = command
+            await next()
+            return resp
+        return await self._read(command, slash, respond)
+
+    async def _read(
+        self, command: Command, slash: dict[str, Any], respond: AsyncRespond | None
+    ) -> BoltResponse:
+        """The read's answer as the acknowledgement, or an empty one once the budget is spent.
+
+        The read runs in a task of its own, so it can outlast the acknowledgement; it settles
+        `ack` itself, and a timer settles it empty if the read is late. (A timer rather than
+        asyncio.wait or wait_for: on this hot path they would build several more objects.)
+        """
+        loop = asyncio.get_running_loop()
+        ack: asyncio.Future[BoltResponse] = loop.create_future()
+        self._start(self._answer(command, slash, respond, ack))
+        timer = loop.call_later(ACK_BUDGET_SECONDS, _acknowledge_empty, ack)
+        try:
+            return await ack
+        finally:
+            timer.cancel()
+
+    async def _answer(
+        self,
+        command: Command,
+        slash: dict[str, Any],
+        respond: AsyncRespond | None,
+        ack: asyncio.Future[BoltResponse],
+    ) -> None:
+        """Run a read; answer in `ack` while it is open, else at the response_url."""
+        try:
+            reply = await self._bot.handle(command, *slash_origin(slash))
+            if ack.done():  # the budget ran out: Slack has had an empty acknowledgement
+                await _answer_late(reply, respond)
+            else:
+                ack.set_result(self._acknowledge(reply, respond))
+        except Exception as problem:
+            if not ack.done():
+                ack.set_exception(problem)  # bolt answers 500 and logs it, as for a listener
+                return
+            log.exception("could not answer %s late", type(command).__name__)
+
+    def _acknowledge(self, reply: Reply, respond: AsyncRespond | None) -> BoltResponse:
+        """The acknowledgement showing `reply` to the asker; any further pages follow it."""
+        response, rest = acknowledgement(reply)
+        if rest and respond is not None:
+            self._start(respond_all(respond, rest, EPHEMERAL))
+        return response
+
+    def _start(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+
+def _acknowledge_empty(ack: asyncio.Future[BoltResponse]) -> None:
+    if not ack.done():
+        ack.set_result(BoltResponse(status=200, body=""))
+
+
+async def _answer_late(reply: Reply, respond: AsyncRespond | None) -> None:
+    """The answer of a read that outlasted the acknowledgement, at the response_url."""
+    if respond is None:
+        log.warning("no response_url to answer %r at", reply.title)
+        return
+    await respond_with(respond, reply)
+
+
+def _on_change(bot: ReleaseBot, cards: SlackCards) -> Listener:
+    async def on_change(
+        ack: AsyncAck,
+        command: dict[str, Any],
+        context: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+    ) -> None:
         await ack()
+        actor, conversation = slash_origin(command)
+        parsed: Command = context[PARSED]
         # The core has queued, with the change, updates of every posted card it touched.
         reply = await bot.handle(parsed, actor, conversation)
         await _deliver(reply, cards, client, conversation.id, respond)
 
-    return on_command
-
-
-async def _answer_in_ack(work: Awaitable[Reply], ack: AsyncAck, respond: AsyncRespond) -> None:
-    """Reads answer inside the acknowledgement, unless the store is too slow for Slack's 3 s."""
-    # A timer rather than a task plus asyncio.wait: this is the hot path, and the timer costs
-    # next to nothing unless it fires. When it fires it acknowledges at once (empty) and the
-    # reply goes to the response_url instead; `acked` keeps the task referenced meanwhile.
-    acked: list[asyncio.Task[Any]] = []
-    timer = asyncio.get_running_loop().call_later(
-        ACK_BUDGET_SECONDS, lambda: acked.append(asyncio.ensure_future(ack()))
-    )
-    try:
-        reply = await work
-    finally:
-        timer.cancel()
-    if acked:
-        await respond_with(respond, reply)
-    else:
-        await ack_with(ack, respond, reply)
+    return on_change
 
 
 async def _deliver(

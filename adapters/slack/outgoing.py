@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from slack_bolt.context.ack.async_ack import AsyncAck
+import json
+from typing import Any
+
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import SlackMessage, render
@@ -11,13 +14,24 @@ from bot.reply import Reply
 
 EPHEMERAL = "ephemeral"
 IN_CHANNEL = "in_channel"
+# Encodes acknowledgements (see `acknowledgement`).
+_ACK_JSON = json.JSONEncoder(check_circular=False)
 
 
-async def ack_with(ack: AsyncAck, respond: AsyncRespond, reply: Reply) -> None:
-    """Answer inside the acknowledgement (only the asker sees it); any further pages follow."""
+def acknowledgement(reply: Reply) -> tuple[BoltResponse, list[SlackMessage]]:
+    """The acknowledgement showing `reply` to the asker alone, and the pages that must follow
+    it at the response_url (Slack's 50-block limit).
+
+    The body is what `ack(text=…, blocks=…, response_type="ephemeral")` writes, built here so a
+    listener middleware can answer with it, and encoded by an encoder built once, without the
+    check for circular references: rendered blocks are fresh trees that cannot hold one, and
+    the check is ≈ 15% of encoding a card.
+    """
     first, *rest = render(reply)
-    await ack(text=first.text, blocks=first.blocks, response_type=EPHEMERAL)
-    await _respond_all(respond, rest, EPHEMERAL)
+    body: dict[str, Any] = {"text": first.text, "response_type": EPHEMERAL}
+    if first.blocks:
+        body["blocks"] = first.blocks
+    return BoltResponse(status=200, body=_ACK_JSON.encode(body)), rest
 
 
 async def respond_with(
@@ -28,7 +42,7 @@ async def respond_with(
     replace_original: bool = False,
 ) -> None:
     """Answer at the payload's response_url: as new messages, or over the message clicked."""
-    await _respond_all(respond, render(reply), response_type, replace_original)
+    await respond_all(respond, render(reply), response_type, replace_original)
 
 
 async def post_ephemeral(client: AsyncWebClient, channel: str, user: str, reply: Reply) -> None:
@@ -52,7 +66,7 @@ async def post(
     return stamps
 
 
-async def _respond_all(
+async def respond_all(
     respond: AsyncRespond,
     messages: list[SlackMessage],
     response_type: str,

@@ -20,8 +20,11 @@ def command_text(text: str) -> str:
 
 def from_slack(text: str) -> str:
     """Users become principals (`slack:U…`), links their targets, entities their characters."""
-    text = USER.sub(lambda match: f"slack:{match.group(1)}", text)
-    text = LINK.sub(lambda match: match.group(1), text)
-    for entity, character in ENTITIES:
-        text = text.replace(entity, character)
+    # Most commands carry no markup; the checks keep their path through here short.
+    if "<" in text:  # mentions and links both start with it
+        text = USER.sub(lambda match: f"slack:{match.group(1)}", text)
+        text = LINK.sub(lambda match: match.group(1), text)
+    if "&" in text:  # every entity starts with it
+        for entity, character in ENTITIES:
+            text = text.replace(entity, character)
     return text.strip()
