@@ -126,22 +126,24 @@ class Figures:
 
 
 async def fire(
+    http: aiohttp.ClientSession,
     url: str,
     make_request: Callable[[int], tuple[bytes, dict[str, str]]],
     *,
     total: int,
-    concurrency: int,
     expect: Callable[[int, bytes], bool],
     pid: int | None = None,
 ) -> Figures:
-    """Send `total` requests with `concurrency` in flight; time each one (and server `pid`)."""
+    """Send `total` requests over `http`, as many at once as its connection limit allows; time
+    each one (and the CPU server `pid` spends on them)."""
+    concurrency = http.connector.limit if http.connector is not None else 1
     queue: asyncio.Queue[int] = asyncio.Queue()
     for index in range(total):
         queue.put_nowait(index)
     latencies: list[float] = []
     errors = 0
 
-    async def worker(http: aiohttp.ClientSession) -> None:
+    async def worker() -> None:
         nonlocal errors
         while not queue.empty():
             index = queue.get_nowait()
@@ -152,15 +154,18 @@ async def fire(
             latencies.append((time.perf_counter() - started) * 1000)
             errors += 0 if expect(response.status, payload) else 1
 
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=connector) as http:
-        cpu_before = None if pid is None else cpu_seconds(pid)
-        started = time.perf_counter()
-        await asyncio.gather(*(worker(http) for _ in range(concurrency)))
-        seconds = time.perf_counter() - started
-        cpu_after = None if pid is None else cpu_seconds(pid)
+    cpu_before = None if pid is None else cpu_seconds(pid)
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    seconds = time.perf_counter() - started
+    cpu_after = None if pid is None else cpu_seconds(pid)
     cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
     return Figures(total, errors, seconds, latencies, cpu)
+
+
+def session(concurrency: int) -> aiohttp.ClientSession:
+    """A client keeping up to `concurrency` connections open between rounds of requests."""
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency))
 
 
 PYTHON = sys.executable

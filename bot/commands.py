@@ -9,6 +9,8 @@ import typing
 from datetime import datetime
 from typing import Any, ClassVar
 
+import orjson
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Command:
@@ -317,18 +319,14 @@ class CommandDecodeError(ValueError):
     """A serialized command that is not one of ours."""
 
 
-# Built once: json.dumps with options builds a new encoder per call, and every release card
-# dumps the commands behind its buttons. A command holds primitives and tuples of them, which
-# cannot refer to themselves: no circular references to check for.
-_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"), check_circular=False)
-
-
 def dump(command: Command) -> str:
     """Serialize a command compactly, e.g. into a button value or card data."""
     data: dict[str, Any] = {"c": type(command).__name__}
     for name in _field_names(type(command)):
         data[name] = _encode(getattr(command, name))
-    return _COMPACT_JSON.encode(data)
+    # orjson: every release card dumps the commands behind its buttons, and it writes this
+    # compact form several times faster than the json module.
+    return orjson.dumps(data).decode()
 
 
 def _field_names(command_type: type) -> tuple[str, ...]:

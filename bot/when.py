@@ -127,4 +127,13 @@ def format_moment(moment: datetime | None, zone: ZoneInfo) -> str:
     if moment is None:
         return "unscheduled"
     local = moment.astimezone(zone)
-    return f"{local:%a} {local.day} {local:%b %Y %H:%M} {local.tzname()}"
+    # Names from tables, not strftime: they stay English whatever the process locale, and
+    # every card shows a moment or two.
+    return (
+        f"{_DAYS[local.weekday()]} {local.day} {_MONTHS[local.month]} {local.year} "
+        f"{local.hour:02d}:{local.minute:02d} {local.tzname()}"
+    )
+
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")

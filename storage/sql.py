@@ -44,12 +44,36 @@ from storage.sql_repos import SqlAudit, SqlReleases
 from storage.sql_risks import SqlChanges, SqlDecisions, SqlHuddles, SqlRisks
 from storage.sql_runner import AsyncRunner, InlineRunner, Runner
 from storage.sql_schedules import SqlOccurrences, SqlPolls, SqlSyncs
-from storage.sqlite_reads import use_plain_reads
+from storage.sqlite_reads import PLAIN_REPOSITORIES
 from storage.sqlite_snapshot import SnapshotReader, SnapshotRunner
 from storage.tables import conversation_ref, delivery, posted_card
 
 Opener = Callable[[], Awaitable[Runner]]
 _PING = text("SELECT 1")
+
+
+Build = Callable[[Runner, bool], object]
+# How each repository of a unit of work is built from its connection (and read_only).
+_REPOSITORIES: dict[str, Build] = {
+    "releases": lambda db, read_only: SqlReleases(db, read_only=read_only),
+    "signoffs": lambda db, _: SqlSignOffs(db),
+    "signals": lambda db, _: SqlSignals(db),
+    "freezes": lambda db, _: SqlFreezes(db),
+    "risks": lambda db, _: SqlRisks(db),
+    "decisions": lambda db, _: SqlDecisions(db),
+    "huddles": lambda db, _: SqlHuddles(db),
+    "changes": lambda db, _: SqlChanges(db),
+    "syncs": lambda db, _: SqlSyncs(db),
+    "occurrences": lambda db, _: SqlOccurrences(db),
+    "polls": lambda db, _: SqlPolls(db),
+    "cards": lambda db, _: SqlCards(db),
+    "outbox": lambda db, _: SqlOutbox(db),
+    "audit": lambda db, _: SqlAudit(db),
+    "deployments": lambda db, _: SqlDeployments(db),
+    "incidents": lambda db, _: SqlIncidents(db),
+    "metrics": lambda db, _: SqlMetrics(db),
+    "smoke": lambda db, _: SqlSmokeChecks(db),
+}
 
 
 class SqlUnitOfWork:
@@ -83,28 +107,22 @@ class SqlUnitOfWork:
         self._db: Runner | None = None
 
     async def __aenter__(self) -> SqlUnitOfWork:
-        self._db = db = await self._opener()
-        self.releases = SqlReleases(db, read_only=self._read_only)
-        self.signoffs = SqlSignOffs(db)
-        self.signals = SqlSignals(db)
-        self.freezes = SqlFreezes(db)
-        self.risks = SqlRisks(db)
-        self.decisions = SqlDecisions(db)
-        self.huddles = SqlHuddles(db)
-        self.changes = SqlChanges(db)
-        self.syncs = SqlSyncs(db)
-        self.occurrences = SqlOccurrences(db)
-        self.polls = SqlPolls(db)
-        self.cards = SqlCards(db)
-        self.outbox = self._queue = SqlOutbox(db)
-        self.audit = SqlAudit(db)
-        self.deployments = SqlDeployments(db)
-        self.incidents = SqlIncidents(db)
-        self.metrics = SqlMetrics(db)
-        self.smoke = SqlSmokeChecks(db)
-        if isinstance(db, SnapshotRunner):
-            use_plain_reads(self, db)
+        for name in _REPOSITORIES:  # entered again: drop the last transaction's repositories
+            self.__dict__.pop(name, None)
+        self._db = await self._opener()
         return self
+
+    def __getattr__(self, name: str) -> object:
+        # Repositories are built on first use: a unit of work touches a few of its eighteen,
+        # and building them all up front was a tenth of what a status card costs.
+        build = _REPOSITORIES.get(name)
+        db = self.__dict__.get("_db")
+        if build is None or db is None:
+            raise AttributeError(f"{type(self).__name__} has no {name!r} (or is not open)")
+        plain = PLAIN_REPOSITORIES.get(name) if isinstance(db, SnapshotRunner) else None
+        repository = plain(db, self._read_only) if plain else build(db, self._read_only)
+        setattr(self, name, repository)
+        return repository
 
     async def __aexit__(
         self,
@@ -122,7 +140,8 @@ class SqlUnitOfWork:
         if self._db is None:
             raise RuntimeError("commit outside `async with`: the unit of work is not open")
         await self._db.commit()
-        if self._queue.queued:
+        outbox = self.__dict__.get("outbox")  # never built: nothing was queued
+        if isinstance(outbox, SqlOutbox) and outbox.queued:
             for listener in self._listeners:
                 listener()
 

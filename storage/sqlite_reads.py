@@ -9,11 +9,10 @@ functions the SQLAlchemy path uses.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from bot.domain import AuditEvent, Freeze, Release
-from bot.ports import UnitOfWork
 from bot.risks import Risk
 from bot.signoffs import SignOff
 from storage.sql_readiness import (
@@ -54,14 +53,16 @@ _EVENTS_FOR = plain(EVENTS_FOR)
 _RISKS_ON = plain(RISKS_ON)
 
 
-def use_plain_reads(uow: UnitOfWork, db: SnapshotRunner) -> None:
-    """Swap in the plain-SQL repositories of a read-only unit of work on the snapshot."""
-    uow.releases = PlainReleases(db)
-    uow.signoffs = PlainSignOffs(db)
-    uow.signals = PlainSignals(db)
-    uow.freezes = PlainFreezes(db)
-    uow.risks = PlainRisks(db)
-    uow.audit = PlainAudit(db)
+# The repositories a read-only unit of work on the snapshot uses instead of its SQL twins
+# (storage.sql builds each on first use, as it does the others).
+PLAIN_REPOSITORIES: dict[str, Callable[[SnapshotRunner, bool], object]] = {
+    "releases": lambda db, _: PlainReleases(db),
+    "signoffs": lambda db, _: PlainSignOffs(db),
+    "signals": lambda db, _: PlainSignals(db),
+    "freezes": lambda db, _: PlainFreezes(db),
+    "risks": lambda db, _: PlainRisks(db),
+    "audit": lambda db, _: PlainAudit(db),
+}
 
 
 class PlainReleases(SqlReleases):

@@ -115,6 +115,8 @@ async def assert_told_only_the_clicker(
     """Click; the clicker gets the current card with `why` on top, and nothing else happens."""
     store, connector = server.components.store.inner, teams.connector  # type: ignore[attr-defined]
     assert isinstance(store, MemoryStore)
+    # A card update the connector has answered may not be recorded as delivered yet.
+    await server.components.store.settled()  # type: ignore[attr-defined]
     before = (store.data.releases[RELEASE], list(store.data.tables.signoffs), len(store.data.audit))
     sent_before = len(connector.requests)
 
