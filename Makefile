@@ -27,11 +27,11 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.slack_status
+	$(BIN)/python -m benchmarks.fanout
 
 # The 90-day metrics query on PostgreSQL with 100,000 deployments (needs the server; not in `make test`).
 bench-metrics: $(STAMP)
 	$(BIN)/python -m benchmarks.metrics_query
-	$(BIN)/python -m benchmarks.fanout
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
