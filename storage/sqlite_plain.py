@@ -5,7 +5,8 @@ lookup, execution context, result set) around ≈ 9 µs of SQLite. A `PlainQuery
 keeping and drops the rest: the SQL is compiled once, at import, from the very statement the
 SQLAlchemy path runs, so both paths query alike and a renamed column fails on either; values
 are converted by the bind and result processors SQLAlchemy derives from the column types in
-storage/tables.py, so a datetime comes back as the same aware UTC value on both paths.
+storage/tables.py — except times, converted in C to and from the very same text — so a datetime
+comes back as the same aware UTC value on both paths.
 """
 
 from __future__ import annotations
@@ -14,14 +15,18 @@ import sqlite3
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Select
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.types import TypeEngine
+
+from storage.tables import UTCDateTime
 
 # Named parameters, so a query's values can be passed as the dict the repositories build.
-_DIALECT = SQLiteDialect_pysqlite(paramstyle="named")
+DIALECT = SQLiteDialect_pysqlite(paramstyle="named")
 
 Convert = Callable[[Any], Any]
 Params = Mapping[str, Any]
@@ -56,13 +61,13 @@ class PlainQuery:
 
 def plain(stmt: Select[Any]) -> PlainQuery:
     """`stmt` compiled for SQLite, with its conversions taken from its column types."""
-    compiled = stmt.compile(dialect=_DIALECT)
+    compiled = stmt.compile(dialect=DIALECT)
     assert isinstance(compiled, SQLCompiler)
     binds = {name: compiled.binds[name] for name in compiled.params}
     converts = tuple(
         (name, convert)
         for name, bind in binds.items()
-        if (convert := bind.type.dialect_impl(_DIALECT).bind_processor(_DIALECT)) is not None
+        if (convert := _bind_converter(bind.type)) is not None
     )
     return PlainQuery(
         sql=compiled.string,
@@ -80,7 +85,7 @@ def _decoder(stmt: Select[Any]) -> Callable[[Iterable[Any]], Any]:
     converts = [
         (index, convert)
         for index, column in enumerate(columns)
-        if (convert := column.type.dialect_impl(_DIALECT).result_processor(_DIALECT, None))
+        if (convert := _result_converter(column.type))
     ]
     if not converts:
         return make
@@ -92,3 +97,32 @@ def _decoder(stmt: Select[Any]) -> Callable[[Iterable[Any]], Any]:
         return make(values)
 
     return decode
+
+
+def _bind_converter(column_type: TypeEngine[Any]) -> Convert | None:
+    if isinstance(column_type, UTCDateTime):
+        return utc_to_text
+    return column_type.dialect_impl(DIALECT).bind_processor(DIALECT)
+
+
+def _result_converter(column_type: TypeEngine[Any]) -> Convert | None:
+    if isinstance(column_type, UTCDateTime):
+        return utc_from_text
+    return column_type.dialect_impl(DIALECT).result_processor(DIALECT, None)
+
+
+# Times are the values a card reads most. SQLAlchemy converts them with a regular expression
+# and a format string; the same text goes through C here: `YYYY-MM-DD HH:MM:SS.ffffff`, UTC,
+# exactly as storage/tables.py's UTCDateTime stores it on SQLite (a test holds both to it).
+
+
+def utc_to_text(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value.isoformat()}: the store takes aware UTC")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def utc_from_text(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 from collections.abc import AsyncIterator
-from datetime import timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -21,7 +21,9 @@ from bot.risks import Severity
 from bot.signoffs import SignOff, Verdict
 from storage.base import Store
 from storage.sql import open_store
+from storage.sqlite_plain import DIALECT, utc_from_text, utc_to_text
 from storage.sqlite_reads import PlainReleases
+from storage.tables import UTCDateTime
 from tests.storage.factories import T0, declare, draft, read, release
 
 NAME = "checkout@2.4.0"
@@ -167,3 +169,25 @@ async def test_a_unit_of_work_on_another_thread_takes_a_pooled_connection(store:
         return asyncio.run(look())
 
     assert await asyncio.to_thread(elsewhere) == (False, release())
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 3, 29, 1, 30, tzinfo=UTC),  # no microseconds: still written out
+        datetime(2026, 11, 26, 16, 14, 45, 123456, tzinfo=UTC),
+        datetime(2026, 7, 1, 9, 0, 0, 7, tzinfo=PARIS),  # another offset: stored as UTC
+    ],
+)
+def test_plain_times_are_written_and_read_as_sqlalchemy_does(moment: datetime) -> None:
+    column_type = UTCDateTime().dialect_impl(DIALECT)
+    as_sqlalchemy_writes = column_type.bind_processor(DIALECT)(moment)
+    assert utc_to_text(moment) == as_sqlalchemy_writes  # so text order stays time order
+    as_sqlalchemy_reads = column_type.result_processor(DIALECT, None)(as_sqlalchemy_writes)
+    assert utc_from_text(as_sqlalchemy_writes) == as_sqlalchemy_reads == moment
+    assert utc_from_text(None) is None and utc_to_text(None) is None
+
+
+def test_plain_times_refuse_a_naive_datetime_as_sqlalchemy_does() -> None:
+    with pytest.raises(ValueError, match="naive datetime"):
+        utc_to_text(datetime(2026, 1, 1, 12, 0))
