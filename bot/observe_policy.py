@@ -18,15 +18,12 @@ from typing import Any
 
 from bot.domain import SERVICE_PATTERN
 from bot.observe import SmokeCheck
+from bot.policy_data import PolicyError, mapping, reject_unknown
 
 DEFAULT_CORRELATION_HOURS = 24.0
 MAX_CORRELATION_HOURS = 24.0 * 30
 MAX_TIMEOUT_SECONDS = 60.0
 URL = re.compile(r"https?://[^\s/]+(/\S*)?")
-
-
-class ObservabilityError(ValueError):
-    """The section is invalid; the message names the key (policy.py turns it into PolicyError)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,15 +36,15 @@ class ObservabilityPolicy:
 
 
 def parse_observability(value: Any) -> ObservabilityPolicy:
-    body = _mapping(value, "observability")
-    _only(body, {"correlation_hours", "smoke_checks"}, "observability")
+    body = mapping(value, "observability")
+    reject_unknown(body, {"correlation_hours", "smoke_checks"}, "observability")
     hours = body.get("correlation_hours", DEFAULT_CORRELATION_HOURS)
     if not _positive(hours) or hours > MAX_CORRELATION_HOURS:
-        raise ObservabilityError(
+        raise PolicyError(
             "observability.correlation_hours: expected a positive number of hours "
             f"(at most {MAX_CORRELATION_HOURS:.0f})"
         )
-    checks = _mapping(body.get("smoke_checks"), "observability.smoke_checks")
+    checks = mapping(body.get("smoke_checks"), "observability.smoke_checks")
     return ObservabilityPolicy(
         correlation_hours=float(hours),
         smoke_checks={str(s): _service_checks(s, c) for s, c in checks.items()},
@@ -57,24 +54,24 @@ def parse_observability(value: Any) -> ObservabilityPolicy:
 def _service_checks(service: Any, value: Any) -> tuple[SmokeCheck, ...]:
     key = f"observability.smoke_checks.{service}"
     if not SERVICE_PATTERN.fullmatch(str(service)):
-        raise ObservabilityError(f"{key}: {service!r} is not a service name")
+        raise PolicyError(f"{key}: {service!r} is not a service name")
     if not isinstance(value, list) or not value:
-        raise ObservabilityError(f"{key}: expected a list of checks")
+        raise PolicyError(f"{key}: expected a list of checks")
     return tuple(_check(item, f"{key}[{index}]") for index, item in enumerate(value))
 
 
 def _check(value: Any, key: str) -> SmokeCheck:
-    body = _mapping(value, key)
-    _only(body, {"url", "expect_status", "timeout_seconds"}, key)
+    body = mapping(value, key)
+    reject_unknown(body, {"url", "expect_status", "timeout_seconds"}, key)
     url = body.get("url")
     if not isinstance(url, str) or not URL.fullmatch(url):
-        raise ObservabilityError(f"{key}.url: expected an http(s) URL")
+        raise PolicyError(f"{key}.url: expected an http(s) URL")
     status = body.get("expect_status", 200)
     if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
-        raise ObservabilityError(f"{key}.expect_status: expected an HTTP status (100–599)")
+        raise PolicyError(f"{key}.expect_status: expected an HTTP status (100–599)")
     timeout = body.get("timeout_seconds", 5)
     if not _positive(timeout) or timeout > MAX_TIMEOUT_SECONDS:
-        raise ObservabilityError(
+        raise PolicyError(
             f"{key}.timeout_seconds: expected a positive number of seconds "
             f"(at most {MAX_TIMEOUT_SECONDS:.0f})"
         )
@@ -83,19 +80,3 @@ def _check(value: Any, key: str) -> SmokeCheck:
 
 def _positive(value: Any) -> bool:
     return not isinstance(value, bool) and isinstance(value, int | float) and value > 0
-
-
-def _mapping(value: Any, key: str) -> Mapping[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise ObservabilityError(f"{key}: expected a mapping")
-    return value
-
-
-def _only(body: Mapping[str, Any], allowed: set[str], key: str) -> None:
-    unknown = sorted(set(map(str, body)) - allowed)
-    if unknown:
-        raise ObservabilityError(
-            f"{key}: unknown key {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})"
-        )

@@ -8,14 +8,11 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.domain import ChangeClass
-from bot.observe_policy import ObservabilityError, ObservabilityPolicy, parse_observability
+from bot.observe_policy import ObservabilityPolicy, parse_observability
+from bot.policy_data import PolicyError, mapping, reject_unknown
 
 PRINCIPAL_KINDS = ("slack", "teams", "email", "console")
 KNOWN_GATES = frozenset({"min_coverage", "max_open_blockers", "max_open_criticals"})
-
-
-class PolicyError(ValueError):
-    """The policy is invalid; the message names the key and the problem."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,11 +62,11 @@ def parse_policy(data: Any, *, default_timezone: str = "UTC") -> Policy:
     if not isinstance(data, Mapping):
         raise PolicyError("policy: expected a mapping at the top level")
     known = {"timezone", "roles", "classes", "rules", "announcements", "polls", "observability"}
-    _reject_unknown(data, known, "policy")
+    reject_unknown(data, known, "policy")
     roles = _parse_roles(data.get("roles", {}))
-    rules = _mapping(data.get("rules", {}), "rules")
+    rules = mapping(data.get("rules", {}), "rules")
     known_rules = {"forbid_self_approval", "keep_signoffs_on_change", "restrict_deciders"}
-    _reject_unknown(rules, known_rules, "rules")
+    reject_unknown(rules, known_rules, "rules")
     return Policy(
         timezone=_parse_timezone(data.get("timezone", default_timezone)),
         roles=roles,
@@ -78,20 +75,13 @@ def parse_policy(data: Any, *, default_timezone: str = "UTC") -> Policy:
         keep_signoffs_on_change=_boolean(rules, "keep_signoffs_on_change", False),
         restrict_deciders=_boolean(rules, "restrict_deciders", False),
         announcements=_parse_conversation(data.get("announcements")),
-        polls=_parse_polls(_mapping(data.get("polls", {}), "polls")),
-        observability=_parse_observability(data.get("observability")),
+        polls=_parse_polls(mapping(data.get("polls", {}), "polls")),
+        observability=parse_observability(data.get("observability")),
     )
 
 
-def _parse_observability(value: Any) -> ObservabilityPolicy:
-    try:
-        return parse_observability(value)
-    except ObservabilityError as problem:
-        raise PolicyError(str(problem)) from None
-
-
 def _parse_polls(body: Mapping[str, Any]) -> PollPolicy:
-    _reject_unknown(body, {"before_hours", "remind_every_hours", "deadline_hours"}, "polls")
+    reject_unknown(body, {"before_hours", "remind_every_hours", "deadline_hours"}, "polls")
     for key, value in body.items():
         if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
             raise PolicyError(f"polls.{key}: expected a positive number of hours")
@@ -126,7 +116,7 @@ def _parse_timezone(value: Any) -> str:
 
 def _parse_roles(value: Any) -> dict[str, tuple[str, ...]]:
     roles: dict[str, tuple[str, ...]] = {}
-    for role, members in _mapping(value, "roles").items():
+    for role, members in mapping(value, "roles").items():
         if not isinstance(members, list):
             raise PolicyError(f"roles.{role}: expected a list of principals")
         for member in members:
@@ -145,27 +135,27 @@ def _check_principal(member: Any, key: str) -> None:
 
 def _parse_classes(value: Any, roles: Mapping[str, Any]) -> dict[ChangeClass, ClassPolicy]:
     classes: dict[ChangeClass, ClassPolicy] = {}
-    for name, body in _mapping(value, "classes").items():
+    for name, body in mapping(value, "classes").items():
         try:
             change_class = ChangeClass(name)
         except ValueError:
             raise PolicyError(
                 f"classes.{name}: unknown change class (standard, normal or emergency)"
             ) from None
-        classes[change_class] = _parse_class(_mapping(body, f"classes.{name}"), name, roles)
+        classes[change_class] = _parse_class(mapping(body, f"classes.{name}"), name, roles)
     return classes
 
 
 def _parse_class(body: Mapping[str, Any], name: str, roles: Mapping[str, Any]) -> ClassPolicy:
     key = f"classes.{name}"
-    _reject_unknown(body, {"signoffs", "gates", "retro_review_hours", "weights"}, key)
+    reject_unknown(body, {"signoffs", "gates", "retro_review_hours", "weights"}, key)
     signoffs = body.get("signoffs", [])
     if not isinstance(signoffs, list):
         raise PolicyError(f"{key}.signoffs: expected a list of roles")
     for role in signoffs:
         if role not in roles:
             raise PolicyError(f"{key}.signoffs: role {role!r} is not defined under roles")
-    gates = _mapping(body.get("gates", {}), f"{key}.gates")
+    gates = mapping(body.get("gates", {}), f"{key}.gates")
     for gate, threshold in gates.items():
         if gate not in KNOWN_GATES:
             raise PolicyError(
@@ -185,7 +175,7 @@ def _parse_class(body: Mapping[str, Any], name: str, roles: Mapping[str, Any]) -
 
 
 def _parse_weights(value: Any, gates: Mapping[str, Any], key: str) -> dict[str, float]:
-    weights = _mapping(value, f"{key}.weights")
+    weights = mapping(value, f"{key}.weights")
     for gate, weight in weights.items():
         if gate not in gates:
             raise PolicyError(f"{key}.weights.{gate}: not one of this class's gates")
@@ -194,24 +184,8 @@ def _parse_weights(value: Any, gates: Mapping[str, Any], key: str) -> dict[str, 
     return {gate: float(weight) for gate, weight in weights.items()}
 
 
-def _mapping(value: Any, key: str) -> Mapping[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise PolicyError(f"{key}: expected a mapping")
-    return value
-
-
 def _boolean(body: Mapping[str, Any], key: str, default: bool) -> bool:
     value = body.get(key, default)
     if not isinstance(value, bool):
         raise PolicyError(f"rules.{key}: expected true or false")
     return value
-
-
-def _reject_unknown(body: Mapping[str, Any], allowed: set[str], key: str) -> None:
-    unknown = sorted(set(map(str, body)) - allowed)
-    if unknown:
-        raise PolicyError(
-            f"{key}: unknown key {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})"
-        )
