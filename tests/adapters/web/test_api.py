@@ -16,10 +16,9 @@ from adapters.clock import ManualClock
 from bot.domain import Actor
 from storage.memory import MemoryStore
 from tests.support.people import NOW
+from tests.support.rest import TOKEN, call, store_of
 from tests.support.server import RunningBot, running_bot
 
-TOKEN = "s3cret-token"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 QA = Actor("slack:U0QA00001", "quinn", "slack")
 ENG = Actor("slack:U0ENG0001", "erin", "slack")
 
@@ -36,26 +35,6 @@ async def bot(tmp_path: Path) -> AsyncIterator[RunningBot]:
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession() as session:
         yield session
-
-
-async def call(
-    http: aiohttp.ClientSession,
-    method: str,
-    url: str,
-    *,
-    headers: dict[str, str] | None = AUTH,
-    json: Any = None,
-) -> tuple[int, Any]:
-    async with http.request(method, url, headers=headers, json=json) as response:
-        if response.content_type == "application/json":
-            return response.status, await response.json()
-        return response.status, await response.text()
-
-
-def store_of(bot: RunningBot) -> MemoryStore:
-    store = bot.components.store
-    assert isinstance(store, MemoryStore)
-    return store
 
 
 async def test_without_the_token_nothing_is_read_or_written(

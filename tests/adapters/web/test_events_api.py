@@ -16,10 +16,9 @@ from bot.domain import State
 from storage.memory import MemoryStore
 from tests.support import metrics_data as data
 from tests.support.people import ALICE, CHANNEL, NOW
+from tests.support.rest import TOKEN, call, store_of
 from tests.support.server import RunningBot, running_bot
 
-TOKEN = "s3cret-token"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 H = timedelta(hours=1)
 
 
@@ -35,20 +34,6 @@ async def bot(tmp_path: Path) -> AsyncIterator[RunningBot]:
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession() as session:
         yield session
-
-
-async def call(
-    http: aiohttp.ClientSession, method: str, url: str, json: Any = None, auth: bool = True
-) -> tuple[int, Any]:
-    headers = AUTH if auth else None
-    async with http.request(method, url, headers=headers, json=json) as response:
-        return response.status, await response.json()
-
-
-def store_of(bot: RunningBot) -> MemoryStore:
-    store = bot.components.store
-    assert isinstance(store, MemoryStore)
-    return store
 
 
 def deployment(version: str = "1.2", status: str = "success", **extra: Any) -> dict[str, Any]:
@@ -69,12 +54,16 @@ async def test_a_deployment_is_recorded_once_and_moves_its_release(
     api = f"{bot.url}/api/v1"
     await bot.components.bot.handle_text("declare checkout@1.2 class standard", ALICE, CHANNEL)
     await bot.components.bot.handle_text("deploy checkout@1.2", ALICE, CHANNEL)
-    assert (await call(http, "POST", f"{api}/deployments", deployment(), auth=False))[0] == 401
+    assert (await call(http, "POST", f"{api}/deployments", json=deployment(), headers=None))[
+        0
+    ] == 401
     commits = [(NOW - 5 * H).isoformat(), "2026-11-26T08:00:00Z"]
-    status, body = await call(http, "POST", f"{api}/deployments", deployment(commits=commits))
+    status, body = await call(http, "POST", f"{api}/deployments", json=deployment(commits=commits))
     assert status == 201 and body["release"] == {"name": "checkout@1.2", "state": "deployed"}
     assert body["notes"] == ["checkout@1.2 is now deployed"]
-    status, again = await call(http, "POST", f"{api}/deployments", deployment("1.2", "rolled_back"))
+    status, again = await call(
+        http, "POST", f"{api}/deployments", json=deployment("1.2", "rolled_back")
+    )
     assert status == 200 and again["release"]["state"] == "rolled_back"
     [stored] = store_of(bot).data.tables.deployments.values()
     assert stored.status.value == "rolled_back" and stored.changes == 0  # no commits given again
@@ -97,7 +86,7 @@ async def test_a_deployment_is_recorded_once_and_moves_its_release(
 async def test_bad_deployments_get_400_and_change_nothing(
     bot: RunningBot, http: aiohttp.ClientSession, body: dict[str, Any], problem: str
 ) -> None:
-    status, answer = await call(http, "POST", f"{bot.url}/api/v1/deployments", body)
+    status, answer = await call(http, "POST", f"{bot.url}/api/v1/deployments", json=body)
     assert status == 400 and problem.lower() in answer["error"].lower()
     assert not store_of(bot).data.tables.deployments and not store_of(bot).data.audit
 
@@ -107,7 +96,7 @@ async def test_an_incident_is_correlated_then_updated_by_its_key(
 ) -> None:
     api = f"{bot.url}/api/v1"
     await bot.components.bot.handle_text("declare checkout@1.2 class standard", ALICE, CHANNEL)
-    await call(http, "POST", f"{api}/deployments", deployment(commits=[]))
+    await call(http, "POST", f"{api}/deployments", json=deployment(commits=[]))
     incident = {
         "service": "checkout",
         "severity": "sev1",
@@ -115,11 +104,11 @@ async def test_an_incident_is_correlated_then_updated_by_its_key(
         "release": "checkout@1.2",
         "key": "PD-7",
     }
-    status, body = await call(http, "POST", f"{api}/incidents", incident)
+    status, body = await call(http, "POST", f"{api}/incidents", json=incident)
     assert status == 201 and body["incident"]["id"] == "I1"
     assert body["incident"]["resolved_at"] is None
     resolved = {**incident, "resolved_at": (NOW + H).isoformat()}
-    status, body = await call(http, "POST", f"{api}/incidents", resolved)
+    status, body = await call(http, "POST", f"{api}/incidents", json=resolved)
     assert status == 200 and body["incident"]["resolved_at"] == "2026-11-26T13:00:00Z"
     [correlation] = [
         q.message for q in store_of(bot).data.outbox if q.message.reply.title.startswith("Incident")
@@ -127,7 +116,7 @@ async def test_an_incident_is_correlated_then_updated_by_its_key(
     assert correlation.conversation == CHANNEL
     assert "checkout@1.2 → prod · success" in correlation.reply.sections[0].lines[0]
     bad = {**incident, "key": "PD-8", "opened_at": "2026-13-01T00:00:00Z"}
-    assert (await call(http, "POST", f"{api}/incidents", bad))[0] == 400
+    assert (await call(http, "POST", f"{api}/incidents", json=bad))[0] == 400
 
 
 async def test_metrics_over_http_match_the_hand_counted_data_set(
@@ -144,7 +133,7 @@ async def test_metrics_over_http_match_the_hand_counted_data_set(
             finished_at=(NOW - item.finished_ago).isoformat(),
             commits=[m.isoformat() for m in data.commit_times(item, NOW)],
         )
-        assert (await call(http, "POST", f"{api}/deployments", body))[0] in (200, 201)
+        assert (await call(http, "POST", f"{api}/deployments", json=body))[0] in (200, 201)
     for case in data.INCIDENTS:
         item = data.incident(case, NOW)
         body = {"service": item.service, "severity": item.severity}
@@ -153,7 +142,7 @@ async def test_metrics_over_http_match_the_hand_counted_data_set(
             body["resolved_at"] = item.resolved_at.isoformat()
         if item.release:
             body["release"] = item.release
-        assert (await call(http, "POST", f"{api}/incidents", body))[0] == 201
+        assert (await call(http, "POST", f"{api}/incidents", json=body))[0] == 201
     status, report = await call(http, "GET", f"{api}/metrics?days=30")
     assert status == 200
     overall = report["overall"]
@@ -183,6 +172,6 @@ async def test_bad_metrics_queries_get_400(
 async def test_the_openapi_document_describes_the_new_endpoints(
     bot: RunningBot, http: aiohttp.ClientSession
 ) -> None:
-    _, document = await call(http, "GET", f"{bot.url}/api/v1/openapi.json", auth=False)
+    _, document = await call(http, "GET", f"{bot.url}/api/v1/openapi.json", headers=None)
     validate(document)
     assert {"/deployments", "/incidents", "/metrics"} <= set(document["paths"])

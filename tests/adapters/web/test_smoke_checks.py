@@ -25,6 +25,7 @@ from bot.reply import Reply, Style, Tone
 from storage.base import CardRef
 from storage.memory import MemoryStore
 from tests.support.people import ALICE, CHANNEL, NOW
+from tests.support.rest import store_of
 from tests.support.server import RunningBot, running_bot
 
 DEMO = Path(__file__).parents[3] / "adapters" / "demo_policy.yaml"
@@ -82,12 +83,6 @@ async def deployed_release(bot: RunningBot, name: str = "checkout@1.2") -> None:
     for text in (f"declare {name} class standard", f"deploy {name}", f"deployed {name}"):
         reply = await bot.components.bot.handle_text(text, ALICE, CHANNEL)
         assert reply.tone is not Tone.ERROR, reply.title
-
-
-def store_of(bot: RunningBot) -> MemoryStore:
-    store = bot.components.store
-    assert isinstance(store, MemoryStore)
-    return store
 
 
 def smoke_reports(bot: RunningBot) -> list[Reply]:
