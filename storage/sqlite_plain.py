@@ -23,7 +23,7 @@ from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.types import TypeEngine
 
-from storage.tables import UTCDateTime
+from storage.tables import UTCDateTime, as_utc
 
 # Named parameters, so a query's values can be passed as the dict the repositories build.
 DIALECT = SQLiteDialect_pysqlite(paramstyle="named")
@@ -119,9 +119,7 @@ def _result_converter(column_type: TypeEngine[Any]) -> Convert | None:
 def utc_to_text(value: datetime | None) -> str | None:
     if value is None:
         return None
-    if value.tzinfo is None:
-        raise ValueError(f"naive datetime {value.isoformat()}: the store takes aware UTC")
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    return as_utc(value).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def utc_from_text(value: str | None) -> datetime | None:

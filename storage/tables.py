@@ -33,10 +33,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            # A naive datetime is ambiguous; refusing it beats silently guessing a zone.
-            raise ValueError(f"naive datetime {value.isoformat()}: the store takes aware UTC")
-        utc = value.astimezone(UTC)
+        utc = as_utc(value)
         # SQLite has no zone-aware type: keep the UTC wall clock so text order is time order.
         return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
 
@@ -44,6 +41,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """`value` in UTC; a naive datetime is refused, as it is ambiguous (better than guessing)."""
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value.isoformat()}: the store takes aware UTC")
+    return value.astimezone(UTC)
 
 
 class JSONText(TypeDecorator[Any]):
