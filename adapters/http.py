@@ -58,7 +58,7 @@ async def _deliver_outbox(app: web.Application) -> AsyncIterator[None]:
     worker = asyncio.create_task(components.delivery.run())
     components.scheduler.start()
     yield
-    components.scheduler.stop()
+    await components.scheduler.stop()
     worker.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await worker

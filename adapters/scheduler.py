@@ -9,8 +9,10 @@ occurrences older than the grace period were missed while nothing ran and are re
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -28,6 +30,8 @@ from storage.base import Store
 log = logging.getLogger(__name__)
 
 SCHEDULER = Actor("releasebot", "releasebot", "scheduler")
+# How long stop() lets a job under way finish before it cancels the job.
+STOP_GRACE_SECONDS = 5.0
 GRACE = timedelta(minutes=5)
 MAX_OCCURRENCES = 1000  # a year of an every-8-hours sync: enough for any outage worth reporting
 
@@ -69,6 +73,9 @@ class Scheduler:
         self._store = store
         self._clock = clock
         self._apscheduler: AsyncIOScheduler | None = None
+        # Jobs under way, so stop() can see them end; and whether it has been called.
+        self._running: set[asyncio.Task[object]] = set()
+        self._stopping = False
         # When the last tick finished, for the scheduler-lag gauge on /metrics.
         self.last_tick: datetime | None = None
 
@@ -107,17 +114,52 @@ class Scheduler:
         scheduler.start()
         self._apscheduler = scheduler
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
+        """Fire no more; return once no job is under way.
+
+        A job under way gets STOP_GRACE_SECONDS to finish and is cancelled after that. Either
+        way it is over before the caller goes on to close the store: a job cancelled later,
+        once the store's connections are gone, can wait for them forever and hang shutdown.
+        """
+        self._stopping = True
         if self._apscheduler is not None:
             self._apscheduler.shutdown(wait=False)
+        if not self._running:
+            return
+        _finished, late = await asyncio.wait(set(self._running), timeout=STOP_GRACE_SECONDS)
+        for job in late:
+            job.cancel()
+        if late:
+            await asyncio.wait(late)
+
+    @contextmanager
+    def _job(self) -> Iterator[bool]:
+        """Count the current task as a job under way; yields False once stop() was called."""
+        task = asyncio.current_task()
+        if task is None or self._stopping:
+            yield False
+            return
+        self._running.add(task)
+        try:
+            yield True
+        finally:
+            self._running.discard(task)
 
     async def _safe_tick(self) -> None:
-        try:
-            await self.tick()
-        except Exception:
-            log.exception("scheduler tick failed; the next one will catch up")
+        with self._job() as go:
+            if not go:
+                return
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("scheduler tick failed; the next one will catch up")
 
     async def _follow_syncs(self) -> None:
+        with self._job() as go:
+            if go:
+                await self._follow_stored_syncs()
+
+    async def _follow_stored_syncs(self) -> None:
         """Keep one cron job per stored sync, so a firing lands on time in every replica."""
         assert self._apscheduler is not None
         async with self._store(read_only=True) as uow:

@@ -21,7 +21,7 @@ def acknowledgement(reply: Reply) -> tuple[BoltResponse, list[SlackMessage]]:
     it at the response_url (Slack's 50-block limit).
 
     The body is what `ack(text=…, blocks=…, response_type="ephemeral")` writes, built here so a
-    listener middleware can answer with it, and encoded by orjson: a card's JSON is the largest
+    middleware can answer with it, and encoded by orjson: a card's JSON is the largest
     single cost of the acknowledgement, and orjson writes it ≈ 7× faster than the json module.
     """
     first, *rest = render(reply)
