@@ -142,6 +142,13 @@ class Scheduler:
         self._running.add(task)
         try:
             yield True
+        except asyncio.CancelledError:
+            if not self._stopping:
+                raise
+            # stop() cancelled it: the job ends here, quietly (APScheduler would log a failure).
+            log.info(
+                "a scheduler job under way at shutdown was cancelled; the next start catches up"
+            )
         finally:
             self._running.discard(task)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -200,10 +201,13 @@ async def test_stop_returns_once_the_tick_under_way_has_finished() -> None:
     assert store.cancelled == 0
 
 
-async def test_stop_cancels_a_tick_that_outlasts_the_grace(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_stop_cancels_a_tick_that_outlasts_the_grace_quietly(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     monkeypatch.setattr(scheduler_module, "STOP_GRACE_SECONDS", 0.05)
     store = _SlowStore()
     scheduler = await _running_on(store)
     await scheduler.stop()  # the gate never opens
     assert store.cancelled >= 1
     assert scheduler.last_tick is None
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
