@@ -23,7 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.bootstrap import Components
 from adapters.settings import SlackSettings
 from adapters.slack.cards import PLATFORM, SlackCards
-from adapters.slack.listeners import register
+from adapters.slack.listeners import AnswerInAck, register
 from adapters.slack.sender import SLACK_API_BASE_URL, SlackSender, build_delivery_client
 
 PATH = "/slack/events"
@@ -38,7 +38,13 @@ def mount(app: web.Application, components: Components) -> None:
     settings = components.settings.slack
     delivery_client, bolt_client = build_delivery_client(settings), build_client(settings)
     components.delivery.register(PLATFORM, SlackSender(delivery_client))
-    bolt = build_bolt_app(components, bolt_client)
+    bolt, answers = build_bolt_app(components, bolt_client)
+
+    async def finish_answers(_app: web.Application) -> None:
+        await answers.close()
+
+    # Before the clients' sessions close (late answers use them) and before the store does.
+    app.on_cleanup.append(finish_answers)
     _keep_connections_open(app, delivery_client, bolt_client)
 
     async def slack_events(request: web.Request) -> web.Response:
@@ -74,16 +80,17 @@ def _keep_connections_open(app: web.Application, *clients: AsyncWebClient) -> No
     app.on_cleanup.append(close_sessions)
 
 
-def build_bolt_app(components: Components, client: AsyncWebClient) -> AsyncApp:
-    """The bolt app with our listeners; nothing here touches the network."""
+def build_bolt_app(components: Components, client: AsyncWebClient) -> tuple[AsyncApp, AnswerInAck]:
+    """The bolt app with our listeners, and the middleware that answers reads (to close at
+    shutdown); nothing here touches the network."""
     bolt = AsyncApp(
         name="releasebot",
         signing_secret=components.settings.slack.signing_secret,
         client=client,
         process_before_response=False,
     )
-    register(bolt, components, SlackCards(components.store))
-    return bolt
+    answers = register(bolt, components, SlackCards(components.store))
+    return bolt, answers
 
 
 def build_client(settings: SlackSettings) -> AsyncWebClient:

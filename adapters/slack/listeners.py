@@ -53,19 +53,23 @@ COMMAND = "/release"
 # Slack gives up on an acknowledgement after 3 s; keep room for the network and bolt itself.
 ACK_BUDGET_SECONDS = 2.5
 DELIVERY_ERRORS = (SlackApiError, ClientError, TimeoutError)
+# How long shutdown lets a read answering late (or its further pages) finish before cancelling it.
+LATE_ANSWER_GRACE_SECONDS = 5.0
 # Where AnswerInAck leaves a parsed command for the listener (bolt's context is for that).
 PARSED = "releasebot_command"
 Listener = Callable[..., Awaitable[None]]
 
 
-def register(app: AsyncApp, components: Components, cards: SlackCards) -> None:
+def register(app: AsyncApp, components: Components, cards: SlackCards) -> AnswerInAck:
     """Attach every listener: the slash command, the buttons, mentions, direct messages and
-    the App Home tab."""
+    the App Home tab. The server closes the returned middleware before the store."""
     home = SlackHome(store=components.store, clock=components.clock, policy=components.policy)
-    app.use(AnswerInAck(components.bot))
+    answers = AnswerInAck(components.bot)
+    app.use(answers)
     app.command(COMMAND)(_on_change(components.bot, cards))
     actions.register(app, components.bot, cards, home)
     events.register(app, components, cards, home)
+    return answers
 
 
 class AnswerInAck(AsyncMiddleware):
@@ -152,6 +156,17 @@ class AnswerInAck(AsyncMiddleware):
         task = asyncio.ensure_future(work)
         self._running.add(task)
         task.add_done_callback(self._running.discard)
+
+    async def close(self) -> None:
+        """Let answers still running finish (LATE_ANSWER_GRACE_SECONDS at most), then cancel
+        them: either way they are over before the store closes under them."""
+        if not self._running:
+            return
+        _finished, late = await asyncio.wait(set(self._running), timeout=LATE_ANSWER_GRACE_SECONDS)
+        for task in late:
+            task.cancel()
+        if late:
+            await asyncio.wait(late)
 
 
 def _acknowledge_empty(ack: asyncio.Future[BoltResponse]) -> None:

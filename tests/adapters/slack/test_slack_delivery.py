@@ -10,6 +10,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from adapters import scheduler
 from adapters.clock import ManualClock
 from adapters.slack import listeners
 from storage.memory import MemoryStore, MemoryUnitOfWork
@@ -58,6 +59,8 @@ class _GatedStore(MemoryStore):
     def __init__(self) -> None:
         super().__init__()
         self.gate = asyncio.Event()
+        # The coroutines whose reads were cancelled while waiting at the gate.
+        self.cancelled: list[str] = []
 
     def __call__(self, *, read_only: bool = False) -> MemoryUnitOfWork:
         return _GatedUnitOfWork(self, read_only=read_only)
@@ -66,11 +69,16 @@ class _GatedStore(MemoryStore):
 class _GatedUnitOfWork(MemoryUnitOfWork):
     def __init__(self, store: _GatedStore, *, read_only: bool) -> None:
         super().__init__(store.data, read_only=read_only)
-        self._gate = store.gate if read_only else None
+        self._store = store if read_only else None
 
     async def __aenter__(self) -> MemoryUnitOfWork:
-        if self._gate is not None:
-            await self._gate.wait()
+        if self._store is not None:
+            try:
+                await self._store.gate.wait()
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                self._store.cancelled.append(task.get_coro().__qualname__ if task else "?")
+                raise
         return await super().__aenter__()
 
 
@@ -90,6 +98,22 @@ async def test_a_slow_read_is_acknowledged_at_once_and_answered_later(
     response = fake.responses(answer.response_key)[0].body
     assert response["response_type"] == "ephemeral"
     assert_block_kit_limits(response)
+
+
+async def test_shutdown_cancels_a_late_read_that_outlasts_its_grace(
+    fake: FakeSlack, clock: ManualClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(listeners, "ACK_BUDGET_SECONDS", 0.05)
+    monkeypatch.setattr(listeners, "LATE_ANSWER_GRACE_SECONDS", 0.05)
+    monkeypatch.setattr(scheduler, "STOP_GRACE_SECONDS", 0.05)  # its ticks wait at the gate too
+    store = _GatedStore()
+    async with _slack_to(slack_env(fake), fake, tmp_path, clock=clock, store=store) as (_, slack):
+        answer = await slack.slash("help")
+        assert (answer.status, answer.text) == (200, "")
+    # The bot has shut down with the read still waiting for the store: it was cancelled then,
+    # not left running against a closed store.
+    assert "AnswerInAck._answer" in store.cancelled
+    assert fake.responses(answer.response_key) == []
 
 
 async def test_releases_survive_a_restart(
