@@ -20,6 +20,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from adapters.tasks import finish_or_cancel
 from bot import commands as c
 from bot.domain import Actor
 from bot.ports import Clock
@@ -117,20 +118,13 @@ class Scheduler:
     async def stop(self) -> None:
         """Fire no more; return once no job is under way.
 
-        A job under way gets STOP_GRACE_SECONDS to finish and is cancelled after that. Either
-        way it is over before the caller goes on to close the store: a job cancelled later,
-        once the store's connections are gone, can wait for them forever and hang shutdown.
+        A job under way gets STOP_GRACE_SECONDS to finish and is cancelled after that; either
+        way it is over before the caller goes on to close the store.
         """
         self._stopping = True
         if self._apscheduler is not None:
             self._apscheduler.shutdown(wait=False)
-        if not self._running:
-            return
-        _finished, late = await asyncio.wait(set(self._running), timeout=STOP_GRACE_SECONDS)
-        for job in late:
-            job.cancel()
-        if late:
-            await asyncio.wait(late)
+        await finish_or_cancel(self._running, STOP_GRACE_SECONDS)
 
     @contextmanager
     def _job(self) -> Iterator[bool]:

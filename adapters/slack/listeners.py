@@ -40,6 +40,7 @@ from adapters.slack.outgoing import (
     respond_with,
 )
 from adapters.slack.text import from_slack
+from adapters.tasks import finish_or_cancel
 from bot.commands import Command
 from bot.domain import Actor, Conversation
 from bot.parser import ParseError
@@ -160,13 +161,7 @@ class AnswerInAck(AsyncMiddleware):
     async def close(self) -> None:
         """Let answers still running finish (LATE_ANSWER_GRACE_SECONDS at most), then cancel
         them: either way they are over before the store closes under them."""
-        if not self._running:
-            return
-        _finished, late = await asyncio.wait(set(self._running), timeout=LATE_ANSWER_GRACE_SECONDS)
-        for task in late:
-            task.cancel()
-        if late:
-            await asyncio.wait(late)
+        await finish_or_cancel(self._running, LATE_ANSWER_GRACE_SECONDS)
 
 
 def _acknowledge_empty(ack: asyncio.Future[BoltResponse]) -> None:
