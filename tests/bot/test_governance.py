@@ -221,3 +221,23 @@ async def test_smoke_results_stay_on_the_release_card(bot: ReleaseBot, store: Me
     await say(bot, "rollback hotfix@1 health check failing")
     after = await say(bot, "status hotfix@1")
     assert "Smoke checks 0/1 passed" in plain_text(after) and after.actions == ()
+
+
+async def test_freezes_lists_the_windows_and_marks_the_one_in_force(
+    bot: ReleaseBot, store: MemoryStore
+) -> None:
+    await say(bot, "freeze today 11:00 tomorrow 18:00 black friday")
+    await say(bot, "freeze 2026-12-24 00:00 2026-12-27 00:00 holidays")
+    lines = (await say(bot, "freezes")).sections[0].lines
+    assert lines[0].startswith("IN FORCE F1 ") and lines[0].endswith("— black friday")
+    assert lines[1].startswith("F2 ") and lines[1].endswith("— holidays")
+    calendar = plain_text(await say(bot, "calendar 30"))
+    assert "Freeze windows:" in calendar and "holidays" in calendar
+
+
+async def test_a_freeze_that_is_already_over_is_refused(
+    bot: ReleaseBot, store: MemoryStore
+) -> None:
+    reply = await say(bot, "freeze 2026-11-20 09:00 2026-11-21 18:00 too late")
+    assert reply.tone is Tone.ERROR and reply.title == "That freeze window is over already"
+    assert (await say(bot, "freezes")).summary == "No freeze windows now or ahead."

@@ -79,6 +79,16 @@ async def test_list_orders_soonest_first_and_filters(bot: ReleaseBot) -> None:
     assert empty.summary == "No releases match."
 
 
+async def test_a_long_list_shows_the_first_forty_and_says_how_many_more(bot: ReleaseBot) -> None:
+    for n in range(42):
+        await say(bot, f"declare svc{n:02}@1 at 2026-12-04 10:{n:02}")
+    reply = await say(bot, "list")
+    assert reply.title == "Upcoming releases (42)"
+    lines = reply.sections[0].lines
+    assert len(lines) == 40 and lines[-1].startswith("svc39@1")
+    assert reply.notes == ("…and 2 more; narrow it with train or service.",)
+
+
 async def test_list_all_includes_cancelled_releases_upcoming_does_not(bot: ReleaseBot) -> None:
     await say(bot, "declare a@1 at 2026-12-04 10:00")
     await say(bot, "cancel a@1 not needed")
@@ -126,6 +136,32 @@ async def test_reschedule_moves_the_release(
     clock.advance(timedelta(days=30))
     late = await say(bot, "reschedule a@1 2026-12-08 09:00")
     assert late.tone is Tone.ERROR and "in the past" in late.title
+
+
+async def test_promote_moves_a_release_to_another_train_once(
+    bot: ReleaseBot, store: MemoryStore
+) -> None:
+    await say(bot, "declare checkout@2.4.0 at 2026-12-03 14:00 train internal")
+    reply = await say(bot, "promote checkout@2.4.0 public")
+    assert "Promoted to train public by alice" in reply.notes
+    assert "Train: public" in plain_text(reply)
+    assert store.data.releases["checkout@2.4.0"].train == "public"
+    event = store.data.audit[-1]
+    assert event.action == "promoted"
+    assert ((event.before or {})["train"], (event.after or {})["train"]) == ("internal", "public")
+
+    again = await say(bot, "promote checkout@2.4.0 public")
+    assert again.title == "Nothing changed: checkout@2.4.0 is already on train public"
+    assert [e.action for e in store.data.audit] == ["declared", "promoted"]
+
+
+async def test_a_cancelled_release_cannot_be_promoted(bot: ReleaseBot, store: MemoryStore) -> None:
+    await say(bot, "declare a@1 train internal")
+    await say(bot, "cancel a@1 not needed")
+    reply = await say(bot, "promote a@1 public")
+    assert reply.tone is Tone.ERROR and reply.title == "a@1 is cancelled"
+    assert store.data.releases["a@1"].train == "internal"
+    assert store.data.audit[-1].action == "refused"
 
 
 async def test_a_command_without_a_handler_says_it_is_not_available(bot: ReleaseBot) -> None:
