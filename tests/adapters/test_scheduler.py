@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -16,7 +15,8 @@ from adapters.scheduler import Scheduler, occurrences
 from bot.domain import Actor, Conversation
 from bot.schedules import Sync, to_cron
 from bot.service import ReleaseBot
-from storage.memory import MemoryStore, MemoryUnitOfWork
+from storage.memory import MemoryStore
+from tests.support.gated_store import GatedStore
 
 CHANNEL = Conversation("slack", "C0RELEASES")
 ALICE = Actor("slack:U0ALICE01", "alice", "slack")
@@ -152,35 +152,7 @@ async def test_missed_occurrences_are_reported_once_after_a_restart() -> None:
     assert syncs[-1] == "Release sync — Fri 27 Nov 2026 09:30 GMT" and len(syncs) == 2
 
 
-class _SlowStore(MemoryStore):
-    """Reads wait for the gate, as on a store that is slow today; cancelled reads are counted."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.gate = asyncio.Event()
-        self.reading = asyncio.Event()
-        self.cancelled = 0
-
-    def __call__(self, *, read_only: bool = False) -> MemoryUnitOfWork:
-        return _SlowUnitOfWork(self, read_only=read_only)
-
-
-class _SlowUnitOfWork(MemoryUnitOfWork):
-    def __init__(self, store: _SlowStore, *, read_only: bool) -> None:
-        super().__init__(store.data, read_only=read_only)
-        self._store = store
-
-    async def __aenter__(self) -> MemoryUnitOfWork:
-        self._store.reading.set()
-        try:
-            await self._store.gate.wait()
-        except asyncio.CancelledError:
-            self._store.cancelled += 1
-            raise
-        return await super().__aenter__()
-
-
-async def _running_on(store: _SlowStore) -> Scheduler:
+async def _running_on(store: GatedStore) -> Scheduler:
     """A started scheduler whose first tick is inside the store."""
     clock = ManualClock(datetime(2026, 11, 23, 8, tzinfo=UTC))
     bot = ReleaseBot(
@@ -193,21 +165,21 @@ async def _running_on(store: _SlowStore) -> Scheduler:
 
 
 async def test_stop_returns_once_the_tick_under_way_has_finished() -> None:
-    store = _SlowStore()
+    store = GatedStore()
     scheduler = await _running_on(store)
     store.gate.set()
     await scheduler.stop()
     assert scheduler.last_tick is not None
-    assert store.cancelled == 0
+    assert store.cancelled == []
 
 
 async def test_stop_cancels_a_tick_that_outlasts_the_grace_quietly(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setattr(scheduler_module, "STOP_GRACE_SECONDS", 0.05)
-    store = _SlowStore()
+    store = GatedStore()
     scheduler = await _running_on(store)
     await scheduler.stop()  # the gate never opens
-    assert store.cancelled >= 1
+    assert store.cancelled  # the tick's read, given up at the gate
     assert scheduler.last_tick is None
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,9 +12,10 @@ import pytest
 from adapters import scheduler
 from adapters.clock import ManualClock
 from adapters.slack import listeners
-from storage.memory import MemoryStore, MemoryUnitOfWork
+from storage.memory import MemoryStore
 from tests.support.blockkit import assert_block_kit_limits
 from tests.support.fake_slack import FakeSlack
+from tests.support.gated_store import GatedStore
 from tests.support.server import RunningBot, running_bot
 from tests.support.slack_requests import SIGNING_SECRET, SlackSender, slack_env
 
@@ -53,40 +53,11 @@ async def test_a_card_the_bot_cannot_post_is_shown_in_channel_through_the_respon
     assert list(store.data.releases) == ["checkout@2.4.0"]
 
 
-class _GatedStore(MemoryStore):
-    """A store whose reads wait until the test opens the gate: a store that is slow today."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.gate = asyncio.Event()
-        # The coroutines whose reads were cancelled while waiting at the gate.
-        self.cancelled: list[str] = []
-
-    def __call__(self, *, read_only: bool = False) -> MemoryUnitOfWork:
-        return _GatedUnitOfWork(self, read_only=read_only)
-
-
-class _GatedUnitOfWork(MemoryUnitOfWork):
-    def __init__(self, store: _GatedStore, *, read_only: bool) -> None:
-        super().__init__(store.data, read_only=read_only)
-        self._store = store if read_only else None
-
-    async def __aenter__(self) -> MemoryUnitOfWork:
-        if self._store is not None:
-            try:
-                await self._store.gate.wait()
-            except asyncio.CancelledError:
-                task = asyncio.current_task()
-                self._store.cancelled.append(task.get_coro().__qualname__ if task else "?")
-                raise
-        return await super().__aenter__()
-
-
 async def test_a_slow_read_is_acknowledged_at_once_and_answered_later(
     fake: FakeSlack, clock: ManualClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(listeners, "ACK_BUDGET_SECONDS", 0.05)
-    store = _GatedStore()
+    store = GatedStore()
     async with _slack_to(slack_env(fake), fake, tmp_path, clock=clock, store=store) as (_, slack):
         answer = await slack.slash("help")
         assert (answer.status, answer.text) == (200, "")
@@ -106,7 +77,7 @@ async def test_shutdown_cancels_a_late_read_that_outlasts_its_grace(
     monkeypatch.setattr(listeners, "ACK_BUDGET_SECONDS", 0.05)
     monkeypatch.setattr(listeners, "LATE_ANSWER_GRACE_SECONDS", 0.05)
     monkeypatch.setattr(scheduler, "STOP_GRACE_SECONDS", 0.05)  # its ticks wait at the gate too
-    store = _GatedStore()
+    store = GatedStore()
     async with _slack_to(slack_env(fake), fake, tmp_path, clock=clock, store=store) as (_, slack):
         answer = await slack.slash("help")
         assert (answer.status, answer.text) == (200, "")
