@@ -153,7 +153,7 @@ async def test_missed_occurrences_are_reported_once_after_a_restart() -> None:
 
 
 async def _running_on(store: GatedStore) -> Scheduler:
-    """A started scheduler whose first tick is inside the store."""
+    """A started scheduler whose first jobs, its tick among them, wait inside the store."""
     clock = ManualClock(datetime(2026, 11, 23, 8, tzinfo=UTC))
     bot = ReleaseBot(
         unit_of_work=store, clock=clock, policy=PolicyHolder(None, default_timezone="UTC")

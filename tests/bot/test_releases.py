@@ -21,6 +21,12 @@ async def say(bot: ReleaseBot, text: str, actor: Actor = ALICE) -> Reply:
     return await bot.handle_text(text, actor, CHANNEL)
 
 
+def last_change(store: MemoryStore, field: str) -> tuple[str, object, object]:
+    """The latest audit event's action, and `field` of the release before and after it."""
+    event = store.data.audit[-1]
+    return event.action, (event.before or {}).get(field), (event.after or {}).get(field)
+
+
 async def test_declare_creates_a_planned_release_and_posts_its_card(
     bot: ReleaseBot, store: MemoryStore
 ) -> None:
@@ -111,11 +117,8 @@ async def test_cancel_is_audited_with_its_reason_and_cannot_repeat(
     await say(bot, "declare a@1 at 2026-12-04 10:00")
     reply = await say(bot, "cancel a@1 superseded by a@2")
     assert "Cancelled by alice: superseded by a@2" in reply.notes
-    event = store.data.audit[-1]
-    assert event.action == "cancelled" and event.detail == {"reason": "superseded by a@2"}
-    assert (event.before or {})["state"] == "planned" and (event.after or {})[
-        "state"
-    ] == "cancelled"
+    assert last_change(store, "state") == ("cancelled", "planned", "cancelled")
+    assert store.data.audit[-1].detail == {"reason": "superseded by a@2"}
     again = await say(bot, "cancel a@1 again")
     assert again.tone is Tone.ERROR
     assert (
@@ -146,9 +149,7 @@ async def test_promote_moves_a_release_to_another_train_once(
     assert "Promoted to train public by alice" in reply.notes
     assert "Train: public" in plain_text(reply)
     assert store.data.releases["checkout@2.4.0"].train == "public"
-    event = store.data.audit[-1]
-    assert event.action == "promoted"
-    assert ((event.before or {})["train"], (event.after or {})["train"]) == ("internal", "public")
+    assert last_change(store, "train") == ("promoted", "internal", "public")
 
     again = await say(bot, "promote checkout@2.4.0 public")
     assert again.title == "Nothing changed: checkout@2.4.0 is already on train public"
