@@ -97,18 +97,31 @@ async def _serving_app(settings: Settings) -> web.Application:
     components = await build(settings)
     app = create_app(components)
     app.on_startup.append(lambda _app: _reload_policy_on_sighup(components))
-    app.on_startup.append(_freeze_start_up_objects)
+    app.on_startup.append(_tune_garbage_collection)
     return app
 
 
-async def _freeze_start_up_objects(_app: web.Application) -> None:
-    """Move what start-up built out of the garbage collector's sight.
+# Container objects allocated (net) before the youngest generation is collected; Python's
+# default is 700. See `_tune_garbage_collection`.
+YOUNG_GENERATION_THRESHOLD = 20_000
 
-    Tens of thousands of long-lived objects (modules, SDK clients, the app) would otherwise be
-    traversed by every full collection: pauses of 70-90 ms that stall every request in flight.
+
+async def _tune_garbage_collection(_app: web.Application) -> None:
+    """Keep the garbage collector off the requests' path, in two ways.
+
+    Start-up's tens of thousands of long-lived objects (modules, SDK clients, the app) are
+    frozen: every full collection would otherwise traverse them, pausing every request in
+    flight for 70-90 ms. And the youngest generation is collected once 20,000 more objects
+    are alive than at the last collection, rather than 700: a request frees what it allocates,
+    but dozens in flight keep thousands alive at once, so at 700 every collection found them
+    still alive, promoted them, and the older generations traversed them again. Measured under
+    `make bench`: at 700, ≈ 450 collections took ≈ 5 % of the server's CPU time, in pauses of
+    up to 4 ms; at 20,000, one collection of 6 ms in the whole run.
     """
     gc.collect()
     gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(YOUNG_GENERATION_THRESHOLD, older, oldest)
 
 
 async def _reload_policy_on_sighup(components: Components) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
@@ -230,3 +231,18 @@ def test_audit_export_writes_the_trail_as_json_and_csv(tmp_path: Path) -> None:
     assert verified.returncode == 0 and "intact: 2 events" in verified.stdout
     outbox = run(["outbox"], tmp_path)
     assert outbox.returncode == 0 and outbox.stdout.startswith("outbox: 0 waiting, 0 dead-lettered")
+
+
+async def test_serving_freezes_start_up_objects_and_collects_young_objects_less_often() -> None:
+    from aiohttp import web
+
+    from adapters.cli import YOUNG_GENERATION_THRESHOLD, _tune_garbage_collection
+
+    before = gc.get_threshold()
+    try:
+        await _tune_garbage_collection(web.Application())
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == (YOUNG_GENERATION_THRESHOLD, *before[1:])
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
