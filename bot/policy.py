@@ -24,6 +24,10 @@ class ClassPolicy:
     weights: Mapping[str, float] = field(default_factory=dict)
 
 
+# What a class the policy does not name must meet: nothing (one shared, frozen instance).
+NO_RULES = ClassPolicy()
+
+
 @dataclass(frozen=True, slots=True)
 class PollPolicy:
     """Readiness polls: opened `before_hours` ahead of each release (None: only on demand),
@@ -54,7 +58,7 @@ class Policy:
         return ZoneInfo(self.timezone)
 
     def for_class(self, change_class: ChangeClass) -> ClassPolicy:
-        return self.classes.get(change_class, ClassPolicy())
+        return self.classes.get(change_class, NO_RULES)
 
 
 def parse_policy(data: Any, *, default_timezone: str = "UTC") -> Policy:
