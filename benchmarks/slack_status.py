@@ -4,6 +4,10 @@ With 10,000 releases in the embedded SQLite store, fires 2,000 signed slash comm
 concurrency 50 at each server (each a separate process on loopback), interleaved in rounds so
 both see the same machine, and prints p50/p99 latency, throughput and their ratios.
 Target: p99 ratio <= 1.5 and the bot's p99 under 100 ms.  Run with `make bench`.
+
+It also times `/release help` at the bot in the same rounds: the same HTTP, signature, bolt and
+acknowledgement path with no store read and a short reply. Its ratio to the bare app is what the
+bot's path costs; the rest of the status ratio is the status card's own work.
 """
 
 from __future__ import annotations
@@ -88,7 +92,21 @@ def bare_ok(code: int, _body: bytes) -> bool:
     return code == 200
 
 
-async def measure(bot: Server, bare: Server, names: list[str]) -> tuple[Figures, Figures]:
+def help_ok(code: int, body: bytes) -> bool:
+    return code == 200 and b"declare" in body
+
+
+Request = Callable[[int], tuple[bytes, dict[str, str]]]
+
+
+@dataclass(frozen=True)
+class Results:
+    bot: Figures
+    bare: Figures
+    bot_help: Figures
+
+
+async def measure(bot: Server, bare: Server, names: list[str]) -> Results:
     """Warm both servers up, then alternate short rounds between them.
 
     Each server keeps its client's connections from the warm-up on: what is measured is
@@ -96,25 +114,32 @@ async def measure(bot: Server, bare: Server, names: list[str]) -> tuple[Figures,
     start with. Short alternating rounds spread the machine's other load over both alike.
     """
     rng = random.Random(7)
+    bot_help = Server(bot.url, bot.pid, help_ok)
 
     def status(_index: int) -> tuple[bytes, dict[str, str]]:
         return signed_slash(f"status {rng.choice(names)}")
 
+    def help_declare(_index: int) -> tuple[bytes, dict[str, str]]:
+        return signed_slash("help declare")
+
     async with session(CONCURRENCY) as to_bot, session(CONCURRENCY) as to_bare:
 
-        async def run(server: Server, http: aiohttp.ClientSession, total: int) -> Figures:
+        async def run(
+            server: Server, http: aiohttp.ClientSession, total: int, request: Request = status
+        ) -> Figures:
             return await fire(
-                http, server.url, status, total=total, expect=server.ok, pid=server.pid
+                http, server.url, request, total=total, expect=server.ok, pid=server.pid
             )
 
         await run(bot, to_bot, WARM_UP)
         await run(bare, to_bare, WARM_UP)
         per_round = REQUESTS // ROUNDS
-        bot_parts, bare_parts = [], []
+        bot_parts, bare_parts, help_parts = [], [], []
         for _ in range(ROUNDS):
             bare_parts.append(await run(bare, to_bare, per_round))
             bot_parts.append(await run(bot, to_bot, per_round))
-    return _merge(bot_parts), _merge(bare_parts)
+            help_parts.append(await run(bot_help, to_bot, per_round, help_declare))
+    return Results(_merge(bot_parts), _merge(bare_parts), _merge(help_parts))
 
 
 def _merge(parts: list[Figures]) -> Figures:
@@ -165,30 +190,37 @@ def main() -> None:
             bare_server = Server(
                 f"http://127.0.0.1:{bare_port}/slack/events", processes[2].pid, bare_ok
             )
-            bot, bare = asyncio.run(measure(bot_server, bare_server, names))
+            results = asyncio.run(measure(bot_server, bare_server, names))
         finally:
             for process in reversed(processes):
                 stop_process(process)
-    report(bot, bare)
+    report(results)
 
 
-def report(bot: Figures, bare: Figures) -> None:
+def report(results: Results) -> None:
+    bot, bare, bot_help = results.bot, results.bare, results.bot_help
     print(
         f"/release status, {RELEASES:,} releases in SQLite, {REQUESTS:,} requests each, "
         f"concurrency {CONCURRENCY}"
     )
     print(bare.line("bare slack-bolt (ack only)"))
     print(bot.line("releasebot (status card in the ack)"))
-    cpu = ""
-    if bot.cpu_us is not None and bare.cpu_us is not None:
-        cpu = f"  cpu/request {bot.cpu_us / bare.cpu_us:.2f}"
-    print(
-        f"ratio bot/bare: p50 {bot.p50 / bare.p50:.2f}  p99 {bot.p99 / bare.p99:.2f}  "
-        f"throughput {bot.throughput / bare.throughput:.2f}{cpu}"
-    )
+    print(bot_help.line("releasebot /release help declare"))
+    print(f"ratio bot/bare: {_ratios(bot, bare)}")
+    print(f"ratio help/bare (the bot's path, no store read): {_ratios(bot_help, bare)}")
     print(
         f"target: p99 ratio <= 1.5 ({'met' if bot.p99 / bare.p99 <= 1.5 else 'NOT met'}), "
         f"bot p99 < 100 ms ({'met' if bot.p99 < 100 else 'NOT met'})"
+    )
+
+
+def _ratios(server: Figures, bare: Figures) -> str:
+    cpu = ""
+    if server.cpu_us is not None and bare.cpu_us is not None:
+        cpu = f"  cpu/request {server.cpu_us / bare.cpu_us:.2f}"
+    return (
+        f"p50 {server.p50 / bare.p50:.2f}  p99 {server.p99 / bare.p99:.2f}  "
+        f"throughput {server.throughput / bare.throughput:.2f}{cpu}"
     )
 
 
