@@ -19,6 +19,8 @@ from urllib.parse import urlencode
 import aiohttp
 
 SIGNING_SECRET = "bench-signing-secret"
+# Builds the body and headers of the n-th request of a run.
+MakeRequest = Callable[[int], tuple[bytes, dict[str, str]]]
 
 
 def free_port() -> int:
@@ -128,7 +130,7 @@ class Figures:
 async def fire(
     http: aiohttp.ClientSession,
     url: str,
-    make_request: Callable[[int], tuple[bytes, dict[str, str]]],
+    make_request: MakeRequest,
     *,
     total: int,
     expect: Callable[[int, bytes], bool],

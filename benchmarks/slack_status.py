@@ -26,6 +26,7 @@ from benchmarks._load import (
     PYTHON,
     SIGNING_SECRET,
     Figures,
+    MakeRequest,
     fire,
     free_port,
     session,
@@ -34,6 +35,7 @@ from benchmarks._load import (
     stop_process,
 )
 from bot.domain import AuditDraft, ChangeClass, Release, State
+from bot.usage import BY_VERB
 
 RELEASES = 10_000
 REQUESTS = 2_000
@@ -92,11 +94,12 @@ def bare_ok(code: int, _body: bytes) -> bool:
     return code == 200
 
 
+# What `help declare` answers, and no error reply does.
+DECLARE_SUMMARY = BY_VERB["declare"].summary.encode()
+
+
 def help_ok(code: int, body: bytes) -> bool:
-    return code == 200 and b"declare" in body
-
-
-Request = Callable[[int], tuple[bytes, dict[str, str]]]
+    return code == 200 and DECLARE_SUMMARY in body
 
 
 @dataclass(frozen=True)
@@ -125,7 +128,7 @@ async def measure(bot: Server, bare: Server, names: list[str]) -> Results:
     async with session(CONCURRENCY) as to_bot, session(CONCURRENCY) as to_bare:
 
         async def run(
-            server: Server, http: aiohttp.ClientSession, total: int, request: Request = status
+            server: Server, http: aiohttp.ClientSession, total: int, request: MakeRequest = status
         ) -> Figures:
             return await fire(
                 http, server.url, request, total=total, expect=server.ok, pid=server.pid
