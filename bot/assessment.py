@@ -81,10 +81,10 @@ async def risk_views(uow: UnitOfWork, release: str, now: datetime) -> list[RiskV
 def _evidence(
     signals: Mapping[str, float], risks: list[RiskView], accepting: Sequence[int]
 ) -> Evidence:
-    """Open blockers fail the blocker gate; open critical risks count as criticals."""
+    """Open blockers fail readiness; open critical risks count as criticals."""
     live = [v for v in risks if v.risk.id not in accepting]
-    blockers = sum(1 for v in live if v.status is RiskStatus.BLOCKER)
+    blockers = tuple(v.risk.label for v in live if v.status is RiskStatus.BLOCKER)
     criticals = sum(
         1 for v in live if v.risk.severity is Severity.CRITICAL and v.status is RiskStatus.OPEN
     )
-    return Evidence(signals=signals, open_blocker_risks=blockers, open_critical_risks=criticals)
+    return Evidence(signals=signals, blocker_risks=blockers, open_critical_risks=criticals)

@@ -34,13 +34,28 @@ class Evidence:
     """What the gates look at: the latest value of each signal and the open risks."""
 
     signals: Mapping[str, float]
-    open_blocker_risks: int = 0
+    # Labels (R1, R2…) of the risks whose latest decision is `blocker`.
+    blocker_risks: tuple[str, ...] = ()
     open_critical_risks: int = 0
+
+
+# An open blocker risk fails readiness whatever gates the class names (SPEC §4.1, §4.4); a
+# class with a `max_open_blockers` gate already counts blocker risks there.
+BLOCKER_RISKS = "blocker_risks"
 
 
 def evaluate(rules: ClassPolicy, evidence: Evidence) -> Readiness:
     results = tuple(_GATES[gate](threshold, evidence) for gate, threshold in rules.gates.items())
+    if evidence.blocker_risks and "max_open_blockers" not in rules.gates:
+        results += (_blocker_risks(evidence.blocker_risks),)
     return Readiness(results, _index(results, rules.weights))
+
+
+def _blocker_risks(labels: tuple[str, ...]) -> GateResult:
+    """Only ever failing: shown when a blocker risk is open, and absent when none is."""
+    if len(labels) == 1:
+        return GateResult(BLOCKER_RISKS, False, f"blocker risk {labels[0]} is open")
+    return GateResult(BLOCKER_RISKS, False, f"blocker risks {', '.join(labels)} are open")
 
 
 def _index(results: tuple[GateResult, ...], weights: Mapping[str, float]) -> int:
@@ -66,7 +81,7 @@ def _at_most(gate: str, label: str, count: int, threshold: float) -> GateResult:
 
 
 def _max_open_blockers(threshold: float, evidence: Evidence) -> GateResult:
-    count = int(evidence.signals.get("open_blockers", 0)) + evidence.open_blocker_risks
+    count = int(evidence.signals.get("open_blockers", 0)) + len(evidence.blocker_risks)
     return _at_most("max_open_blockers", "open blockers", count, threshold)
 
 

@@ -63,6 +63,32 @@ async def test_a_blocker_fails_the_gate_and_accepting_it_passes_again(
     assert lines[1].endswith(" R1 accept by erin: warm-up script ships in the same release")
 
 
+async def test_a_blocker_stops_a_deploy_even_where_the_class_names_no_gates(
+    bot: ReleaseBot, store: MemoryStore
+) -> None:
+    await say(bot, "declare a@1 at 2026-12-03 14:00 class standard")
+    assert store.data.releases["a@1"].state is State.APPROVED  # nothing required
+    await say(bot, "risk a@1 high schema change is not reversible")
+    await say(bot, "decide R1 blocker no rollback plan", QA)
+    assert store.data.releases["a@1"].state is State.PLANNED
+    card = await say(bot, "status a@1")
+    assert "✗ blocker risk R1 is open" in card.sections[1].lines
+    refused = await say(bot, "deploy a@1")
+    assert refused.tone is Tone.ERROR and "blocker risk R1 is open" in refused.title
+    assert store.data.releases["a@1"].state is State.PLANNED
+    report = await say(bot, "gate a@1")
+    assert report.title == "Gates for a@1: fail"
+    dry = await say(bot, "gate a@1 if accept R1")
+    assert dry.title == "If you accept R1: gates would pass"
+    await say(bot, "decide R1 accept rollback plan written", ENG)
+    assert store.data.releases["a@1"].state is State.APPROVED
+    card = await say(bot, "status a@1")
+    assert card.sections[1].lines == ("none for this class",)
+    deployed = await say(bot, "deploy a@1")
+    assert deployed.tone is not Tone.ERROR
+    assert store.data.releases["a@1"].state is State.DEPLOYING
+
+
 async def test_an_accepted_risk_that_expires_is_open_again(
     bot: ReleaseBot, store: MemoryStore, clock: ManualClock
 ) -> None:

@@ -114,6 +114,19 @@ async def test_the_ci_gate_fails_with_reasons_then_passes(
     assert verdict["readiness_index"] == 100
 
 
+async def test_the_ci_gate_fails_on_an_open_blocker_risk_whatever_the_class(
+    bot: RunningBot, http: aiohttp.ClientSession
+) -> None:
+    api = f"{bot.url}/api/v1"
+    await call(http, "POST", f"{api}/releases", json={"release": "a@1", "class": "standard"})
+    assert (await call(http, "GET", f"{api}/releases/a@1/gate"))[0] == 200
+    for text, person in [("risk a@1 high no rollback", QA), ("decide R1 blocker later", QA)]:
+        await bot.components.bot.handle_text(text, person)
+    status, verdict = await call(http, "GET", f"{api}/releases/a@1/gate")
+    assert status == 409 and verdict["pass"] is False
+    assert [g["gate"] for g in verdict["failing"]] == ["blocker_risks"]
+
+
 async def test_bad_signals_and_unknown_releases(
     bot: RunningBot, http: aiohttp.ClientSession
 ) -> None:
