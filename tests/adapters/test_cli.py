@@ -90,8 +90,19 @@ def test_console_reads_stdin_and_the_data_survives_a_restart(tmp_path: Path) -> 
     assert "Release checkout@2.4.0" in first.stdout
     assert (tmp_path / "var" / "releasebot.db").exists()
     second = run(["console", "--as", "slack:U0QA00001"], tmp_path, "status checkout@2.4.0\n")
-    assert "When: Mon 7 Jan 2030 10:00 GMT" in second.stdout
+    assert "When: Mon 7 Jan 2030 10:00 UTC" in second.stdout  # SPEC §5's default zone
     assert "Owner: console:" in second.stdout
+
+
+def test_the_timezone_setting_reads_and_shows_times_where_the_policy_names_none(
+    tmp_path: Path,
+) -> None:
+    new_york = {"RELEASEBOT_TIMEZONE": "America/New_York"}
+    run(["console"], tmp_path, "declare checkout@2.4.0 at 2030-01-07 10:00\n", **new_york)
+    in_new_york = run(["console"], tmp_path, "status checkout@2.4.0\n", **new_york)
+    assert "When: Mon 7 Jan 2030 10:00 EST" in in_new_york.stdout
+    in_utc = run(["console"], tmp_path, "status checkout@2.4.0\n")
+    assert "When: Mon 7 Jan 2030 15:00 UTC" in in_utc.stdout
 
 
 def test_console_exit_status_says_a_command_was_refused(tmp_path: Path) -> None:

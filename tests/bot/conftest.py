@@ -22,5 +22,5 @@ def store() -> MemoryStore:
 @pytest.fixture
 def bot(store: MemoryStore, clock: ManualClock) -> ReleaseBot:
     return ReleaseBot(
-        unit_of_work=store, clock=clock, policy=PolicyHolder(None, default_timezone="UTC")
+        unit_of_work=store, clock=clock, policy=PolicyHolder(None, default_timezone="Europe/London")
     )

@@ -9,7 +9,7 @@ from tests.support.people import ALICE, CHANNEL, NOW
 
 API = Actor("api:rest", "REST API", "api")
 DECLARED = "checkout@2.4.0"
-DECLARED_DAY = "2026-12-03"  # 14:00 Europe/London, the demo policy's zone
+DECLARED_DAY = "2026-12-03"  # 14:00 in the zone of RELEASEBOT_TIMEZONE (UTC by default)
 
 
 async def fill(bot: ReleaseBot) -> None:

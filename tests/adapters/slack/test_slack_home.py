@@ -100,7 +100,7 @@ async def test_opening_the_home_tab_publishes_the_persons_view(
     assert text.index("docs@1.0 ·") < text.index(f"{RELEASE} ·")
     assert "readiness 100/100" in line_of(view, "docs@1.0")
     assert "readiness 67/100" in line_of(view, RELEASE)
-    assert f"{RELEASE} as qa · Thu 3 Dec 2026 14:00 GMT · readiness 67/100" in text
+    assert f"{RELEASE} as qa · Thu 3 Dec 2026 14:00 UTC · readiness 67/100" in text
     # The release card's own buttons, for quinn's role only.
     assert button_labels(view) == [APPROVE_QA, REJECT_QA]
     approve = commands.dump(commands.Approve(release=RELEASE, role="qa"))

@@ -22,7 +22,7 @@ NEW_YORK, TOKYO, LONDON = (ZoneInfo(z) for z in ("America/New_York", "Asia/Tokyo
 
 @pytest.fixture
 async def bot(tmp_path: Path) -> AsyncIterator[RunningBot]:
-    env = {"RELEASEBOT_API_TOKEN": TOKEN}  # the demo policy's timezone is Europe/London
+    env = {"RELEASEBOT_API_TOKEN": TOKEN, "RELEASEBOT_TIMEZONE": "Europe/London"}
     async with running_bot(env, cwd=tmp_path, clock=ManualClock(NOW), store=MemoryStore()) as bot:
         for text in (
             "declare checkout@2.4.0 at 2026-12-03 14:00 train public",  # GMT
