@@ -8,7 +8,7 @@ from adapters.cards import CardKeeper
 from adapters.clock import SystemClock
 from adapters.delivery import DeliveryWorker
 from adapters.policy_file import PolicyHolder
-from adapters.scheduler import Scheduler
+from adapters.scheduler import Scheduler, occurrences
 from adapters.settings import Settings
 from adapters.smoke import HttpSmokeProbe, SmokeRunner
 from adapters.web.telemetry import Telemetry
@@ -41,7 +41,13 @@ async def build(
         from storage.sql import open_store
 
         store = await open_store(settings.database_url)
-    bot = ReleaseBot(unit_of_work=store, clock=clock, policy=policy, public_url=settings.public_url)
+    bot = ReleaseBot(
+        unit_of_work=store,
+        clock=clock,
+        policy=policy,
+        public_url=settings.public_url,
+        sync_times=occurrences,
+    )
     cards = CardKeeper(store, bot)
     delivery = DeliveryWorker(store, clock)
     return Components(

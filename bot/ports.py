@@ -29,6 +29,16 @@ from bot.schedules import Poll, PollAnswer, Sync
 from bot.signoffs import SignOff
 
 
+class SyncTimes(Protocol):
+    """When `sync` meets after `after` up to `until`, in UTC, soonest first.
+
+    Cron arithmetic in a timezone is the scheduler's (adapters/scheduler.py); the core only
+    asks, e.g. to show syncs on the calendar.
+    """
+
+    def __call__(self, sync: Sync, after: datetime, until: datetime) -> list[datetime]: ...
+
+
 class Clock(Protocol):
     def now(self) -> datetime:
         """The current instant, timezone-aware UTC."""

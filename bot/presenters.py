@@ -15,6 +15,7 @@ from bot.observe_presenters import smoke_actions, smoke_section
 from bot.policy import Policy
 from bot.reply import Action, Fact, Reply, Section, Style, Tone
 from bot.risk_presenters import risk_section
+from bot.schedules import Sync
 from bot.signoffs import SignOff, Verdict, current_by_role
 from bot.usage import BY_VERB, USAGES
 from bot.when import format_moment
@@ -165,19 +166,27 @@ def release_list(title: str, releases: Sequence[Release], zone: ZoneInfo, empty:
 
 
 def calendar(
-    releases: Sequence[Release], freezes: Sequence[Freeze], zone: ZoneInfo, *, days: int
+    releases: Sequence[Release],
+    freezes: Sequence[Freeze],
+    meetings: Sequence[tuple[datetime, Sync]],
+    zone: ZoneInfo,
+    *,
+    days: int,
 ) -> Reply:
+    """Freeze windows first, then day by day the releases and sync meetings, in time order."""
     title = f"Calendar, next {days} days"
-    scheduled = [r for r in releases if r.scheduled_at is not None]
-    if not scheduled and not freezes:
+    entries = sorted(
+        [(r.scheduled_at, f"{r.name} ({r.state.label})") for r in releases if r.scheduled_at]
+        + [(moment, f"release sync {sync.label} ({sync.schedule})") for moment, sync in meetings],
+        key=lambda entry: entry[0],
+    )
+    if not entries and not freezes:
         return Reply(title=title, summary="Nothing scheduled.")
     sections = []
     if freezes:
         sections.append(Section("Freeze windows", tuple(freeze_line(f, zone) for f in freezes)))
-    for day, group in groupby(scheduled, key=lambda r: _local_day(r.scheduled_at, zone)):
-        lines = tuple(
-            f"{_local_time(r.scheduled_at, zone)} {r.name} ({r.state.label})" for r in group
-        )
+    for day, group in groupby(entries, key=lambda entry: _local_day(entry[0], zone)):
+        lines = tuple(f"{_local_time(moment, zone)} {what}" for moment, what in group)
         sections.append(Section(day, lines))
     return Reply(title=title, sections=tuple(sections[:MAX_LISTED]))
 

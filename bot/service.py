@@ -10,7 +10,7 @@ from bot import handlers
 from bot.domain import Actor, ConcurrentChange, Conversation, DomainError
 from bot.parser import ParseError, parse
 from bot.policy import Policy
-from bot.ports import Clock, UnitOfWorkFactory
+from bot.ports import Clock, SyncTimes, UnitOfWorkFactory
 from bot.reply import Reply, error
 from bot.usage import BY_VERB
 
@@ -27,11 +27,13 @@ class ReleaseBot:
         clock: Clock,
         policy: Callable[[], Policy],
         public_url: str = "http://127.0.0.1:8080",
+        sync_times: SyncTimes | None = None,
     ) -> None:
         self._unit_of_work = unit_of_work
         self._clock = clock
         self._policy = policy
         self._public_url = public_url
+        self._sync_times = sync_times
         verbs = (cmd.verb.split()[0] for cmd in handlers.HANDLERS)
         self.available = frozenset(verb for verb in verbs if verb in BY_VERB)
 
@@ -92,6 +94,7 @@ class ReleaseBot:
                 uow=uow,
                 available=self.available,
                 public_url=self._public_url,
+                sync_times=self._sync_times,
             )
             return await registration.handler(command, ctx)
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from bot.domain import Actor, Conversation
 from bot.policy import Policy
-from bot.ports import UnitOfWork
+from bot.ports import SyncTimes, UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,3 +20,5 @@ class Context:
     available: frozenset[str]
     # Where people open the dashboard; reminders link to it.
     public_url: str = "http://127.0.0.1:8080"
+    # When syncs meet; None where nobody wired the scheduler's arithmetic in (no syncs shown).
+    sync_times: SyncTimes | None = None

@@ -17,6 +17,7 @@ from bot.domain import (
 from bot.handlers.base import Context, audit_draft, card, existing, finish, handles, save, settle
 from bot.ports import ReleaseQuery
 from bot.reply import Reply, Section, Tone
+from bot.schedules import Sync
 from bot.when import format_moment
 
 CONFLICT_WINDOW = timedelta(hours=2)
@@ -143,7 +144,20 @@ async def calendar(cmd: c.Calendar, ctx: Context) -> Reply:
     )
     releases = await ctx.uow.releases.find(query)
     freezes = await ctx.uow.freezes.overlapping(ctx.now, until)
-    return presenters.calendar(releases, freezes, ctx.policy.zone, days=cmd.days)
+    meetings = await sync_meetings(ctx, until)
+    return presenters.calendar(releases, freezes, meetings, ctx.policy.zone, days=cmd.days)
+
+
+async def sync_meetings(ctx: Context, until: datetime) -> list[tuple[datetime, Sync]]:
+    """Every meeting of every active sync from now up to `until`, soonest first."""
+    if ctx.sync_times is None:
+        return []
+    meetings = [
+        (moment, sync)
+        for sync in await ctx.uow.syncs.active()
+        for moment in ctx.sync_times(sync, ctx.now, until)
+    ]
+    return sorted(meetings, key=lambda meeting: (meeting[0], meeting[1].id))
 
 
 @handles(c.Reschedule)

@@ -4,6 +4,7 @@ import pytest
 
 from adapters.clock import ManualClock
 from adapters.policy_file import PolicyHolder
+from adapters.scheduler import occurrences
 from bot.service import ReleaseBot
 from storage.memory import MemoryStore
 from tests.support.people import NOW
@@ -22,5 +23,8 @@ def store() -> MemoryStore:
 @pytest.fixture
 def bot(store: MemoryStore, clock: ManualClock) -> ReleaseBot:
     return ReleaseBot(
-        unit_of_work=store, clock=clock, policy=PolicyHolder(None, default_timezone="Europe/London")
+        unit_of_work=store,
+        clock=clock,
+        policy=PolicyHolder(None, default_timezone="Europe/London"),
+        sync_times=occurrences,
     )

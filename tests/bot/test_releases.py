@@ -111,6 +111,23 @@ async def test_calendar_groups_the_next_days(bot: ReleaseBot) -> None:
     assert reply.sections[0].lines == ("10:00 a@1 (planned)", "16:00 b@1 (planned)")
 
 
+async def test_calendar_shows_each_meeting_of_the_active_syncs_among_the_releases(
+    bot: ReleaseBot,
+) -> None:
+    await say(bot, "declare a@1 at 2026-12-04 10:00")
+    await say(bot, "sync fri 09:30")
+    await say(bot, "sync daily 08:00 tz America/New_York")
+    await say(bot, "sync cancel S2")  # cancelled: never on the calendar
+    reply = await say(bot, "calendar 8")
+    assert [s.title for s in reply.sections] == ["Fri 27 Nov", "Fri 4 Dec"]
+    assert reply.sections[0].lines == ("09:30 release sync S1 (fri 09:30)",)
+    assert reply.sections[1].lines == ("09:30 release sync S1 (fri 09:30)", "10:00 a@1 (planned)")
+    await say(bot, "sync mon,thu 15:00 tz America/New_York")  # 20:00 in London
+    days = {s.title: s.lines for s in (await say(bot, "calendar 8")).sections}
+    assert days["Thu 26 Nov"] == ("20:00 release sync S3 (mon,thu 15:00)",)
+    assert days["Mon 30 Nov"] == ("20:00 release sync S3 (mon,thu 15:00)",)
+
+
 async def test_cancel_is_audited_with_its_reason_and_cannot_repeat(
     bot: ReleaseBot, store: MemoryStore
 ) -> None:

@@ -61,6 +61,7 @@ async def test_list_and_calendar_answer_in_the_acknowledgement(
 ) -> None:
     await seed("declare checkout@2.4.0 at 2026-12-03 14:00")
     await seed("declare search@7.1 at 2026-11-30 09:00")
+    await seed("sync mon 09:30")
 
     listed, calendar = (await slack.slash("list")).json(), (await slack.slash("calendar")).json()
 
@@ -68,7 +69,10 @@ async def test_list_and_calendar_answer_in_the_acknowledgement(
         assert_block_kit_limits(body)
     shown = block_texts(listed)
     assert shown.index("search@7.1") < shown.index("checkout@2.4.0")
-    assert "search@7.1" in block_texts(calendar) and "checkout@2.4.0" in block_texts(calendar)
+    days = block_texts(calendar)
+    monday = "*Mon 30 Nov*\n09:00 search@7.1 (planned)\n09:30 release sync S1 (mon 09:30)"
+    assert monday in days and "checkout@2.4.0" in days
+    assert "*Mon 7 Dec*\n09:30 release sync S1 (mon 09:30)" in days
 
 
 async def test_cancel_answers_at_the_response_url(
