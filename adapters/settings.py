@@ -33,10 +33,18 @@ class SlackSettings:
     api_base_url: str | None = None
 
     @property
+    def socket_mode(self) -> bool:
+        """Slack reaches the bot over a WebSocket the bot opens, not over HTTP."""
+        return bool(self.app_token)
+
+    @property
     def missing(self) -> list[str]:
-        """The credentials still needed to serve Slack over HTTP."""
-        pairs = (("SLACK_SIGNING_SECRET", self.signing_secret), ("SLACK_BOT_TOKEN", self.bot_token))
-        return [name for name, value in pairs if not value]
+        """The credentials still needed to serve Slack: over Socket Mode the bot token alone
+        (no request is signed), over HTTP the signing secret too."""
+        needed = [("SLACK_BOT_TOKEN", self.bot_token)]
+        if not self.socket_mode:
+            needed.insert(0, ("SLACK_SIGNING_SECRET", self.signing_secret))
+        return [name for name, value in needed if not value]
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -25,6 +26,7 @@ from adapters.settings import SlackSettings
 from adapters.slack.cards import PLATFORM, SlackCards
 from adapters.slack.listeners import AnswerInAck, register
 from adapters.slack.sender import SLACK_API_BASE_URL, SlackSender, build_delivery_client
+from adapters.slack.socket_mode import SocketModeConnection
 
 PATH = "/slack/events"
 FORM = "application/x-www-form-urlencoded"
@@ -32,13 +34,18 @@ RETRIES = 2
 
 
 def mount(app: web.Application, components: Components) -> None:
-    """Serve Slack's one URL for commands, interactivity and events on `app`, and deliver the
-    outbox's Slack messages (posts, card updates, ephemeral notices) through their own client.
+    """Serve Slack's one URL for commands, interactivity and events on `app` (or, given an
+    app token, take them over Socket Mode), and deliver the outbox's Slack messages (posts,
+    card updates, ephemeral notices) through their own client.
     """
     settings = components.settings.slack
     delivery_client, bolt_client = build_delivery_client(settings), build_client(settings)
     components.delivery.register(PLATFORM, SlackSender(delivery_client))
     bolt, answers = build_bolt_app(components, bolt_client)
+    socket = SocketModeConnection(bolt, settings) if settings.socket_mode else None
+    if socket is not None:
+        # Closed before the rest of Slack's side: nothing new arrives while it winds down.
+        app.on_cleanup.append(socket.stop)
 
     async def finish_answers(_app: web.Application) -> None:
         await answers.close()
@@ -46,6 +53,24 @@ def mount(app: web.Application, components: Components) -> None:
     # Before the clients' sessions close (late answers use them) and before the store does.
     app.on_cleanup.append(finish_answers)
     _keep_connections_open(app, delivery_client, bolt_client)
+    if socket is not None:
+        app.on_startup.append(socket.start)  # once the clients' sessions are open
+    if settings.signing_secret:
+        _serve_http(app, bolt)
+    else:
+        message = "Slack is connected over Socket Mode; set SLACK_SIGNING_SECRET to take HTTP too."
+        app.router.add_post(PATH, _refuse(message))
+
+
+def _refuse(message: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def refuse(_request: web.Request) -> web.Response:
+        return web.json_response({"error": message}, status=503)
+
+    return refuse
+
+
+def _serve_http(app: web.Application, bolt: AsyncApp) -> None:
+    """`POST /slack/events`: signed requests from Slack, verified by bolt."""
 
     async def slack_events(request: web.Request) -> web.Response:
         try:

@@ -20,6 +20,7 @@ from aiohttp import web
 FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "slack"
 RESPONSES = json.loads((FIXTURES / "webapi_fake_responses.json").read_text())
 RESPONSE_URL = "response"
+SOCKET_MODE = "socket-mode"
 FAULT_BODIES = {
     429: RESPONSES["_errors"]["rate_limited"]["body"],
     500: {"ok": False, "error": "internal_error"},
@@ -41,11 +42,15 @@ class Call:
 
 
 class FakeSlack:
-    """Answers `POST /api/<method>` like Slack and `POST /response/<key>` like a response_url."""
+    """Answers `POST /api/<method>` like Slack and `POST /response/<key>` like a response_url;
+    hands out a Socket Mode WebSocket (`apps.connections.open`) and sends envelopes down it."""
 
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.url = ""
+        self.sockets: list[web.WebSocketResponse] = []
+        self._acks: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._envelopes = itertools.count(1)
         self._changed = asyncio.Condition()
         self._faults: dict[str, deque[Fault]] = defaultdict(deque)
         self._delays: dict[str, deque[float]] = defaultdict(deque)
@@ -113,11 +118,54 @@ class FakeSlack:
                 seen = [(call.method, call.status) for call in self.calls]
                 raise AssertionError(f"timed out after {timeout}s; calls so far: {seen}") from None
 
+    @property
+    def open_sockets(self) -> list[web.WebSocketResponse]:
+        return [socket for socket in self.sockets if not socket.closed]
+
+    async def envelope(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        timeout: float = 5,  # noqa: ASYNC109 - as in wait_for
+    ) -> dict[str, Any]:
+        """Send a Socket Mode envelope (`slash_commands`, `interactive`, `events_api`) down the
+        bot's connection, as Slack does, and return the bot's acknowledgement of it."""
+        await self.wait_for(lambda: bool(self.open_sockets), timeout)
+        envelope_id = f"envelope-{next(self._envelopes)}"
+        acked = self._acks[envelope_id] = asyncio.get_running_loop().create_future()
+        await self.open_sockets[-1].send_json(
+            {
+                "envelope_id": envelope_id,
+                "type": kind,
+                "payload": payload,
+                "accepts_response_payload": kind != "events_api",
+            }
+        )
+        try:
+            return await asyncio.wait_for(acked, timeout)
+        except TimeoutError:
+            raise AssertionError(f"no acknowledgement of {kind} within {timeout}s") from None
+
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
         app.router.add_post(f"/{RESPONSE_URL}/{{key}}", self._response_url)
+        app.router.add_get(f"/{SOCKET_MODE}", self._socket_mode)
         return app
+
+    async def _socket_mode(self, request: web.Request) -> web.WebSocketResponse:
+        """The Socket Mode connection: greets the bot, then takes its acknowledgements."""
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self.sockets.append(socket)
+        await self._record(Call(SOCKET_MODE, {}, dict(request.headers), time.monotonic()))
+        await socket.send_json({"type": "hello", "num_connections": len(self.open_sockets)})
+        async for message in socket:
+            ack = json.loads(message.data)
+            waiting = self._acks.pop(ack.get("envelope_id", ""), None)
+            if waiting is not None and not waiting.done():
+                waiting.set_result(ack)
+        return socket
 
     async def _record(self, call: Call) -> None:
         async with self._changed:
@@ -146,6 +194,8 @@ class FakeSlack:
     def _answer(self, method: str, template: dict[str, Any], args: dict[str, Any]) -> Any:
         """The fixture's body for `method` with the request's arguments filled in."""
         answer = _fill(copy.deepcopy(template["body"]), args)
+        if method == "apps.connections.open":
+            answer = {"ok": True, "url": self.url.replace("http", "ws", 1) + f"/{SOCKET_MODE}"}
         if method == "chat.postMessage":
             answer["ts"] = answer["message"]["ts"] = f"1718040563.{next(self._stamps):06d}"
         return answer
@@ -221,4 +271,6 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
     try:
         yield fake
     finally:
+        for socket in fake.open_sockets:
+            await socket.close()
         await runner.cleanup()
