@@ -45,7 +45,7 @@ BLOCKER_RISKS = "blocker_risks"
 
 
 def evaluate(rules: ClassPolicy, evidence: Evidence) -> Readiness:
-    results = tuple(_GATES[gate](threshold, evidence) for gate, threshold in rules.gates.items())
+    results = tuple(GATES[gate](threshold, evidence) for gate, threshold in rules.gates.items())
     if evidence.blocker_risks and "max_open_blockers" not in rules.gates:
         results += (_blocker_risks(evidence.blocker_risks),)
     return Readiness(results, _index(results, rules.weights))
@@ -66,13 +66,23 @@ def _index(results: tuple[GateResult, ...], weights: Mapping[str, float]) -> int
     return round(100 * passing / total) if total else 100
 
 
+def _at_least(gate: str, signal: str, threshold: float, evidence: Evidence) -> GateResult:
+    """A gate over the latest value of one signal, which must have arrived."""
+    value = evidence.signals.get(signal)
+    if value is None:
+        return GateResult(gate, False, f"no {signal} signal yet (needs ≥ {threshold:g})")
+    if value < threshold:
+        return GateResult(gate, False, f"{signal} {value:g} < {threshold:g}")
+    return GateResult(gate, True, f"{signal} {value:g} ≥ {threshold:g}")
+
+
 def _min_coverage(threshold: float, evidence: Evidence) -> GateResult:
-    coverage = evidence.signals.get("coverage")
-    if coverage is None:
-        return GateResult("min_coverage", False, f"no coverage signal yet (needs ≥ {threshold:g})")
-    if coverage < threshold:
-        return GateResult("min_coverage", False, f"coverage {coverage:g} < {threshold:g}")
-    return GateResult("min_coverage", True, f"coverage {coverage:g} ≥ {threshold:g}")
+    return _at_least("min_coverage", "coverage", threshold, evidence)
+
+
+def _min_deploy_success(threshold: float, evidence: Evidence) -> GateResult:
+    # CI reports how its deployments of this release went (e.g. to staging), in percent.
+    return _at_least("min_deploy_success", "deploy_success", threshold, evidence)
 
 
 def _at_most(gate: str, label: str, count: int, threshold: float) -> GateResult:
@@ -90,8 +100,9 @@ def _max_open_criticals(threshold: float, evidence: Evidence) -> GateResult:
     return _at_most("max_open_criticals", "open criticals", count, threshold)
 
 
-_GATES = {
+GATES = {
     "min_coverage": _min_coverage,
+    "min_deploy_success": _min_deploy_success,
     "max_open_blockers": _max_open_blockers,
     "max_open_criticals": _max_open_criticals,
 }

@@ -12,7 +12,10 @@ from bot.observe_policy import ObservabilityPolicy, parse_observability
 from bot.policy_data import PolicyError, mapping, reject_unknown
 
 PRINCIPAL_KINDS = ("slack", "teams", "email", "console")
-KNOWN_GATES = frozenset({"min_coverage", "max_open_blockers", "max_open_criticals"})
+# bot.gates evaluates each of these (a test holds the two lists together).
+KNOWN_GATES = frozenset(
+    {"min_coverage", "min_deploy_success", "max_open_blockers", "max_open_criticals"}
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,9 @@ import asyncio
 from datetime import timedelta
 
 from adapters.clock import ManualClock
+from bot import gates
 from bot.domain import Actor, State
+from bot.policy import KNOWN_GATES, parse_policy
 from bot.reply import Reply, Tone
 from bot.service import ReleaseBot
 from bot.text import plain_text
@@ -241,3 +243,24 @@ async def test_a_freeze_that_is_already_over_is_refused(
     reply = await say(bot, "freeze 2026-11-20 09:00 2026-11-21 18:00 too late")
     assert reply.tone is Tone.ERROR and reply.title == "That freeze window is over already"
     assert (await say(bot, "freezes")).summary == "No freeze windows now or ahead."
+
+
+async def test_a_deploy_success_gate_reads_the_deploy_success_signal(
+    store: MemoryStore, clock: ManualClock
+) -> None:
+    policy = parse_policy({"classes": {"normal": {"gates": {"min_deploy_success": 95}}}})
+    bot = ReleaseBot(unit_of_work=store, clock=clock, policy=lambda: policy)
+    await say(bot, "declare a@1 at 2026-12-03 14:00")
+    refused = await say(bot, "deploy a@1")
+    assert "no deploy_success signal yet (needs ≥ 95)" in refused.title
+    await say(bot, "signal a@1 deploy_success=90")
+    assert "deploy_success 90 < 95" in (await say(bot, "deploy a@1")).title
+    assert store.data.releases["a@1"].state is State.PLANNED
+    await say(bot, "signal a@1 deploy_success=100")
+    assert store.data.releases["a@1"].state is State.APPROVED  # its one gate passes
+    await say(bot, "deploy a@1")
+    assert store.data.releases["a@1"].state is State.DEPLOYING
+
+
+def test_the_policy_knows_exactly_the_gates_there_are() -> None:
+    assert frozenset(gates.GATES) == KNOWN_GATES
