@@ -13,7 +13,7 @@ from bot.assessment import Assessment
 from bot.domain import AuditEvent, Freeze, Release, State
 from bot.observe_presenters import smoke_actions, smoke_section
 from bot.policy import Policy
-from bot.reply import Action, Fact, Reply, Section, Style, Tone
+from bot.reply import Action, Fact, Line, Reply, Section, Struck, Style, Tone
 from bot.risk_presenters import risk_section
 from bot.schedules import Sync
 from bot.signoffs import SignOff, Verdict, current_by_role
@@ -102,13 +102,14 @@ def _signoff_section(assessment: Assessment, policy: Policy) -> Section:
     return Section("Sign-offs", lines or ("none required",))
 
 
-def _signoff_line(role: str, signoff: SignOff | None, stale: SignOff | None) -> str:
+def _signoff_line(role: str, signoff: SignOff | None, stale: SignOff | None) -> Line:
     if signoff is not None and signoff.verdict is Verdict.APPROVED:
         return f"✓ {role}: approved by {signoff.display_name}"
     if signoff is not None:
         return f"✗ {role}: rejected by {signoff.display_name} — {signoff.note or 'no reason'}"
     if stale is not None:
-        return f"… {role}: waiting (earlier sign-off by {stale.display_name} is stale)"
+        verdict = "✓ approved" if stale.verdict is Verdict.APPROVED else "✗ rejected"
+        return Struck(f"{role}: {verdict} by {stale.display_name}", " — stale, waiting again")
     return f"… {role}: waiting"
 
 

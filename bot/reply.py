@@ -26,9 +26,26 @@ class Fact:
 
 
 @dataclass(frozen=True, slots=True)
+class Struck:
+    """A line that no longer counts, shown struck through (a stale sign-off), then `after` in
+    plain type saying why; where a surface cannot strike text, `after` alone says so."""
+
+    text: str
+    after: str = ""
+
+
+Line = str | Struck
+
+
+def line_text(line: Line) -> str:
+    """A line as plain text (a struck line loses its stroke, not its explanation)."""
+    return line if isinstance(line, str) else line.text + line.after
+
+
+@dataclass(frozen=True, slots=True)
 class Section:
     title: str | None
-    lines: tuple[str, ...]
+    lines: tuple[Line, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from itertools import groupby
 from zoneinfo import ZoneInfo
 
 from bot import commands
-from bot.reply import Action, Fact, Reply, Section, Style, Tone
+from bot.reply import Action, Fact, Reply, Section, Style, Tone, line_text
 from bot.risks import ChangeItem, Decision, Huddle, Outcome, RiskStatus, RiskView
 from bot.when import format_moment
 
@@ -141,5 +141,6 @@ def notes_markdown(release: str, notes: Reply) -> str:
     if notes.summary:
         out += [notes.summary, ""]
     for section in notes.sections:
-        out += [f"## {section.title}", ""] + [f"- {line}" for line in section.lines] + [""]
+        items = [f"- {line_text(line)}" for line in section.lines]
+        out += [f"## {section.title}", "", *items, ""]
     return "\n".join(out)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.reply import Reply, Tone
+from bot.reply import Reply, Tone, line_text
 
 _MARKS = {Tone.INFO: "", Tone.SUCCESS: "✓ ", Tone.WARNING: "! ", Tone.ERROR: "✗ "}
 
@@ -17,7 +17,7 @@ def plain_text(reply: Reply) -> str:
     for section in reply.sections:
         if section.title:
             lines.append(f"{section.title}:")
-        lines += [f"  {line}" for line in section.lines]
+        lines += [f"  {line_text(line)}" for line in section.lines]
     lines += reply.notes
     if reply.usage:
         lines.append(f"Usage: {reply.usage}")

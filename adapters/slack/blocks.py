@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from bot.reply import Action, Fact, Reply, Section, Style, Tone
+from bot.reply import Action, Fact, Reply, Section, Struck, Style, Tone
 from bot.text import plain_text
 
 # Slack rejects, rather than trims, blocks over these limits (the SDK does not check raw dicts).
@@ -124,6 +124,10 @@ def mrkdwn(text: str) -> str:
     return PRINCIPAL.sub(_mention, text) if "slack:" in text else text
 
 
+def _struck(line: Struck) -> str:
+    return f"~{mrkdwn(line.text)}~{mrkdwn(line.after)}"
+
+
 def _mention(principal: re.Match[str]) -> str:
     # A function, not the template r"<@\1>": re looks a template up on every call, which costs
     # four times what the replacement does.
@@ -181,7 +185,7 @@ def _field_sections(fields: list[str]) -> list[Block]:
 def _sections(sections: Sequence[Section]) -> list[Block]:
     blocks: list[Block] = []
     for section in sections:
-        lines = [mrkdwn(line) for line in section.lines]
+        lines = [mrkdwn(line) if isinstance(line, str) else _struck(line) for line in section.lines]
         if section.title:
             lines.insert(0, f"*{mrkdwn(section.title)}*")
         blocks += _text_sections(lines)

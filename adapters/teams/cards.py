@@ -35,7 +35,7 @@ from typing import Any
 from botbuilder.schema import Attachment
 
 from bot import commands
-from bot.reply import Action, Fact, Reply, Section, Style, Tone
+from bot.reply import Action, Fact, Line, Reply, Section, Style, Tone
 from bot.text import plain_text
 
 CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -167,6 +167,16 @@ def _text(text: str, **style: Any) -> Element:
     return {"type": "TextBlock", "text": escape(text), "wrap": True, **style}
 
 
+def _line(line: Line) -> Element:
+    if isinstance(line, str):
+        return _text(line, spacing="None")
+    # TextBlock markdown has no strikethrough; a RichTextBlock's runs do (and take no markdown).
+    runs = [{"type": "TextRun", "text": line.text, "strikethrough": True}]
+    if line.after:
+        runs.append({"type": "TextRun", "text": line.after})
+    return {"type": "RichTextBlock", "inlines": runs, "spacing": "None"}
+
+
 def _subtle(text: str) -> Element:
     return _text(text, isSubtle=True, size="Small")
 
@@ -180,7 +190,7 @@ def _fact_set(facts: tuple[Fact, ...]) -> Element:
 
 def _section(section: Section) -> Element:
     # One TextBlock per line: a single "\n" inside a TextBlock is not a line break everywhere.
-    items = [_text(line, spacing="None") for line in section.lines]
+    items = [_line(line) for line in section.lines]
     if section.title:
         items.insert(0, _text(section.title, weight="Bolder"))
     return {"type": "Container", "separator": True, "items": items}

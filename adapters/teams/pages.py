@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from botbuilder.schema import Activity, ActivityTypes
 
 from adapters.teams import cards
-from bot.reply import Action, Reply, Section
+from bot.reply import Action, Line, Reply, Section, line_text
 from bot.text import plain_text
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ class Piece:
 
     action: Action | None = None
     section: int | None = None  # index into the reply's sections, for a line
-    line: str | None = None  # None with a section: a section that has a title but no lines
+    line: Line | None = None  # None with a section: a section that has a title but no lines
     note: str | None = None
 
 
@@ -90,7 +90,7 @@ def _pack(reply: Reply, budget: int, *, limit: int | None = None) -> tuple[list[
     while (start < len(pieces) or not parts) and len(parts) != limit:
         rest = pieces[start:]
         count = _fill(reply, head, rest, started, budget, guess)
-        if count == 0 and parts and len(rest[0].line or "") > 1:
+        if count == 0 and parts and len(line_text(rest[0].line or "")) > 1:
             pieces[start : start + 1] = _halves(rest[0])  # a line too long on its own
             continue
         if count == 0 and parts:
@@ -135,7 +135,7 @@ def _most_that_fit(fits: Callable[[int], bool], most: int, guess: int) -> int:
 def _pieces(reply: Reply) -> list[Piece]:
     pieces = [Piece(action=action) for action in reply.actions]
     for index, section in enumerate(reply.sections):
-        lines: Sequence[str | None] = section.lines or [None]
+        lines: Sequence[Line | None] = section.lines or [None]
         pieces.extend(Piece(section=index, line=line) for line in lines)
     pieces.extend(Piece(note=note) for note in reply.notes)
     return pieces
@@ -155,7 +155,7 @@ def _assemble(reply: Reply, head: Reply, pieces: list[Piece], started: set[int])
 
 
 def _sections(reply: Reply, pieces: list[Piece], started: set[int]) -> tuple[Section, ...]:
-    lines: dict[int, list[str]] = {}
+    lines: dict[int, list[Line]] = {}
     for piece in pieces:
         if piece.section is not None:
             found = lines.setdefault(piece.section, [])
@@ -172,8 +172,9 @@ def _continued(title: str | None, started: bool) -> str | None:
 
 def _halves(piece: Piece) -> list[Piece]:
     assert piece.line is not None
-    middle = len(piece.line) // 2
-    return [replace(piece, line=piece.line[:middle]), replace(piece, line=piece.line[middle:])]
+    text = line_text(piece.line)  # a struck line this long loses its stroke, not its words
+    middle = len(text) // 2
+    return [replace(piece, line=text[:middle]), replace(piece, line=text[middle:])]
 
 
 def _labelled(part: Reply, index: int, total: int) -> Reply:

@@ -9,7 +9,7 @@ from adapters.clock import ManualClock
 from bot import gates
 from bot.domain import Actor, State
 from bot.policy import KNOWN_GATES, parse_policy
-from bot.reply import Reply, Tone
+from bot.reply import Reply, Struck, Tone
 from bot.service import ReleaseBot
 from bot.text import plain_text
 from storage.memory import MemoryStore
@@ -124,7 +124,9 @@ async def test_rescheduling_makes_earlier_signoffs_stale(
     await say(bot, "approve checkout@2.4.0", ENG)
     reply = await say(bot, "reschedule checkout@2.4.0 2026-12-04 14:00")
     assert store.data.releases["checkout@2.4.0"].state is State.PLANNED
-    assert "qa: waiting (earlier sign-off by quinn is stale)" in plain_text(reply)
+    signoffs = reply.sections[0].lines
+    assert Struck("qa: ✓ approved by quinn", " — stale, waiting again") in signoffs
+    assert "qa: ✓ approved by quinn — stale, waiting again" in plain_text(reply)
     assert "signoffs_stale" in actions(store)
 
 

@@ -164,6 +164,8 @@ def _collect(elements: list[dict[str, Any]], texts: list[str]) -> None:
     for element in elements:
         if element.get("type") == "TextBlock":
             texts.append(element["text"])
+        elif element.get("type") == "RichTextBlock":
+            texts.append("".join(run["text"] for run in element["inlines"]))
         elif element.get("type") == "FactSet":
             texts.extend(f"{f['title']}: {f['value']}" for f in element["facts"])
         elif element.get("type") == "Container":

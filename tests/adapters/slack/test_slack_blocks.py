@@ -14,7 +14,7 @@ from adapters.slack.blocks import (
     render,
 )
 from bot import commands
-from bot.reply import Action, Fact, Reply, Section, Style, Tone
+from bot.reply import Action, Fact, Reply, Section, Struck, Style, Tone
 from tests.support.blockkit import assert_block_kit_limits, assert_home_view_limits, block_texts
 
 
@@ -182,3 +182,13 @@ def test_a_short_page_is_published_whole() -> None:
 
     assert_home_view_limits(view)
     assert block_texts(view) == "Your releases\n*Upcoming*\na\nb"
+
+
+def test_a_struck_line_is_struck_through_in_mrkdwn_then_says_why() -> None:
+    stale = Struck("qa: ✓ approved by slack:U0QA00001 <3", " — stale, waiting again")
+    (message,) = render(Reply(title="Release a@1", sections=(Section("Sign-offs", (stale,)),)))
+
+    assert block_texts(message).endswith(
+        "*Sign-offs*\n~qa: ✓ approved by <@U0QA00001> &lt;3~ — stale, waiting again"
+    )
+    assert "qa: ✓ approved by <@U0QA00001> &lt;3 — stale, waiting again" in message.text

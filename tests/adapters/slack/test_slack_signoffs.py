@@ -91,6 +91,21 @@ async def test_approve_buttons_update_the_card_until_the_release_is_approved(
     assert f"{RELEASE} is approved" in block_texts(announcement.body)
 
 
+async def test_a_sign_off_made_stale_by_a_reschedule_is_struck_through_on_the_card(
+    slack: SlackSender, fake: FakeSlack, store: CardWatchingStore
+) -> None:
+    card = await declared(slack, fake, store)
+    await approved_by(slack, fake, card, QA)
+    seen = len(updates(fake))
+
+    await slack.slash(f"reschedule {RELEASE} 2026-12-04 14:00")
+
+    await fake.wait_for(lambda: len(updates(fake)) == seen + 1)
+    card_now = shows(updates(fake)[-1], card.answer["ts"])
+    assert "~qa: ✓ approved by quinn~ — stale, waiting again" in card_now
+    assert button_labels(updates(fake)[-1].body)[:2] == ["Approve as qa", "Reject as qa"]
+
+
 # --- the reject modal ----------------------------------------------------------------------
 
 

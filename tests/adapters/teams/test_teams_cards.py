@@ -9,7 +9,7 @@ import pytest
 
 from adapters.teams import cards
 from bot import commands
-from bot.reply import Action, Fact, Reply, Section, Style, Tone
+from bot.reply import Action, Fact, Reply, Section, Struck, Style, Tone
 from bot.text import plain_text
 from tests.support.adaptive_cards import (
     SCHEMA,
@@ -27,7 +27,10 @@ FULL = Reply(
     tone=Tone.WARNING,
     summary="Deploying now",
     facts=(Fact("State", "deploying"), Fact("Owner", "teams:6a3a8f2c")),
-    sections=(Section("Sign-offs", ("qa: approved", "eng: waiting")), Section(None, ("x",))),
+    sections=(
+        Section("Sign-offs", ("qa: approved", "eng: waiting", Struck("ops: approved", " (stale)"))),
+        Section(None, ("x",)),
+    ),
     actions=(
         Action("Status", STATUS, Style.PRIMARY),
         Action("Reject as qa", REJECT, Style.DANGER, asks_for="reason", prompt="Why reject?"),
@@ -74,6 +77,20 @@ def test_the_card_shows_title_summary_facts_sections_notes_and_usage() -> None:
         "Usage: status <service@version>",
     ]
     assert all(b.get("isSubtle") and b["size"] == "Small" for b in card["body"][-2:])
+
+
+def test_a_struck_line_is_struck_through_then_says_why_in_plain_type() -> None:
+    signoffs = cards.render(FULL)["body"][3]["items"]
+
+    assert signoffs[-1] == {
+        "type": "RichTextBlock",
+        "inlines": [
+            {"type": "TextRun", "text": "ops: approved", "strikethrough": True},
+            {"type": "TextRun", "text": " (stale)"},
+        ],
+        "spacing": "None",
+    }
+    assert "ops: approved (stale)" in card_text(cards.render(FULL)).splitlines()
 
 
 def test_an_action_is_an_execute_with_the_dumped_command_and_a_submit_fallback() -> None:
