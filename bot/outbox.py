@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.domain import Conversation
-from bot.reply import Action, Fact, Reply, Section, Style, Tone
+from bot.reply import Action, Fact, Line, Reply, Section, Struck, Style, Tone
 
 
 class Delivery(StrEnum):
@@ -47,13 +47,20 @@ def reply_to_dict(reply: Reply) -> dict[str, Any]:
     return asdict(reply)
 
 
+def _line_from(data: str | dict[str, str]) -> Line:
+    # asdict() keeps a plain line a string and turns a Struck into its fields.
+    return data if isinstance(data, str) else Struck(**data)
+
+
 def reply_from_dict(data: dict[str, Any]) -> Reply:
     return Reply(
         **{
             **data,
             "tone": Tone(data["tone"]),
             "facts": tuple(Fact(**f) for f in data["facts"]),
-            "sections": tuple(Section(s["title"], tuple(s["lines"])) for s in data["sections"]),
+            "sections": tuple(
+                Section(s["title"], tuple(map(_line_from, s["lines"]))) for s in data["sections"]
+            ),
             "actions": tuple(Action(**{**a, "style": Style(a["style"])}) for a in data["actions"]),
             "notes": tuple(data["notes"]),
         }

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.domain import Conversation
 from bot.outbox import Delivery, Outgoing
-from bot.reply import Action, Fact, Reply, Section, Style, Tone
+from bot.reply import Action, Fact, Reply, Section, Struck, Style, Tone
 from bot.risks import ChangeItem, Decision, Outcome, Severity
 from storage.base import CardRef, Store
 
@@ -20,7 +20,8 @@ CARD = Reply(
     tone=Tone.WARNING,
     summary="s",
     facts=(Fact("State", "planned"),),
-    sections=(Section("Sign-offs", ("… qa: waiting",)),),
+    # A struck line too: stored as data, it must come back a Struck, not a dict.
+    sections=(Section("Sign-offs", ("… qa: waiting", Struck("eng: ✓ approved", " (stale)"))),),
     actions=(Action("Reject as qa", '{"c":"Reject"}', Style.DANGER, "reason", "Why?"),),
     notes=("n",),
     subject="a@1",
