@@ -39,14 +39,16 @@ class Evidence:
     open_critical_risks: int = 0
 
 
-# An open blocker risk fails readiness whatever gates the class names (SPEC §4.1, §4.4); a
-# class with a `max_open_blockers` gate already counts blocker risks there.
+# An open blocker risk fails readiness whatever gates the class names and however high its
+# `max_open_blockers` (SPEC §4.1, §4.4); where that gate already fails, it says enough.
 BLOCKER_RISKS = "blocker_risks"
 
 
 def evaluate(rules: ClassPolicy, evidence: Evidence) -> Readiness:
     results = tuple(GATES[gate](threshold, evidence) for gate, threshold in rules.gates.items())
-    if evidence.blocker_risks and "max_open_blockers" not in rules.gates:
+    if evidence.blocker_risks and not any(
+        r.gate == "max_open_blockers" and not r.passed for r in results
+    ):
         results += (_blocker_risks(evidence.blocker_risks),)
     return Readiness(results, _index(results, rules.weights))
 

@@ -189,7 +189,9 @@ def calendar(
     for day, group in groupby(entries, key=lambda entry: _local_day(entry[0], zone)):
         lines = tuple(f"{_local_time(moment, zone)} {what}" for moment, what in group)
         sections.append(Section(day, lines))
-    return Reply(title=title, sections=tuple(sections[:MAX_LISTED]))
+    hidden = len(sections) - MAX_LISTED
+    notes = (f"…and {hidden} more days not shown; ask for fewer days.",) if hidden > 0 else ()
+    return Reply(title=title, sections=tuple(sections[:MAX_LISTED]), notes=notes)
 
 
 def freeze_line(freeze: Freeze, zone: ZoneInfo) -> str:

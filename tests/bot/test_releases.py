@@ -128,6 +128,15 @@ async def test_calendar_shows_each_meeting_of_the_active_syncs_among_the_release
     assert days["Mon 30 Nov"] == ("20:00 release sync S3 (mon,thu 15:00)",)
 
 
+async def test_a_calendar_too_long_to_show_says_how_many_days_it_left_out(
+    bot: ReleaseBot,
+) -> None:
+    await say(bot, "sync daily 09:00")
+    reply = await say(bot, "calendar 60")
+    assert len(reply.sections) == 40 and reply.sections[-1].title == "Tue 5 Jan"
+    assert reply.notes == ("…and 20 more days not shown; ask for fewer days.",)
+
+
 async def test_cancel_is_audited_with_its_reason_and_cannot_repeat(
     bot: ReleaseBot, store: MemoryStore
 ) -> None:

@@ -89,6 +89,22 @@ async def test_a_blocker_stops_a_deploy_even_where_the_class_names_no_gates(
     assert store.data.releases["a@1"].state is State.DEPLOYING
 
 
+async def test_a_blocker_risk_stops_a_deploy_even_where_the_policy_allows_open_blockers(
+    store: MemoryStore, clock: ManualClock
+) -> None:
+    allowing = {"classes": {"normal": {"gates": {"max_open_blockers": 1}}}}
+    policy = parse_policy({**allowing, "roles": {"qa": [QA.principal]}})
+    bot = ReleaseBot(unit_of_work=store, clock=clock, policy=lambda: policy)
+    await say(bot, "declare a@1 at 2026-12-03 14:00")
+    await say(bot, "risk a@1 high no rollback plan")
+    await say(bot, "decide R1 blocker not until we have one", QA)
+    refused = await say(bot, "deploy a@1")
+    assert refused.tone is Tone.ERROR
+    assert "open blockers 1 ≤ 1" not in refused.title  # that gate passes…
+    assert "blocker risk R1 is open" in refused.title  # …the blocker still stops it
+    assert store.data.releases["a@1"].state is State.PLANNED
+
+
 async def test_an_accepted_risk_that_expires_is_open_again(
     bot: ReleaseBot, store: MemoryStore, clock: ManualClock
 ) -> None:
