@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 
 from adapters.bootstrap import Components
+from adapters.unavailable import Handler, unavailable
 from adapters.web import ics
 from adapters.web.api import create_api
 from adapters.web.dashboard import Dashboard
@@ -86,15 +87,8 @@ def _mount_teams(app: web.Application, components: Components) -> None:
     mount(app, components)
 
 
-def _not_configured(
-    platform: str, missing: list[str]
-) -> Callable[[web.Request], Awaitable[web.Response]]:
-    message = f"{platform} is not configured: set {' and '.join(missing)}."
-
-    async def answer(_request: web.Request) -> web.Response:
-        return web.json_response({"error": message}, status=503)
-
-    return answer
+def _not_configured(platform: str, missing: list[str]) -> Handler:
+    return unavailable(f"{platform} is not configured: set {' and '.join(missing)}.")
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -27,6 +26,7 @@ from adapters.slack.cards import PLATFORM, SlackCards
 from adapters.slack.listeners import AnswerInAck, register
 from adapters.slack.sender import SLACK_API_BASE_URL, SlackSender, build_delivery_client
 from adapters.slack.socket_mode import SocketModeConnection
+from adapters.unavailable import unavailable
 
 PATH = "/slack/events"
 FORM = "application/x-www-form-urlencoded"
@@ -44,8 +44,8 @@ def mount(app: web.Application, components: Components) -> None:
     bolt, answers = build_bolt_app(components, bolt_client)
     socket = SocketModeConnection(bolt, settings) if settings.socket_mode else None
     if socket is not None:
-        # Closed before the rest of Slack's side: nothing new arrives while it winds down.
-        app.on_cleanup.append(socket.stop)
+        # On shutdown, before anything else stops: nothing new arrives while the rest does.
+        app.on_shutdown.append(socket.stop)
 
     async def finish_answers(_app: web.Application) -> None:
         await answers.close()
@@ -59,14 +59,7 @@ def mount(app: web.Application, components: Components) -> None:
         _serve_http(app, bolt)
     else:
         message = "Slack is connected over Socket Mode; set SLACK_SIGNING_SECRET to take HTTP too."
-        app.router.add_post(PATH, _refuse(message))
-
-
-def _refuse(message: str) -> Callable[[web.Request], Awaitable[web.Response]]:
-    async def refuse(_request: web.Request) -> web.Response:
-        return web.json_response({"error": message}, status=503)
-
-    return refuse
+        app.router.add_post(PATH, unavailable(message))
 
 
 def _serve_http(app: web.Application, bolt: AsyncApp) -> None:

@@ -160,11 +160,15 @@ class FakeSlack:
         self.sockets.append(socket)
         await self._record(Call(SOCKET_MODE, {}, dict(request.headers), time.monotonic()))
         await socket.send_json({"type": "hello", "num_connections": len(self.open_sockets)})
-        async for message in socket:
-            ack = json.loads(message.data)
-            waiting = self._acks.pop(ack.get("envelope_id", ""), None)
-            if waiting is not None and not waiting.done():
-                waiting.set_result(ack)
+        try:
+            async for message in socket:
+                ack = json.loads(message.data)
+                waiting = self._acks.pop(ack.get("envelope_id", ""), None)
+                if waiting is not None and not waiting.done():
+                    waiting.set_result(ack)
+        finally:
+            async with self._changed:  # a wait_for on open_sockets sees the bot hang up
+                self._changed.notify_all()
         return socket
 
     async def _record(self, call: Call) -> None:

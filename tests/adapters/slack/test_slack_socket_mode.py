@@ -116,6 +116,17 @@ async def test_stopping_the_server_closes_the_connection(
     await fake.wait_for(lambda: not fake.open_sockets)
 
 
+async def test_stopping_while_slack_refuses_the_connection_stops_trying(
+    fake: FakeSlack, store: MemoryStore, tmp_path: Path
+) -> None:
+    fake.fail_next("apps.connections.open", times=1000, error="invalid_auth")
+    async with running_bot(socket_env(fake), cwd=tmp_path, store=store):
+        await fake.wait_for(lambda: bool(fake.api_calls("apps.connections.open", delivered=False)))
+    # The client retries after a 10 s pause; the server stopped in that pause, and for good.
+    assert len(fake.api_calls("apps.connections.open", delivered=False)) == 1
+    assert not fake.sockets
+
+
 def test_socket_mode_needs_only_the_bot_token_besides_the_app_token() -> None:
     assert load_settings({"SLACK_APP_TOKEN": APP_TOKEN}).slack.missing == ["SLACK_BOT_TOKEN"]
     over_http = load_settings({"SLACK_BOT_TOKEN": "xoxb-test"}).slack
