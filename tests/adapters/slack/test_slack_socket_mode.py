@@ -17,7 +17,7 @@ from storage.memory import MemoryStore
 from tests.support.blockkit import assert_block_kit_limits, block_texts
 from tests.support.fake_slack import SOCKET_MODE, FakeSlack
 from tests.support.server import RunningBot, running_bot
-from tests.support.slack_requests import CHANNEL_ID, fixture, mention
+from tests.support.slack_requests import CHANNEL_ID, click, fixture, mention
 
 from .conftest import ALICE
 
@@ -76,6 +76,24 @@ async def test_a_declaration_is_acknowledged_then_its_card_posted(
     assert posted.headers["Authorization"] == "Bearer xoxb-test"  # the bot's token posts
     assert "Release search@7.1" in block_texts(posted.body)
     assert store.data.releases["search@7.1"].state is State.PLANNED
+
+
+async def test_a_button_pressed_on_the_card_updates_it_in_place(
+    bot: RunningBot, fake: FakeSlack, store: MemoryStore
+) -> None:
+    await fake.envelope("slash_commands", slash("declare search@7.1 at +2d", fake))
+    await fake.wait_for(lambda: len(fake.api_calls("chat.postMessage")) == 1)
+    (card,) = fake.api_calls("chat.postMessage")
+
+    press = click(card, "Approve as qa", user="U0QA00001", name="quinn")
+    ack = await fake.envelope("interactive", {**press, "response_url": fake.url})
+
+    assert "payload" not in ack
+    await fake.wait_for(lambda: len(fake.api_calls("chat.update")) == 1)
+    (update,) = fake.api_calls("chat.update")
+    assert update.body["ts"] == card.answer["ts"]
+    assert "✓ qa: approved by quinn" in block_texts(update.body)
+    assert [s.role for s in store.data.tables.signoffs] == ["qa"]
 
 
 async def test_a_mention_is_answered_in_its_thread(bot: RunningBot, fake: FakeSlack) -> None:
