@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+import functools
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import Any
+
+Listener = Callable[..., Awaitable[None]]
 
 
 async def finish_or_cancel(tasks: Iterable[asyncio.Task[Any]], grace: float) -> None:
@@ -22,3 +25,40 @@ async def finish_or_cancel(tasks: Iterable[asyncio.Task[Any]], grace: float) -> 
         task.cancel()
     if late:
         await asyncio.wait(late)
+
+
+class InFlight:
+    """Work still under way when the server stops: tasks started here, and listeners that
+    bolt runs in tasks of its own after their acknowledgement (a change a person asked for).
+
+    `finish` lets them end before what they use closes, instead of their being cut off
+    against a closed store, or left running after it.
+    """
+
+    def __init__(self) -> None:
+        # Referenced here too: the event loop holds tasks only weakly.
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def start(self, work: Coroutine[Any, Any, None]) -> None:
+        self._add(asyncio.ensure_future(work))
+
+    def track(self, listener: Listener) -> Listener:
+        """`listener`, counted as under way while it runs. bolt reads the arguments it asks
+        for from the function `functools.wraps` points it to."""
+
+        @functools.wraps(listener)
+        async def tracked(**arguments: Any) -> None:
+            task = asyncio.current_task()
+            if task is not None:
+                self._add(task)
+            await listener(**arguments)
+
+        return tracked
+
+    async def finish(self, grace: float) -> None:
+        """Let what is under way finish (`grace` seconds at most), then cancel the rest."""
+        await finish_or_cancel(self._tasks, grace)
+
+    def _add(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)

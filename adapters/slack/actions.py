@@ -37,6 +37,7 @@ from adapters.slack.modal import (
     read_submission,
 )
 from adapters.slack.outgoing import post_ephemeral, respond_with
+from adapters.tasks import InFlight, Listener
 from bot import commands
 from bot.domain import Actor, Conversation
 from bot.reply import Reply, error
@@ -52,7 +53,6 @@ BUTTON: dict[str, str | re.Pattern[str]] = {
 }
 UNKNOWN_BUTTON = "this button is not one I know; type the command"
 STALE_FORM = "This form is out of date; close it and press the button again."
-Listener = Callable[..., Awaitable[None]]
 # Shows a reply to the person who pressed a button (or submitted its form), and only them.
 Tell = Callable[[Reply], Awaitable[None]]
 
@@ -77,10 +77,12 @@ class Click:
         return Conversation("slack", self.channel) if self.channel else None
 
 
-def register(app: AsyncApp, bot: ReleaseBot, cards: SlackCards, home: SlackHome) -> None:
+def register(
+    app: AsyncApp, bot: ReleaseBot, cards: SlackCards, home: SlackHome, in_flight: InFlight
+) -> None:
     """Attach the button listener and the listener for submitted forms."""
-    app.action(BUTTON)(_on_button(bot, cards, home))
-    app.view_submission(CALLBACK_ID)(_on_submission(bot, cards, home))
+    app.action(BUTTON)(in_flight.track(_on_button(bot, cards, home)))
+    app.view_submission(CALLBACK_ID)(in_flight.track(_on_submission(bot, cards, home)))
 
 
 def _on_button(bot: ReleaseBot, cards: SlackCards, home: SlackHome) -> Listener:

@@ -22,10 +22,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.bootstrap import Components
 from adapters.settings import SlackSettings
+from adapters.slack import listeners
 from adapters.slack.cards import PLATFORM, SlackCards
-from adapters.slack.listeners import AnswerInAck, register
 from adapters.slack.sender import SLACK_API_BASE_URL, SlackSender, build_delivery_client
 from adapters.slack.socket_mode import SocketModeConnection
+from adapters.tasks import InFlight
 from adapters.unavailable import unavailable
 
 PATH = "/slack/events"
@@ -41,17 +42,17 @@ def mount(app: web.Application, components: Components) -> None:
     settings = components.settings.slack
     delivery_client, bolt_client = build_delivery_client(settings), build_client(settings)
     components.delivery.register(PLATFORM, SlackSender(delivery_client))
-    bolt, answers = build_bolt_app(components, bolt_client)
+    bolt, in_flight = build_bolt_app(components, bolt_client)
     socket = SocketModeConnection(bolt, settings) if settings.socket_mode else None
     if socket is not None:
         # On shutdown, before anything else stops: nothing new arrives while the rest does.
         app.on_shutdown.append(socket.stop)
 
-    async def finish_answers(_app: web.Application) -> None:
-        await answers.close()
+    async def finish_work_under_way(_app: web.Application) -> None:
+        await in_flight.finish(listeners.SHUTDOWN_GRACE_SECONDS)
 
-    # Before the clients' sessions close (late answers use them) and before the store does.
-    app.on_cleanup.append(finish_answers)
+    # Before the clients' sessions close (that work uses them) and before the store does.
+    app.on_cleanup.append(finish_work_under_way)
     _keep_connections_open(app, delivery_client, bolt_client)
     if socket is not None:
         app.on_startup.append(socket.start)  # once the clients' sessions are open
@@ -98,8 +99,8 @@ def _keep_connections_open(app: web.Application, *clients: AsyncWebClient) -> No
     app.on_cleanup.append(close_sessions)
 
 
-def build_bolt_app(components: Components, client: AsyncWebClient) -> tuple[AsyncApp, AnswerInAck]:
-    """The bolt app with our listeners, and the middleware that answers reads (to close at
+def build_bolt_app(components: Components, client: AsyncWebClient) -> tuple[AsyncApp, InFlight]:
+    """The bolt app with our listeners, and the work they leave under way (to finish at
     shutdown); nothing here touches the network."""
     bolt = AsyncApp(
         name="releasebot",
@@ -107,8 +108,8 @@ def build_bolt_app(components: Components, client: AsyncWebClient) -> tuple[Asyn
         client=client,
         process_before_response=False,
     )
-    answers = register(bolt, components, SlackCards(components.store))
-    return bolt, answers
+    in_flight = listeners.register(bolt, components, SlackCards(components.store))
+    return bolt, in_flight
 
 
 def build_client(settings: SlackSettings) -> AsyncWebClient:

@@ -4,7 +4,6 @@ opened, each answered once."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import ClientError
@@ -16,6 +15,7 @@ from adapters.bootstrap import Components
 from adapters.slack.cards import SlackCards
 from adapters.slack.home import SlackHome
 from adapters.slack.text import command_text
+from adapters.tasks import InFlight, Listener
 from bot.domain import Actor, Conversation
 from bot.parser import ParseError
 from bot.reply import Reply, error
@@ -23,14 +23,14 @@ from bot.service import ReleaseBot
 
 log = logging.getLogger(__name__)
 
-Listener = Callable[..., Awaitable[None]]
 
-
-def register(app: AsyncApp, components: Components, cards: SlackCards, home: SlackHome) -> None:
+def register(
+    app: AsyncApp, components: Components, cards: SlackCards, home: SlackHome, in_flight: InFlight
+) -> None:
     """Mentions, direct messages, and the App Home tab."""
-    app.event("app_mention")(_on_mention(components, cards))
-    app.event("message")(_on_message(components, cards))
-    app.event("app_home_opened")(_on_home_opened(components, home))
+    app.event("app_mention")(in_flight.track(_on_mention(components, cards)))
+    app.event("message")(in_flight.track(_on_message(components, cards)))
+    app.event("app_home_opened")(in_flight.track(_on_home_opened(components, home)))
 
 
 def _on_mention(components: Components, cards: SlackCards) -> Listener:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import ClientError
@@ -40,7 +40,7 @@ from adapters.slack.outgoing import (
     respond_with,
 )
 from adapters.slack.text import from_slack
-from adapters.tasks import finish_or_cancel
+from adapters.tasks import InFlight, Listener
 from bot.commands import Command
 from bot.domain import Actor, Conversation
 from bot.parser import ParseError
@@ -54,23 +54,24 @@ COMMAND = "/release"
 # Slack gives up on an acknowledgement after 3 s; keep room for the network and bolt itself.
 ACK_BUDGET_SECONDS = 2.5
 DELIVERY_ERRORS = (SlackApiError, ClientError, TimeoutError)
-# How long shutdown lets a read answering late (or its further pages) finish before cancelling it.
-LATE_ANSWER_GRACE_SECONDS = 5.0
+# How long shutdown lets work under way (a read answering late, its further pages, a change
+# acknowledged already) finish before cancelling it.
+SHUTDOWN_GRACE_SECONDS = 5.0
 # Where AnswerInAck leaves a parsed command for the listener (bolt's context is for that).
 PARSED = "releasebot_command"
-Listener = Callable[..., Awaitable[None]]
 
 
-def register(app: AsyncApp, components: Components, cards: SlackCards) -> AnswerInAck:
+def register(app: AsyncApp, components: Components, cards: SlackCards) -> InFlight:
     """Attach every listener: the slash command, the buttons, mentions, direct messages and
-    the App Home tab. The server closes the returned middleware before the store."""
+    the App Home tab. The server lets the returned work under way finish before the store
+    closes (`InFlight.finish`)."""
     home = SlackHome(store=components.store, clock=components.clock, policy=components.policy)
-    answers = AnswerInAck(components.bot)
-    app.use(answers)
-    app.command(COMMAND)(_on_change(components.bot, cards))
-    actions.register(app, components.bot, cards, home)
-    events.register(app, components, cards, home)
-    return answers
+    in_flight = InFlight()
+    app.use(AnswerInAck(components.bot, in_flight))
+    app.command(COMMAND)(in_flight.track(_on_change(components.bot, cards)))
+    actions.register(app, components.bot, cards, home, in_flight)
+    events.register(app, components, cards, home, in_flight)
+    return in_flight
 
 
 class AnswerInAck(AsyncMiddleware):
@@ -81,11 +82,10 @@ class AnswerInAck(AsyncMiddleware):
     answer goes to the response_url when it comes.
     """
 
-    def __init__(self, bot: ReleaseBot) -> None:
+    def __init__(self, bot: ReleaseBot, in_flight: InFlight) -> None:
         self._bot = bot
-        # Reads and answers still running (a late read, pages after the first): referenced
-        # here, as the event loop holds tasks only weakly.
-        self._running: set[asyncio.Task[None]] = set()
+        # Reads and answers still running (a late read, pages after the first).
+        self._in_flight = in_flight
 
     async def async_process(
         self,
@@ -119,7 +119,7 @@ class AnswerInAck(AsyncMiddleware):
         """
         loop = asyncio.get_running_loop()
         ack: asyncio.Future[BoltResponse] = loop.create_future()
-        self._start(self._answer(command, slash, respond, ack))
+        self._in_flight.start(self._answer(command, slash, respond, ack))
         timer = loop.call_later(ACK_BUDGET_SECONDS, _acknowledge_empty, ack)
         try:
             return await ack
@@ -150,18 +150,8 @@ class AnswerInAck(AsyncMiddleware):
         """The acknowledgement showing `reply` to the asker; any further pages follow it."""
         response, rest = acknowledgement(reply)
         if rest and respond is not None:
-            self._start(respond_all(respond, rest, EPHEMERAL))
+            self._in_flight.start(respond_all(respond, rest, EPHEMERAL))
         return response
-
-    def _start(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.ensure_future(work)
-        self._running.add(task)
-        task.add_done_callback(self._running.discard)
-
-    async def close(self) -> None:
-        """Let answers still running finish (LATE_ANSWER_GRACE_SECONDS at most), then cancel
-        them: either way they are over before the store closes under them."""
-        await finish_or_cancel(self._running, LATE_ANSWER_GRACE_SECONDS)
 
 
 def _acknowledge_empty(ack: asyncio.Future[BoltResponse]) -> None:

@@ -8,17 +8,20 @@ from storage.memory import MemoryStore, MemoryUnitOfWork
 
 
 class GatedStore(MemoryStore):
-    """Read-only units of work wait at `gate`; writes go straight through.
+    """Read-only units of work wait at `gate` (with `writes`, the others instead).
 
-    `reading` is set once a read waits at the gate; `cancelled` names the coroutine of each task
-    whose read was cancelled there (e.g. `AnswerInAck._answer`).
+    `reading` is set once a unit of work waits at the gate; `waiting` counts those waiting
+    now; `cancelled` names the coroutine of each task whose unit of work was cancelled there
+    (e.g. `AnswerInAck._answer`).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, writes: bool = False) -> None:
         super().__init__()
         self.gate = asyncio.Event()
         self.reading = asyncio.Event()
         self.cancelled: list[str] = []
+        self.waiting = 0
+        self.writes = writes
 
     def __call__(self, *, read_only: bool = False) -> MemoryUnitOfWork:
         return _GatedUnitOfWork(self, read_only=read_only)
@@ -27,7 +30,7 @@ class GatedStore(MemoryStore):
 class _GatedUnitOfWork(MemoryUnitOfWork):
     def __init__(self, store: GatedStore, *, read_only: bool) -> None:
         super().__init__(store.data, read_only=read_only)
-        self._store = store if read_only else None
+        self._store = store if read_only != store.writes else None
 
     async def __aenter__(self) -> MemoryUnitOfWork:
         if self._store is not None:
@@ -37,9 +40,12 @@ class _GatedUnitOfWork(MemoryUnitOfWork):
     @staticmethod
     async def _wait_at_the_gate(store: GatedStore) -> None:
         store.reading.set()
+        store.waiting += 1
         try:
             await store.gate.wait()
         except asyncio.CancelledError:
             task = asyncio.current_task()
             store.cancelled.append(task.get_coro().__qualname__ if task else "?")
             raise
+        finally:
+            store.waiting -= 1

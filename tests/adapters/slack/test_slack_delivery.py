@@ -12,6 +12,7 @@ import pytest
 from adapters import scheduler
 from adapters.clock import ManualClock
 from adapters.slack import listeners
+from adapters.tasks import InFlight
 from storage.memory import MemoryStore
 from tests.support.blockkit import assert_block_kit_limits
 from tests.support.fake_slack import FakeSlack
@@ -75,7 +76,7 @@ async def test_shutdown_cancels_a_late_read_that_outlasts_its_grace(
     fake: FakeSlack, clock: ManualClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(listeners, "ACK_BUDGET_SECONDS", 0.05)
-    monkeypatch.setattr(listeners, "LATE_ANSWER_GRACE_SECONDS", 0.05)
+    monkeypatch.setattr(listeners, "SHUTDOWN_GRACE_SECONDS", 0.05)
     monkeypatch.setattr(scheduler, "STOP_GRACE_SECONDS", 0.05)  # its ticks wait at the gate too
     store = GatedStore()
     async with _slack_to(slack_env(fake), fake, tmp_path, clock=clock, store=store) as (_, slack):
@@ -85,6 +86,40 @@ async def test_shutdown_cancels_a_late_read_that_outlasts_its_grace(
     # not left running against a closed store.
     assert "AnswerInAck._answer" in store.cancelled
     assert fake.responses(answer.response_key) == []
+
+
+async def test_shutdown_lets_a_change_under_way_finish_before_the_store_closes(
+    fake: FakeSlack, clock: ManualClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = GatedStore(writes=True)
+    finish = InFlight.finish
+
+    async def finish_opening_the_gate(in_flight: InFlight, grace: float) -> None:
+        store.gate.set()  # the change is let through only once shutdown waits for it
+        await finish(in_flight, grace)
+
+    monkeypatch.setattr(InFlight, "finish", finish_opening_the_gate)
+    async with _slack_to(slack_env(fake), fake, tmp_path, clock=clock, store=store) as (_, slack):
+        answer = await slack.slash("declare checkout@2.4.0 at 2026-12-03 14:00")
+        assert (answer.status, answer.text) == (200, "")  # acknowledged; the work is under way
+        await store.reading.wait()
+    # Shut down: the declaration was waiting for the store, and was let finish, card and all.
+    assert list(store.data.releases) == ["checkout@2.4.0"]
+    assert len(fake.api_calls("chat.postMessage")) == 1
+    assert store.waiting == 0
+
+
+async def test_shutdown_cancels_a_change_that_outlasts_its_grace(
+    fake: FakeSlack, clock: ManualClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(listeners, "SHUTDOWN_GRACE_SECONDS", 0.05)
+    store = GatedStore(writes=True)
+    async with _slack_to(slack_env(fake), fake, tmp_path, clock=clock, store=store) as (_, slack):
+        await slack.slash("declare checkout@2.4.0 at 2026-12-03 14:00")
+        await store.reading.wait()
+    # Cancelled at shutdown, not left waiting for a store that has closed.
+    assert store.waiting == 0 and store.cancelled
+    assert not store.data.releases and fake.api_calls("chat.postMessage") == []
 
 
 async def test_releases_survive_a_restart(
