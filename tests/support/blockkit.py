@@ -152,3 +152,11 @@ def block_texts(message: Any) -> str:
             if isinstance(part, dict) and isinstance(part.get("text"), str):
                 found.append(part["text"])
     return "\n".join(found)
+
+
+def privately_shown(message: dict[str, Any]) -> str:
+    """The texts of an answer shown to the asker alone (ephemeral), checked against Block Kit's
+    limits on the way."""
+    assert message["response_type"] == "ephemeral"
+    assert_block_kit_limits(message)
+    return block_texts(message)
