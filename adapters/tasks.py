@@ -42,22 +42,38 @@ class InFlight:
     def start(self, work: Coroutine[Any, Any, None]) -> None:
         self._add(asyncio.ensure_future(work))
 
+    def hold_current_task(self, name: str | None = None) -> None:
+        """Count the task running now as under way until it ends (and name it, for logs)."""
+        task = asyncio.current_task()
+        if task is not None:
+            if name:
+                task.set_name(name)
+            self._add(task)
+
     def track(self, listener: Listener) -> Listener:
-        """`listener`, counted as under way while it runs. bolt reads the arguments it asks
-        for from the function `functools.wraps` points it to."""
+        """`listener`, its task counted as under way and named after it while it runs. bolt
+        reads the arguments it asks for from the function `functools.wraps` points it to."""
 
         @functools.wraps(listener)
         async def tracked(**arguments: Any) -> None:
-            task = asyncio.current_task()
-            if task is not None:
-                self._add(task)
+            self.hold_current_task(f"listener:{listener.__name__}")
             await listener(**arguments)
 
         return tracked
 
     async def finish(self, grace: float) -> None:
-        """Let what is under way finish (`grace` seconds at most), then cancel the rest."""
-        await finish_or_cancel(self._tasks, grace)
+        """Let what is under way finish, then cancel the rest: `grace` seconds in all, for
+        what was running when this began and what it started meanwhile (further pages)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
+        while (running := self._running()) and (left := deadline - loop.time()) > 0:
+            await asyncio.wait(running, timeout=left)
+        await finish_or_cancel(self._running(), 0)
+
+    def _running(self) -> set[asyncio.Task[Any]]:
+        # Never the task waiting here: it would wait for itself.
+        current = asyncio.current_task()
+        return {task for task in self._tasks if task is not current}
 
     def _add(self, task: asyncio.Task[Any]) -> None:
         self._tasks.add(task)

@@ -46,7 +46,9 @@ def mount(app: web.Application, components: Components) -> None:
     socket = SocketModeConnection(bolt, settings) if settings.socket_mode else None
     if socket is not None:
         # On shutdown, before anything else stops: nothing new arrives while the rest does.
+        # Again at cleanup, which runs even when a later start-up step failed (then a no-op).
         app.on_shutdown.append(socket.stop)
+        app.on_cleanup.append(socket.stop)
 
     async def finish_work_under_way(_app: web.Application) -> None:
         await in_flight.finish(listeners.SHUTDOWN_GRACE_SECONDS)

@@ -13,40 +13,51 @@ import asyncio
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.socket_mode.aiohttp import SocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.settings import SlackSettings
 from adapters.slack.sender import SLACK_API_BASE_URL
+from adapters.tasks import InFlight
+
+# At shutdown, how long messages already taken get to send their acknowledgement: Slack
+# waits 3 s for one; what Slack sent and was not taken yet, it redelivers elsewhere.
+ACKNOWLEDGE_GRACE_SECONDS = 2.5
 
 
 class SocketModeConnection:
-    """The connection to Slack: `start` runs as the server starts, `stop` as it shuts down."""
+    """The connection to Slack: `start` runs as the server starts, `stop` as it shuts down
+    (and again at cleanup, in case a later start-up step failed: the second time is a no-op)."""
 
     def __init__(self, bolt: AsyncApp, settings: SlackSettings) -> None:
         assert settings.app_token, "Socket Mode needs SLACK_APP_TOKEN"
         self._bolt = bolt
         self._app_token = settings.app_token
         self._api_base_url = settings.api_base_url or SLACK_API_BASE_URL
-        self._handler: AsyncSocketModeHandler | None = None
+        self._handler: _TrackedHandler | None = None
         self._connecting: asyncio.Task[None] | None = None
 
     async def start(self, _app: web.Application) -> None:
         # Built here, on the server's loop: the client starts a task and opens an HTTP session
         # as it is made. apps.connections.open takes the app-level token, not the bot's.
         opener = AsyncWebClient(token=self._app_token, base_url=self._api_base_url)
-        self._handler = AsyncSocketModeHandler(self._bolt, self._app_token, web_client=opener)
+        self._handler = _TrackedHandler(self._bolt, self._app_token, web_client=opener)
         # The client retries until Slack answers; the dashboard and the API need not wait.
         self._connecting = asyncio.ensure_future(self._handler.connect_async())
 
     async def stop(self, _app: web.Application) -> None:
-        """No further attempt to connect, the socket and the client's session closed, and the
-        client's tasks over, before the rest of the server winds down."""
+        """Take no more messages, let those taken send their acknowledgement, then close the
+        socket and the client's session, and wait until the client's tasks are over."""
+        handler, self._handler = self._handler, None
         if self._connecting is not None:
             self._connecting.cancel()
-        if self._handler is None:
+        if handler is None:
             return
-        client = self._handler.client
-        await self._handler.close_async()  # cancels its tasks without waiting for them
+        client = handler.client
+        _stop_reading(client)
+        await handler.answering.finish(ACKNOWLEDGE_GRACE_SECONDS)
+        await handler.close_async()  # cancels its tasks without waiting for them
         tasks = (
             self._connecting,
             client.message_processor,
@@ -54,3 +65,25 @@ class SocketModeConnection:
             client.message_receiver,
         )
         await asyncio.gather(*(task for task in tasks if task is not None), return_exceptions=True)
+
+
+class _TrackedHandler(AsyncSocketModeHandler):
+    """bolt's handler, counting each message as under way until its acknowledgement is sent
+    (the client answers every message in a task it keeps no reference to)."""
+
+    def __init__(self, app: AsyncApp, app_token: str, *, web_client: AsyncWebClient) -> None:
+        super().__init__(app, app_token, web_client=web_client)
+        self.answering = InFlight()
+
+    async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
+        self.answering.hold_current_task(f"socket-mode:{req.type}")
+        await super().handle(client, req)
+
+
+def _stop_reading(client: SocketModeClient) -> None:
+    """No new message is read, queued messages are not started, and nothing reconnects; the
+    socket stays open for the acknowledgements still to come."""
+    client.auto_reconnect_enabled = False
+    for task in (client.message_receiver, client.message_processor, client.current_session_monitor):
+        if task is not None:
+            task.cancel()

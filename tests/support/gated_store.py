@@ -10,21 +10,47 @@ from storage.memory import MemoryStore, MemoryUnitOfWork
 class GatedStore(MemoryStore):
     """Read-only units of work wait at `gate` (with `writes`, the others instead).
 
-    `reading` is set once a unit of work waits at the gate; `waiting` counts those waiting
-    now; `cancelled` names the coroutine of each task whose unit of work was cancelled there
-    (e.g. `AnswerInAck._answer`).
+    `reading` is set once a unit of work waits at the gate; `waiting` holds the tasks waiting
+    there now. `cancelled` names each task whose unit of work was cancelled at the gate twice
+    over: by its coroutine (e.g. `AnswerInAck._answer`) and by its task name (e.g. the
+    `listener:on_change` the Slack adapter gives a listener's task).
     """
 
     def __init__(self, *, writes: bool = False) -> None:
         super().__init__()
         self.gate = asyncio.Event()
         self.reading = asyncio.Event()
+        self.waiting: list[asyncio.Task[object]] = []
         self.cancelled: list[str] = []
-        self.waiting = 0
         self.writes = writes
+        self._arrivals = asyncio.Condition()
 
     def __call__(self, *, read_only: bool = False) -> MemoryUnitOfWork:
         return _GatedUnitOfWork(self, read_only=read_only)
+
+    async def arrived(self, name: str) -> None:
+        """Wait until a task called `name` (its coroutine's name or its own) is at the gate."""
+        async with self._arrivals:
+            await self._arrivals.wait_for(lambda: any(name in _names(t) for t in self.waiting))
+
+    async def _wait_at_the_gate(self) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self.reading.set()
+        async with self._arrivals:
+            self.waiting.append(task)
+            self._arrivals.notify_all()
+        try:
+            await self.gate.wait()
+        except asyncio.CancelledError:
+            self.cancelled.extend(_names(task))
+            raise
+        finally:
+            self.waiting.remove(task)
+
+
+def _names(task: asyncio.Task[object]) -> tuple[str, str]:
+    return task.get_coro().__qualname__, task.get_name()
 
 
 class _GatedUnitOfWork(MemoryUnitOfWork):
@@ -34,18 +60,5 @@ class _GatedUnitOfWork(MemoryUnitOfWork):
 
     async def __aenter__(self) -> MemoryUnitOfWork:
         if self._store is not None:
-            await self._wait_at_the_gate(self._store)
+            await self._store._wait_at_the_gate()
         return await super().__aenter__()
-
-    @staticmethod
-    async def _wait_at_the_gate(store: GatedStore) -> None:
-        store.reading.set()
-        store.waiting += 1
-        try:
-            await store.gate.wait()
-        except asyncio.CancelledError:
-            task = asyncio.current_task()
-            store.cancelled.append(task.get_coro().__qualname__ if task else "?")
-            raise
-        finally:
-            store.waiting -= 1

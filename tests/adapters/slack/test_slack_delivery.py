@@ -102,11 +102,11 @@ async def test_shutdown_lets_a_change_under_way_finish_before_the_store_closes(
     async with _slack_to(slack_env(fake), fake, tmp_path, clock=clock, store=store) as (_, slack):
         answer = await slack.slash("declare checkout@2.4.0 at 2026-12-03 14:00")
         assert (answer.status, answer.text) == (200, "")  # acknowledged; the work is under way
-        await store.reading.wait()
+        await store.arrived("listener:on_change")
     # Shut down: the declaration was waiting for the store, and was let finish, card and all.
     assert list(store.data.releases) == ["checkout@2.4.0"]
     assert len(fake.api_calls("chat.postMessage")) == 1
-    assert store.waiting == 0
+    assert "listener:on_change" not in store.cancelled
 
 
 async def test_shutdown_cancels_a_change_that_outlasts_its_grace(
@@ -116,9 +116,9 @@ async def test_shutdown_cancels_a_change_that_outlasts_its_grace(
     store = GatedStore(writes=True)
     async with _slack_to(slack_env(fake), fake, tmp_path, clock=clock, store=store) as (_, slack):
         await slack.slash("declare checkout@2.4.0 at 2026-12-03 14:00")
-        await store.reading.wait()
+        await store.arrived("listener:on_change")
     # Cancelled at shutdown, not left waiting for a store that has closed.
-    assert store.waiting == 0 and store.cancelled
+    assert "listener:on_change" in store.cancelled and not store.waiting
     assert not store.data.releases and fake.api_calls("chat.postMessage") == []
 
 

@@ -3,6 +3,7 @@ takes commands down it, answering as it does over HTTP."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -12,10 +13,12 @@ import pytest
 
 from adapters.clock import ManualClock
 from adapters.settings import load_settings
+from adapters.tasks import InFlight
 from bot.domain import State
 from storage.memory import MemoryStore
 from tests.support.blockkit import block_texts, privately_shown
 from tests.support.fake_slack import SOCKET_MODE, FakeSlack
+from tests.support.gated_store import GatedStore
 from tests.support.server import RunningBot, running_bot
 from tests.support.slack_requests import CHANNEL_ID, click, fixture, mention
 
@@ -129,6 +132,27 @@ async def test_stopping_the_server_closes_the_connection(
     async with running_bot(socket_env(fake), cwd=tmp_path, store=store):
         await fake.wait_for(lambda: bool(fake.open_sockets))
     await fake.wait_for(lambda: not fake.open_sockets)
+
+
+async def test_a_command_under_way_at_shutdown_still_sends_its_acknowledgement(
+    fake: FakeSlack, clock: ManualClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = GatedStore()
+    finish = InFlight.finish
+
+    async def finish_opening_the_gate(in_flight: InFlight, grace: float) -> None:
+        store.gate.set()  # the read goes on only once shutdown waits for it
+        await finish(in_flight, grace)
+
+    monkeypatch.setattr(InFlight, "finish", finish_opening_the_gate)
+    async with running_bot(socket_env(fake), cwd=tmp_path, clock=clock, store=store) as bot:
+        await bot.components.bot.handle_text("declare checkout@2.4.0 at 2026-12-03 14:00", ALICE)
+        status = slash("status checkout@2.4.0", fake)
+        acked = asyncio.ensure_future(fake.envelope("slash_commands", status))
+        await store.arrived("AnswerInAck._answer")
+    # Shut down with the read waiting for the store: its answer still went back on the socket.
+    assert "Release checkout@2.4.0" in privately_shown((await acked)["payload"])
+    assert not fake.open_sockets
 
 
 async def test_stopping_while_slack_refuses_the_connection_stops_trying(
