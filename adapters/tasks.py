@@ -42,12 +42,11 @@ class InFlight:
     def start(self, work: Coroutine[Any, Any, None]) -> None:
         self._add(asyncio.ensure_future(work))
 
-    def hold_current_task(self, name: str | None = None) -> None:
-        """Count the task running now as under way until it ends (and name it, for logs)."""
+    def hold_current_task(self, name: str) -> None:
+        """Count the task running now as under way until it ends, named `name` (for logs)."""
         task = asyncio.current_task()
         if task is not None:
-            if name:
-                task.set_name(name)
+            task.set_name(name)
             self._add(task)
 
     def track(self, listener: Listener) -> Listener:

@@ -43,12 +43,6 @@ def mount(app: web.Application, components: Components) -> None:
     delivery_client, bolt_client = build_delivery_client(settings), build_client(settings)
     components.delivery.register(PLATFORM, SlackSender(delivery_client))
     bolt, in_flight = build_bolt_app(components, bolt_client)
-    socket = SocketModeConnection(bolt, settings) if settings.socket_mode else None
-    if socket is not None:
-        # On shutdown, before anything else stops: nothing new arrives while the rest does.
-        # Again at cleanup, which runs even when a later start-up step failed (then a no-op).
-        app.on_shutdown.append(socket.stop)
-        app.on_cleanup.append(socket.stop)
 
     async def finish_work_under_way(_app: web.Application) -> None:
         await in_flight.finish(listeners.SHUTDOWN_GRACE_SECONDS)
@@ -56,8 +50,13 @@ def mount(app: web.Application, components: Components) -> None:
     # Before the clients' sessions close (that work uses them) and before the store does.
     app.on_cleanup.append(finish_work_under_way)
     _keep_connections_open(app, delivery_client, bolt_client)
-    if socket is not None:
+    if settings.socket_mode:
+        socket = SocketModeConnection(bolt, settings)
         app.on_startup.append(socket.start)  # once the clients' sessions are open
+        # On shutdown, before anything else stops: nothing new arrives while the rest does.
+        # Again at cleanup, which runs even when a later start-up step failed (then a no-op).
+        app.on_shutdown.append(socket.stop)
+        app.on_cleanup.append(socket.stop)
     if settings.signing_secret:
         _serve_http(app, bolt)
     else:

@@ -149,15 +149,14 @@ async def calendar(cmd: c.Calendar, ctx: Context) -> Reply:
 
 
 async def sync_meetings(ctx: Context, until: datetime) -> list[tuple[datetime, Sync]]:
-    """Every meeting of every active sync from now up to `until`, soonest first."""
+    """Every meeting of every active sync from now up to `until` (the calendar orders them)."""
     if ctx.sync_times is None:
         return []
-    meetings = [
+    return [
         (moment, sync)
         for sync in await ctx.uow.syncs.active()
         for moment in ctx.sync_times(sync, ctx.now, until)
     ]
-    return sorted(meetings, key=lambda meeting: (meeting[0], meeting[1].id))
 
 
 @handles(c.Reschedule)

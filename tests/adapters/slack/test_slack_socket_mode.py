@@ -155,13 +155,14 @@ async def test_a_command_under_way_at_shutdown_still_sends_its_acknowledgement(
     assert not fake.open_sockets
 
 
-async def test_stopping_while_slack_refuses_the_connection_stops_trying(
+async def test_stopping_while_slack_refuses_the_connection_ends_cleanly(
     fake: FakeSlack, store: MemoryStore, tmp_path: Path
 ) -> None:
     fake.fail_next("apps.connections.open", times=1000, error="invalid_auth")
     async with running_bot(socket_env(fake), cwd=tmp_path, store=store):
         await fake.wait_for(lambda: bool(fake.api_calls("apps.connections.open", delivered=False)))
-    # The client retries after a 10 s pause; the server stopped in that pause, and for good.
+    # The server stopped in the client's 10 s pause between attempts: a client that never
+    # connected (no socket, no receiving tasks) is stopped without error or a second try.
     assert len(fake.api_calls("apps.connections.open", delivered=False)) == 1
     assert not fake.sockets
 
