@@ -87,14 +87,15 @@ def parse(text: str, *, now: datetime, zone: ZoneInfo) -> c.Command:
     """Parse one command line of the command language."""
     text = text.strip()
     if not text:
-        raise ParseError("the command is empty — type `help` to see what I can do")
+        raise ParseError("the command is empty — `help` lists what I can do", "help")
+    verb = text.split(maxsplit=1)[0].lower()
     if len(text) > MAX_COMMAND_LENGTH:
         raise ParseError(
             f"the command is too long ({len(text):,} characters; the limit is "
-            f"{MAX_COMMAND_LENGTH:,})"
+            f"{MAX_COMMAND_LENGTH:,})",
+            verb if verb in RULES else None,
         )
     spans = [m.span() for m in re.finditer(r"\S+", text)]
-    verb = text[spans[0][0] : spans[0][1]].lower()
     words = _Words(verb, [text[a:b] for a, b in spans[1:]], spans[1:], text, now, zone)
     rule = RULES.get(verb)
     if rule is None:
@@ -106,7 +107,8 @@ def _unknown_verb(verb: str) -> ParseError:
     guess = difflib.get_close_matches(verb, list(RULES), n=1, cutoff=0.6)
     if guess:
         return ParseError(f"unknown command {verb!r} — did you mean {guess[0]!r}?", guess[0])
-    return ParseError(f"unknown command {verb!r} — type `help` to see the commands")
+    # Nothing is near enough to guess: the nearest useful command is `help` itself.
+    return ParseError(f"unknown command {verb!r} — `help` lists the commands", "help")
 
 
 def _help(w: _Words) -> c.Command:

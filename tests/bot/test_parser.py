@@ -83,10 +83,10 @@ def test_the_command_language(text: str, expected: c.Command) -> None:
 @pytest.mark.parametrize(
     ("text", "problem", "verb"),
     [
-        ("", "empty", None),
-        ("   ", "empty", None),
+        ("", "empty", "help"),
+        ("   ", "empty", "help"),
         ("deplyo a@1", "did you mean 'deploy'", "deploy"),
-        ("frobnicate", "unknown command", None),
+        ("frobnicate", "unknown command", "help"),
         ("status", "release is missing", "status"),
         ("status checkout", "not a release", "status"),
         ("status Checkout@1", "not a service name", "status"),
@@ -105,6 +105,7 @@ def test_the_command_language(text: str, expected: c.Command) -> None:
         ("freeze tomorrow 10:00 today 15:00", "must end after", "freeze"),
         ("déclare ünïcode@1 🚀", "unknown command", "declare"),
         ("x" * (MAX_COMMAND_LENGTH + 1), "too long", None),
+        ("declare a@1 " + "x" * MAX_COMMAND_LENGTH, "too long", "declare"),
     ],
 )
 def test_bad_input_names_the_problem_and_the_usage(

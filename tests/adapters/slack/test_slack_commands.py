@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import pytest
 
 from bot.domain import State
+from bot.usage import BY_VERB
 from storage.memory import MemoryStore
 from tests.support.blockkit import assert_block_kit_limits, block_texts, privately_shown
 from tests.support.fake_slack import FakeSlack
@@ -111,19 +113,29 @@ async def test_a_service_named_payload_is_not_mistaken_for_a_button_press(
     assert status["blocks"][0]["text"]["text"] == "Release payload-svc@1.0"
 
 
+DECLARE_USAGE = BY_VERB["declare"].line
+HELP_USAGE = BY_VERB["help"].line
+
+
 @pytest.mark.parametrize(
-    ("text", "problem"),
+    ("text", "problem", "usage"),
     [
-        ("", "The command is empty"),
-        ("frobnicate a@1", "Unknown command 'frobnicate'"),
-        ("declare a@1 at 2026-13-45 10:00", "'2026-13-45' is not a calendar date"),
-        ("déclare ünïcode@1 🚀", "did you mean 'declare'?"),
-        ("declare " + "x" * 4992, "The command is too long (5,000 characters"),
+        ("", "The command is empty", HELP_USAGE),
+        ("frobnicate a@1", "Unknown command 'frobnicate'", HELP_USAGE),
+        ("declare a@1 at 2026-13-45 10:00", "'2026-13-45' is not a calendar date", DECLARE_USAGE),
+        ("déclare ünïcode@1 🚀", "did you mean 'declare'?", DECLARE_USAGE),
+        ("declare " + "x" * 4992, "The command is too long (5,000 characters", DECLARE_USAGE),
     ],
     ids=["empty", "unknown-verb", "bad-date", "unicode", "5000-chars"],
 )
 async def test_bad_input_gets_a_clear_private_answer_and_changes_nothing(
-    slack: SlackSender, fake: FakeSlack, seed: Seed, snapshot: Snapshot, text: str, problem: str
+    slack: SlackSender,
+    fake: FakeSlack,
+    seed: Seed,
+    snapshot: Snapshot,
+    text: str,
+    problem: str,
+    usage: str,
 ) -> None:
     await seed("declare checkout@2.4.0 at 2026-12-03 14:00")
     before = snapshot()
@@ -132,7 +144,10 @@ async def test_bad_input_gets_a_clear_private_answer_and_changes_nothing(
 
     assert answer.status == 200
     body = answer.json()
-    assert problem in privately_shown(body)
+    shown = privately_shown(body)
+    assert problem in shown
+    # The usage line of the nearest command (its <…> escaped for Slack).
+    assert f"Usage: `{usage}`" in html.unescape(shown)
     assert body["blocks"][0]["text"]["text"].startswith(":x:")
     assert snapshot() == before
     assert fake.api_calls("chat.postMessage") == []
