@@ -9,10 +9,12 @@ cards posted with the bot token — is what the HTTP endpoint does.
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.web.async_client import AsyncWebClient
@@ -21,9 +23,24 @@ from adapters.settings import SlackSettings
 from adapters.slack.sender import SLACK_API_BASE_URL
 from adapters.tasks import InFlight
 
+log = logging.getLogger(__name__)
+
 # At shutdown, how long messages already taken get to send their acknowledgement: Slack
 # waits 3 s for one; what Slack sent and was not taken yet, it redelivers elsewhere.
 ACKNOWLEDGE_GRACE_SECONDS = 2.5
+# The name of the task that connects (and, until it connects, keeps trying).
+CONNECTING = "slack-socket-mode-connect"
+# How Slack refuses the app token itself: no retry helps until someone replaces the token.
+REFUSED_TOKEN = frozenset(
+    {
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "token_expired",
+        "account_inactive",
+        "not_allowed_token_type",
+    }
+)
 
 
 class SocketModeConnection:
@@ -43,8 +60,9 @@ class SocketModeConnection:
         # as it is made. apps.connections.open takes the app-level token, not the bot's.
         opener = AsyncWebClient(token=self._app_token, base_url=self._api_base_url)
         self._handler = _TrackedHandler(self._bolt, self._app_token, web_client=opener)
-        # The client retries until Slack answers; the dashboard and the API need not wait.
-        self._connecting = asyncio.ensure_future(self._handler.connect_async())
+        # The client retries until Slack answers (or refuses the token); the dashboard and the
+        # API need not wait.
+        self._connecting = asyncio.create_task(self._handler.connect_async(), name=CONNECTING)
 
     async def stop(self, _app: web.Application) -> None:
         """Take no more messages, let those taken send their acknowledgement, then close the
@@ -72,12 +90,36 @@ class _TrackedHandler(AsyncSocketModeHandler):
     (the client answers every message in a task it keeps no reference to)."""
 
     def __init__(self, app: AsyncApp, app_token: str, *, web_client: AsyncWebClient) -> None:
-        super().__init__(app, app_token, web_client=web_client)
+        # bolt's own __init__, but with our client: bolt's builds the SDK's and connects it
+        # on the spot (a task, a session), too late to swap.
+        self.app = app
+        self.app_token = app_token
+        self.client = _GivingUpClient(app_token=app_token, logger=app.logger, web_client=web_client)
+        self.client.socket_mode_request_listeners.append(self.handle)  # type: ignore[arg-type]
         self.answering = InFlight()
 
     async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
         self.answering.hold_current_task(f"socket-mode:{req.type}")
         await super().handle(client, req)
+
+
+class _GivingUpClient(SocketModeClient):
+    """The SDK's client, except that it stops trying when Slack refuses the app token: the SDK
+    would try again every 10 s for ever, logging a stack trace each time."""
+
+    async def issue_new_wss_url(self) -> str:
+        try:
+            return await super().issue_new_wss_url()
+        except SlackApiError as refused:
+            error = refused.response.get("error")
+            if error in REFUSED_TOKEN:
+                log.error(
+                    "Slack refused SLACK_APP_TOKEN (%s): Slack stays off until it is replaced "
+                    "and releasebot restarted",
+                    error,
+                )
+                await self.close()  # the SDK's connect loop then ends instead of retrying
+            raise
 
 
 def _stop_reading(client: SocketModeClient) -> None:

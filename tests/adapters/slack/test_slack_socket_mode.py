@@ -13,6 +13,7 @@ import pytest
 
 from adapters.clock import ManualClock
 from adapters.settings import load_settings
+from adapters.slack.socket_mode import CONNECTING
 from adapters.tasks import InFlight
 from bot.domain import State
 from storage.memory import MemoryStore
@@ -158,11 +159,30 @@ async def test_a_command_under_way_at_shutdown_still_sends_its_acknowledgement(
 async def test_stopping_while_slack_refuses_the_connection_ends_cleanly(
     fake: FakeSlack, store: MemoryStore, tmp_path: Path
 ) -> None:
-    fake.fail_next("apps.connections.open", times=1000, error="invalid_auth")
+    fake.fail_next("apps.connections.open", times=1000, status=500)  # Slack having trouble
     async with running_bot(socket_env(fake), cwd=tmp_path, store=store):
         await fake.wait_for(lambda: bool(fake.api_calls("apps.connections.open", delivered=False)))
     # The server stopped in the client's 10 s pause between attempts: a client that never
     # connected (no socket, no receiving tasks) is stopped without error or a second try.
+    assert len(fake.api_calls("apps.connections.open", delivered=False)) == 1
+    assert not fake.sockets
+
+
+async def test_an_app_token_slack_refuses_is_reported_once_and_not_tried_again(
+    fake: FakeSlack, store: MemoryStore, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake.fail_next("apps.connections.open", times=1000, error="invalid_auth")
+    async with running_bot(socket_env(fake), cwd=tmp_path, store=store):
+        await fake.wait_for(lambda: bool(fake.api_calls("apps.connections.open", delivered=False)))
+        connecting = [task for task in asyncio.all_tasks() if task.get_name() == CONNECTING]
+        # It gives up at once; the SDK alone would wait 10 s and try again, for ever.
+        await asyncio.wait_for(asyncio.gather(*connecting), timeout=5)
+    refused = [r for r in caplog.records if "Slack refused SLACK_APP_TOKEN" in r.getMessage()]
+    assert [r.getMessage() for r in refused] == [
+        "Slack refused SLACK_APP_TOKEN (invalid_auth): Slack stays off until it is replaced "
+        "and releasebot restarted"
+    ]
+    assert not [r for r in caplog.records if r.exc_info]  # no stack trace in the log
     assert len(fake.api_calls("apps.connections.open", delivered=False)) == 1
     assert not fake.sockets
 
