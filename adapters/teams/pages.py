@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from botbuilder.schema import Activity, ActivityTypes
 
 from adapters.teams import cards
-from bot.reply import Action, Line, Reply, Section, line_text
+from bot.reply import Action, Line, Reply, Section, Struck, line_text
 from bot.text import plain_text
 
 log = logging.getLogger(__name__)
@@ -171,8 +171,14 @@ def _continued(title: str | None, started: bool) -> str | None:
 
 
 def _halves(piece: Piece) -> list[Piece]:
-    assert piece.line is not None
-    text = line_text(piece.line)  # a struck line this long loses its stroke, not its words
+    line = piece.line
+    assert line is not None
+    if isinstance(line, Struck) and len(line.text) > 1:
+        # Both halves stay struck; the reason why follows the second, where the line ends.
+        middle = len(line.text) // 2
+        first, second = Struck(line.text[:middle]), Struck(line.text[middle:], line.after)
+        return [replace(piece, line=first), replace(piece, line=second)]
+    text = line_text(line)
     middle = len(text) // 2
     return [replace(piece, line=text[:middle]), replace(piece, line=text[middle:])]
 

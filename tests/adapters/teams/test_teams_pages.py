@@ -7,7 +7,7 @@ import pytest
 
 from adapters.teams import cards, pages
 from bot import commands
-from bot.reply import Action, Fact, Reply, Section, Style
+from bot.reply import Action, Fact, Reply, Section, Struck, Style, line_text
 from tests.support.adaptive_cards import assert_valid_card
 from tests.support.teams_activities import card_text
 
@@ -80,6 +80,20 @@ def test_a_line_longer_than_a_message_is_cut_into_pieces_and_nothing_is_lost() -
     assert all(pages.size(part) <= pages.BUDGET for part in parts)
     pieces = [line for part in parts for s in part.sections for line in s.lines]
     assert "".join(pieces) == "before" + huge + "after"
+
+
+def test_a_struck_line_cut_into_pieces_stays_struck_and_says_why_once() -> None:
+    huge = Struck("qa: alice approved — " + "x" * 60_000, " (stale: rescheduled)")
+    reply = Reply(title="One huge stale sign-off", sections=(Section("Sign-offs", (huge,)),))
+
+    parts = pages.split(reply)
+
+    assert len(parts) > 1 and all(pages.size(part) <= pages.BUDGET for part in parts)
+    pieces = [line for part in parts for s in part.sections for line in s.lines]
+    assert all(isinstance(piece, Struck) for piece in pieces)
+    assert "".join(line_text(piece) for piece in pieces) == line_text(huge)
+    for part in parts:
+        assert_valid_card(cards.render(part))
 
 
 def test_text_that_json_escapes_is_measured_as_sent() -> None:
