@@ -80,6 +80,9 @@ def release_name(word: str, verb: str | None = None) -> str:
             f"{service!r} is not a service name (lowercase letters, digits, '.', '_' or '-')",
             verb,
         )
+    if any(char.isspace() for char in version):
+        # Chat splits words at spaces; a name from the REST API or a form may still hold one.
+        raise ParseError(f"{version!r} is not a version: it may not contain spaces", verb)
     return f"{service}@{version}"
 
 

@@ -77,6 +77,7 @@ async def test_declare_then_read_it_back(bot: RunningBot, http: aiohttp.ClientSe
     [
         ({}, "release is required"),
         ({"release": "nope"}, "not a release"),
+        ({"release": "api@1 two"}, "may not contain spaces"),
         ({"release": "a@1", "at": "tomorrow-ish"}, "at: "),
         ({"release": "a@1", "class": "urgent"}, "class: "),
         ({"release": "a@1", "owner": "bob"}, "owner: "),
@@ -138,6 +139,12 @@ async def test_bad_signals_and_unknown_releases(
     assert status == 400 and "not a number" in body["error"]
     assert (await call(http, "GET", f"{api}/releases/zzz@9/gate"))[0] == 404
     assert (await call(http, "GET", f"{api}/releases/NOPE/gate"))[0] == 400
+    before = list(store_of(bot).data.audit)
+    status, body = await call(
+        http, "POST", f"{api}/releases/a@1%20coverage=99/signals", json={"signals": {"x": 1}}
+    )
+    assert status == 400 and "may not contain spaces" in body["error"]
+    assert store_of(bot).data.audit == before
 
 
 async def test_audit_as_json_and_csv(bot: RunningBot, http: aiohttp.ClientSession) -> None:
