@@ -27,10 +27,6 @@ class ClassPolicy:
     weights: Mapping[str, float] = field(default_factory=dict)
 
 
-# What a class the policy does not name must meet: nothing (one shared, frozen instance).
-NO_RULES = ClassPolicy()
-
-
 @dataclass(frozen=True, slots=True)
 class PollPolicy:
     """Readiness polls: opened `before_hours` ahead of each release (None: only on demand),
@@ -61,7 +57,7 @@ class Policy:
         return ZoneInfo(self.timezone)
 
     def for_class(self, change_class: ChangeClass) -> ClassPolicy:
-        return self.classes.get(change_class, NO_RULES)
+        return self.classes[change_class]  # parse_policy sees that every class is there
 
 
 def parse_policy(data: Any, *, default_timezone: str = "UTC") -> Policy:
@@ -150,6 +146,14 @@ def _parse_classes(value: Any, roles: Mapping[str, Any]) -> dict[ChangeClass, Cl
                 f"classes.{name}: unknown change class (standard, normal or emergency)"
             ) from None
         classes[change_class] = _parse_class(mapping(body, f"classes.{name}"), name, roles)
+    # A class left out would otherwise need nothing at all: a release declared in it would
+    # be approved at once. So every class must be spelled out, `{}` where that is meant.
+    missing = [c.value for c in ChangeClass if c not in classes]
+    if missing:
+        raise PolicyError(
+            f"classes: {', '.join(missing)} missing (name every change class: standard, "
+            "normal and emergency; `{}` for one that needs nothing)"
+        )
     return classes
 
 

@@ -82,6 +82,18 @@ def test_an_invalid_policy_stops_start_up_naming_the_key(tmp_path: Path) -> None
     assert "classes.normal.signoffs: role 'cto' is not defined" in result.stderr
 
 
+def test_a_policy_that_leaves_a_change_class_out_stops_start_up(tmp_path: Path) -> None:
+    # Left out, `normal` (what `declare` gives by default) would need no sign-off and no gate.
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("roles: {qa: ['slack:U0QA00001']}\nclasses: {standard: {signoffs: [qa]}}\n")
+    result = run(["serve"], tmp_path, RELEASEBOT_POLICY_FILE=str(policy))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"releasebot: {policy}: classes: normal, emergency missing (name every change class: "
+        "standard, normal and emergency; `{}` for one that needs nothing)"
+    ]
+
+
 def test_console_reads_stdin_and_the_data_survives_a_restart(tmp_path: Path) -> None:
     first = run(
         ["console"], tmp_path, "# a comment\ndeclare checkout@2.4.0 at 2030-01-07 10:00\n\n"
@@ -174,7 +186,9 @@ STRICT_POLICY = """
 timezone: UTC
 roles: {qa: ["slack:U0QA00001"]}
 classes:
+  standard: {}
   normal: {signoffs: [qa], gates: {}}
+  emergency: {}
 """
 RELAXED_POLICY = STRICT_POLICY.replace("signoffs: [qa]", "signoffs: []")
 

@@ -250,7 +250,8 @@ async def test_a_freeze_that_is_already_over_is_refused(
 async def test_a_deploy_success_gate_reads_the_deploy_success_signal(
     store: MemoryStore, clock: ManualClock
 ) -> None:
-    policy = parse_policy({"classes": {"normal": {"gates": {"min_deploy_success": 95}}}})
+    gated = {"gates": {"min_deploy_success": 95}}
+    policy = parse_policy({"classes": {"standard": {}, "normal": gated, "emergency": {}}})
     bot = ReleaseBot(unit_of_work=store, clock=clock, policy=lambda: policy)
     await say(bot, "declare a@1 at 2026-12-03 14:00")
     refused = await say(bot, "deploy a@1")

@@ -38,6 +38,8 @@ def test_the_policy_of_the_spec_parses() -> None:
         ({"classes": {"normal": {"gates": {"vibes": 1}}}}, "classes.normal.gates.vibes: unknown"),
         ({"classes": {"normal": {"gates": {"min_coverage": "high"}}}}, "expected a number"),
         ({"rules": {"forbid_self_approval": "yes"}}, "rules.forbid_self_approval: expected true"),
+        ({"classes": {"normal": {}, "emergency": {}}}, "classes: standard missing"),
+        ({"classes": {}}, "classes: standard, normal, emergency missing"),
         ({"colour": "blue"}, "policy: unknown key 'colour'"),
     ],
 )

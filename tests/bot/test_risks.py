@@ -92,7 +92,9 @@ async def test_a_blocker_stops_a_deploy_even_where_the_class_names_no_gates(
 async def test_a_blocker_risk_stops_a_deploy_even_where_the_policy_allows_open_blockers(
     store: MemoryStore, clock: ManualClock
 ) -> None:
-    allowing = {"classes": {"normal": {"gates": {"max_open_blockers": 1}}}}
+    allowing = {
+        "classes": {"standard": {}, "normal": {"gates": {"max_open_blockers": 1}}, "emergency": {}}
+    }
     policy = parse_policy({**allowing, "roles": {"qa": [QA.principal]}})
     bot = ReleaseBot(unit_of_work=store, clock=clock, policy=lambda: policy)
     await say(bot, "declare a@1 at 2026-12-03 14:00")
@@ -159,7 +161,7 @@ async def test_deciders_can_be_restricted_by_the_policy(
     policy = parse_policy(
         {
             "roles": {"qa": ["slack:U0QA00001"]},
-            "classes": {"normal": {"signoffs": ["qa"]}},
+            "classes": {"standard": {}, "normal": {"signoffs": ["qa"]}, "emergency": {}},
             "rules": {"restrict_deciders": True},
         }
     )
@@ -239,7 +241,12 @@ async def test_notes_group_by_kind_and_squad_with_known_issues(
 async def test_state_changes_that_matter_are_announced(
     store: MemoryStore, clock: ManualClock
 ) -> None:
-    policy = parse_policy({"classes": {"standard": {}}, "announcements": "teams:19:news@thread.v2"})
+    policy = parse_policy(
+        {
+            "classes": {"standard": {}, "normal": {}, "emergency": {}},
+            "announcements": "teams:19:news@thread.v2",
+        }
+    )
     bot = ReleaseBot(unit_of_work=store, clock=clock, policy=lambda: policy)
     await say(bot, "declare a@1 class standard")
     await say(bot, "deploy a@1")

@@ -157,7 +157,7 @@ async def test_automatic_polls_open_before_each_release(
     policy = parse_policy(
         {
             "roles": {"qa": ["slack:U0QA00001"]},
-            "classes": {"normal": {"signoffs": ["qa"]}},
+            "classes": {"standard": {}, "normal": {"signoffs": ["qa"]}, "emergency": {}},
             "polls": {"before_hours": 24},
         }
     )

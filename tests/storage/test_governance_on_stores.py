@@ -29,7 +29,11 @@ def twenty_role_policy() -> Policy:
         {
             "timezone": "UTC",
             "roles": {role: [f"slack:U{role.upper()}"] for role in ROLES},
-            "classes": {"normal": {"signoffs": ROLES, "gates": {}}},
+            "classes": {
+                "standard": {},
+                "normal": {"signoffs": ROLES, "gates": {}},
+                "emergency": {},
+            },
         }
     )
 

@@ -185,7 +185,9 @@ roles:
   qa: ["teams:6a3a8f2c-4b1e-4c2d-9e8f-00000000a001"]
   eng: ["teams:6a3a8f2c-4b1e-4c2d-9e8f-00000000a001", "console:eng"]
 classes:
+  standard: {}
   normal: {signoffs: [qa, eng], gates: {}}
+  emergency: {}
 rules: {forbid_self_approval: true}
 """
 
