@@ -9,6 +9,9 @@ from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 DEFAULT_DATABASE_FILE = Path("var") / "releasebot.db"
 GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 TEAMS_APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
@@ -141,9 +144,26 @@ def _path(value: object) -> Path | None:
 
 
 def _database_url(raw: str) -> str:
+    """A URL the store can open, checked here so a typo stops start-up with one line instead
+    of a traceback from deep inside the first connection."""
+    expected = "expected sqlite+aiosqlite:///<file> or postgresql+asyncpg://<host>/<db>"
     if not raw.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-        raise ValueError("expected sqlite+aiosqlite:///<file> or postgresql+asyncpg://<host>/<db>")
+        raise ValueError(expected)
+    try:
+        url = make_url(raw)
+    except (ArgumentError, ValueError):  # e.g. a port that is no number
+        raise ValueError(f"{raw!r} is not a URL: {expected}") from None
+    if url.drivername.startswith("sqlite"):
+        _check_sqlite_file(url.database)
     return raw
+
+
+def _check_sqlite_file(database: str | None) -> None:
+    # In memory, each of the store's connections would see a database of its own.
+    if not database or database == ":memory:":
+        raise ValueError("expected a file: sqlite+aiosqlite:///<file>")
+    if Path(database).is_dir():
+        raise ValueError(f"{database} is a directory, not a database file")
 
 
 def _timezone(raw: str) -> str:

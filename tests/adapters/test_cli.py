@@ -74,6 +74,25 @@ def test_each_malformed_variable_stops_start_up_with_one_line(tmp_path: Path) ->
     assert any("TEAMS_APP_ID: 'not-a-guid' is not a GUID" in line for line in lines)
 
 
+@pytest.mark.parametrize(
+    ("command", "url", "problem"),
+    [
+        (["serve"], "postgresql+asyncpg://u@db:notaport/rb", "is not a URL"),
+        (["db", "upgrade"], "postgresql+asyncpg://u@db:notaport/rb", "is not a URL"),
+        (["serve"], "sqlite+aiosqlite:///{tmp}", "is a directory, not a database file"),
+        (["console"], "sqlite+aiosqlite:///:memory:", "expected a file"),
+    ],
+    ids=["port-serve", "port-upgrade", "directory", "in-memory"],
+)
+def test_a_malformed_database_url_stops_start_up_with_one_line(
+    tmp_path: Path, command: list[str], url: str, problem: str
+) -> None:
+    result = run(command, tmp_path, RELEASEBOT_DATABASE_URL=url.format(tmp=tmp_path))
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("releasebot: RELEASEBOT_DATABASE_URL: ") and problem in line
+
+
 def test_an_invalid_policy_stops_start_up_naming_the_key(tmp_path: Path) -> None:
     policy = tmp_path / "policy.yaml"
     policy.write_text("classes:\n  normal:\n    signoffs: [cto]\n")
