@@ -23,6 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.bootstrap import Components
 from adapters.settings import SlackSettings
 from adapters.slack import listeners
+from adapters.slack.authorization import SingleWorkspace
 from adapters.slack.cards import PLATFORM, SlackCards
 from adapters.slack.sender import SLACK_API_BASE_URL, SlackSender, build_delivery_client
 from adapters.slack.socket_mode import SocketModeConnection
@@ -42,10 +43,13 @@ def mount(app: web.Application, components: Components) -> None:
     settings = components.settings.slack
     delivery_client, bolt_client = build_delivery_client(settings), build_client(settings)
     components.delivery.register(PLATFORM, SlackSender(delivery_client))
-    bolt, in_flight = build_bolt_app(components, bolt_client)
+    assert settings.bot_token, "Slack is mounted only with a bot token (SlackSettings.missing)"
+    identity = SingleWorkspace(settings.bot_token, settings.api_base_url or SLACK_API_BASE_URL)
+    bolt, in_flight = build_bolt_app(components, bolt_client, identity)
 
     async def finish_work_under_way(_app: web.Application) -> None:
         await in_flight.finish(listeners.SHUTDOWN_GRACE_SECONDS)
+        await identity.close()
 
     # Before the clients' sessions close (that work uses them) and before the store does.
     app.on_cleanup.append(finish_work_under_way)
@@ -100,13 +104,16 @@ def _keep_connections_open(app: web.Application, *clients: AsyncWebClient) -> No
     app.on_cleanup.append(close_sessions)
 
 
-def build_bolt_app(components: Components, client: AsyncWebClient) -> tuple[AsyncApp, InFlight]:
+def build_bolt_app(
+    components: Components, client: AsyncWebClient, identity: SingleWorkspace
+) -> tuple[AsyncApp, InFlight]:
     """The bolt app with our listeners, and the work they leave under way (to finish at
     shutdown); nothing here touches the network."""
     bolt = AsyncApp(
         name="releasebot",
         signing_secret=components.settings.slack.signing_secret,
-        client=client,
+        client=client,  # holds no token: each request's copy gets it from `identity`
+        authorize=identity,
         process_before_response=False,
     )
     in_flight = listeners.register(bolt, components, SlackCards(components.store))
@@ -116,16 +123,17 @@ def build_bolt_app(components: Components, client: AsyncWebClient) -> tuple[Asyn
 def build_client(settings: SlackSettings) -> AsyncWebClient:
     """The client for answers given while the person waits (a declare card, a mention's answer,
     a modal, an ephemeral notice): it waits out 429s (Retry-After) and retries 5xx and dropped
-    links itself, since these answers are not in the outbox. Never used for outbox sends."""
+    links itself, since these answers are not in the outbox. Never used for outbox sends.
+
+    It holds no token: a client with one would make bolt ask Slack who the bot is inside
+    requests (adapters/slack/authorization.py); bolt gives each request's copy the token."""
     handlers = [
         AsyncRateLimitErrorRetryHandler(max_retry_count=RETRIES),
         AsyncServerErrorRetryHandler(max_retry_count=RETRIES),
         AsyncConnectionErrorRetryHandler(max_retry_count=RETRIES),
     ]
     return AsyncWebClient(
-        token=settings.bot_token,
-        base_url=settings.api_base_url or SLACK_API_BASE_URL,
-        retry_handlers=handlers,
+        base_url=settings.api_base_url or SLACK_API_BASE_URL, retry_handlers=handlers
     )
 
 
