@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.domain import Freeze, Release, State
+from bot.domain import ChangeClass, Freeze, Release, State
 from bot.gates import Evidence, Readiness, evaluate
 from bot.observe import SmokeResult
 from bot.policy import Policy
@@ -16,6 +16,20 @@ from bot.signoffs import SignOff, missing_roles
 
 # Smoke checks run once a release is deployed; before that there is nothing to read.
 CHECKED = frozenset({State.DEPLOYED, State.VERIFIED, State.ROLLED_BACK})
+# `deploy` starts from these states only (SPEC §4.1).
+DEPLOYABLE = frozenset({State.PLANNED, State.APPROVED})
+
+
+@dataclass(frozen=True, slots=True)
+class DeployCheck:
+    """Whether a deploy may start now: why not (`refused`), or what an emergency goes past."""
+
+    refused: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()
+
+    @property
+    def allowed(self) -> bool:
+        return not self.refused
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +55,24 @@ class Assessment:
         if self.freeze is not None:
             reasons.append(f"freeze {self.freeze.label} is in force{_because(self.freeze)}")
         return reasons
+
+    def deploy_check(self) -> DeployCheck:
+        """The `deploy` rule in one place: the state first, then the blockers, which an
+        emergency change skips (and owes a retrospective review for) instead of waiting on."""
+        if self.release.state not in DEPLOYABLE:
+            return DeployCheck(refused=(f"{self.release.name} is {self.release.state.label}",))
+        blockers = tuple(self.deploy_blockers())
+        if self.release.change_class is ChangeClass.EMERGENCY:
+            return DeployCheck(skipped=blockers)
+        return DeployCheck(refused=blockers)
+
+    def promotion_check(self) -> DeployCheck:
+        """What CI asks before it promotes to production: may this release go out now, by the
+        rules of `deploy`? A release already `deploying` passed those rules when a person
+        started it, so it may; any other state answers as `deploy` would answer now."""
+        if self.release.state is State.DEPLOYING:
+            return DeployCheck()
+        return self.deploy_check()
 
 
 def _because(freeze: Freeze) -> str:

@@ -1,10 +1,14 @@
-"""The OpenAPI 3.1 description of `/api/v1`, served at `/api/v1/openapi.json`."""
+"""The OpenAPI 3.1 description of `/api/v1`, served at `/api/v1/openapi.json`.
+
+Every route `create_api` serves is described here or in openapi_observe.py; a test compares
+the two so that a new route cannot go undocumented.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from adapters.web import openapi_observe
+from adapters.web import openapi_observe, openapi_schemas
 
 RELEASE_PARAM = {
     "name": "release",
@@ -16,8 +20,16 @@ RELEASE_PARAM = {
 ERROR = {"$ref": "#/components/schemas/Error"}
 
 
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _body(name: str) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": _ref(name)}}}
 
 
 def _errors(*codes: int) -> dict[str, Any]:
@@ -31,216 +43,169 @@ def _errors(*codes: int) -> dict[str, Any]:
     return {str(code): _json(ERROR, words[code]) for code in codes}
 
 
-def _schemas() -> dict[str, Any]:
-    nullable = {"type": ["string", "null"]}
-    gate = {
-        "type": "object",
-        "properties": {
-            "gate": {"type": "string"},
-            "pass": {"type": "boolean"},
-            "reason": {"type": "string"},
-        },
-    }
-    return {
-        "Error": {
-            "type": "object",
-            "required": ["error"],
-            "properties": {"error": {"type": "string"}},
-        },
-        "Release": {
-            "type": "object",
-            "required": ["name", "state", "class"],
-            "properties": {
-                "name": {"type": "string"},
-                "service": {"type": "string"},
-                "version": {"type": "string"},
-                "state": {
-                    "type": "string",
-                    "enum": [
-                        "planned",
-                        "approved",
-                        "deploying",
-                        "deployed",
-                        "verified",
-                        "rolled_back",
-                        "cancelled",
-                    ],
-                },
-                "class": {"type": "string", "enum": ["standard", "normal", "emergency"]},
-                "scheduled_at": {"type": ["string", "null"], "format": "date-time"},
-                "train": nullable,
-                "env": nullable,
-                "owner": {"type": "string"},
-            },
-        },
-        "Gate": gate,
-        "GateVerdict": {
-            "type": "object",
-            "required": ["release", "pass"],
-            "properties": {
-                "release": {"type": "string"},
-                "pass": {"type": "boolean"},
-                "state": {"type": "string"},
-                "readiness_index": {"type": "integer"},
-                "gates": {"type": "array", "items": gate},
-                "failing": {"type": "array", "items": gate},
-                "missing_signoffs": {"type": "array", "items": {"type": "string"}},
-            },
-        },
-        "Declare": {
-            "type": "object",
-            "required": ["release"],
-            "properties": {
-                "release": {"type": "string", "example": "checkout@2.4.0"},
-                "at": {"type": "string", "format": "date-time"},
-                "class": {"type": "string", "enum": ["standard", "normal", "emergency"]},
-                "train": {"type": "string"},
-                "env": {"type": "string"},
-                "owner": {"type": "string", "example": "slack:U0123ABCD"},
-            },
-        },
-        "Signals": {
-            "type": "object",
-            "required": ["signals"],
-            "properties": {
-                "signals": {
-                    "type": "object",
-                    "additionalProperties": {"type": "number"},
-                    "example": {"coverage": 82.5, "open_blockers": 0},
-                }
-            },
-        },
-        "AuditEvent": {
-            "type": "object",
-            "properties": {
-                "seq": {"type": "integer"},
-                "at": {"type": "string", "format": "date-time"},
-                "action": {"type": "string"},
-                "actor": {"type": "string"},
-                "surface": {"type": "string"},
-                "release": nullable,
-                "hash": {"type": "string"},
-                "prev_hash": {"type": "string"},
-            },
-        },
-    }
-
-
 def _paths() -> dict[str, Any]:
-    release_list = {
-        "type": "object",
-        "properties": {
-            "releases": {"type": "array", "items": {"$ref": "#/components/schemas/Release"}}
-        },
-    }
     return {
-        "/releases": {
+        "/openapi.json": {
             "get": {
-                "summary": "List releases, soonest first",
-                "operationId": "listReleases",
-                "parameters": [
-                    {
-                        "name": "scope",
-                        "in": "query",
-                        "schema": {"type": "string", "enum": ["upcoming", "active", "all"]},
-                    },
-                    {"name": "train", "in": "query", "schema": {"type": "string"}},
-                    {"name": "service", "in": "query", "schema": {"type": "string"}},
-                ],
-                "responses": {"200": _json(release_list, "Releases"), **_errors(400, 401)},
-            },
-            "post": {
-                "summary": "Declare a release",
-                "operationId": "declareRelease",
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {"schema": {"$ref": "#/components/schemas/Declare"}}
-                    },
-                },
-                "responses": {
-                    "201": _json({"$ref": "#/components/schemas/Release"}, "Declared"),
-                    **_errors(400, 401, 403, 409),
-                },
-            },
+                "summary": "This document (no token needed)",
+                "operationId": "openapi",
+                "security": [],
+                "responses": {"200": _json({"type": "object"}, "The OpenAPI document")},
+            }
         },
+        "/releases": {"get": _list_releases(), "post": _declare()},
         "/releases/{release}": {
             "get": {
                 "summary": "A release with its sign-offs and gates",
                 "operationId": "getRelease",
                 "parameters": [RELEASE_PARAM],
                 "responses": {
-                    "200": _json({"$ref": "#/components/schemas/Release"}, "The release"),
+                    "200": _json(_ref("ReleaseDetail"), "The release"),
                     **_errors(400, 401, 404),
                 },
             }
         },
-        "/releases/{release}/signals": {
-            "post": {
-                "summary": "Record readiness signals",
-                "operationId": "recordSignals",
-                "parameters": [RELEASE_PARAM],
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {"schema": {"$ref": "#/components/schemas/Signals"}}
-                    },
-                },
-                "responses": {
-                    "200": _json(
-                        {"$ref": "#/components/schemas/GateVerdict"}, "The gates after the signals"
-                    ),
-                    **_errors(400, 401, 403, 404),
-                },
-            }
-        },
-        "/releases/{release}/gate": {
-            "get": {
-                "summary": "The CI gate: 200 when the release may go, 409 with the failing gates",
-                "operationId": "gate",
-                "parameters": [RELEASE_PARAM],
-                "responses": {
-                    "200": _json({"$ref": "#/components/schemas/GateVerdict"}, "Pass"),
-                    "409": _json({"$ref": "#/components/schemas/GateVerdict"}, "Fail"),
-                    **_errors(400, 401, 404),
-                },
-            }
-        },
-        "/audit": {
-            "get": {
-                "summary": "The audit trail, as JSON or CSV",
-                "operationId": "audit",
-                "parameters": [
-                    {"name": "release", "in": "query", "schema": {"type": "string"}},
-                    {
-                        "name": "format",
-                        "in": "query",
-                        "schema": {"type": "string", "enum": ["json", "csv"]},
-                    },
-                ],
-                "responses": {
-                    "200": {
-                        "description": "Audit events",
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "properties": {
-                                        "events": {
-                                            "type": "array",
-                                            "items": {"$ref": "#/components/schemas/AuditEvent"},
-                                        }
-                                    },
-                                }
-                            },
-                            "text/csv": {"schema": {"type": "string"}},
-                        },
-                    },
-                    **_errors(401),
-                },
-            }
+        **_release_paths(),
+        "/audit": {"get": _audit()},
+    }
+
+
+def _list_releases() -> dict[str, Any]:
+    release_list = {"type": "object", "properties": {"releases": _array_of("Release")}}
+    return {
+        "summary": "List releases, soonest first",
+        "operationId": "listReleases",
+        "parameters": [
+            {
+                "name": "scope",
+                "in": "query",
+                "schema": {"type": "string", "enum": ["upcoming", "active", "all"]},
+            },
+            {"name": "train", "in": "query", "schema": {"type": "string"}},
+            {"name": "service", "in": "query", "schema": {"type": "string"}},
+        ],
+        "responses": {"200": _json(release_list, "Releases"), **_errors(400, 401)},
+    }
+
+
+def _declare() -> dict[str, Any]:
+    return {
+        "summary": "Declare a release",
+        "operationId": "declareRelease",
+        "requestBody": _body("Declare"),
+        "responses": {
+            "201": _json(_ref("Release"), "Declared"),
+            **_errors(400, 401, 403, 409),
         },
     }
+
+
+def _release_paths() -> dict[str, Any]:
+    """What hangs off one release: its signals, the CI gate, risks, change items and notes."""
+    return {
+        "/releases/{release}/signals": {
+            "post": _write(
+                "recordSignals",
+                "Record readiness signals; answers with the CI gate after them",
+                "Signals",
+                {"200": _json(_ref("GateVerdict"), "The gate after the signals")},
+            )
+        },
+        "/releases/{release}/gate": {"get": _gate()},
+        "/releases/{release}/risks": {
+            "post": _write(
+                "addRisk",
+                "Record a risk (it gets an id like R7)",
+                "NewRisk",
+                {"201": _json(_ref("Risk"), "Recorded")},
+            )
+        },
+        "/releases/{release}/changes": {
+            "post": _write(
+                "addChanges",
+                "Add change items, the source of the release notes (earlier sign-offs go stale "
+                "unless the policy keeps them)",
+                "Changes",
+                {"201": _json(_ref("ChangesAdded"), "Added")},
+            )
+        },
+        "/releases/{release}/notes": {"get": _notes()},
+    }
+
+
+def _write(operation: str, summary: str, body: str, answers: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "summary": summary,
+        "operationId": operation,
+        "parameters": [RELEASE_PARAM],
+        "requestBody": _body(body),
+        "responses": {**answers, **_errors(400, 401, 403, 404)},
+    }
+
+
+def _gate() -> dict[str, Any]:
+    return {
+        "summary": "The CI gate: may this release go out now, by the rules of `deploy`?",
+        "description": (
+            "200 when it may: it is deploying, or planned/approved and `deploy` would be "
+            "accepted now (no failing gate, no missing sign-off, no freeze in force; an "
+            "emergency change passes and lists what it skips in `skipped`). 409 otherwise, "
+            "with `reasons` in the words `deploy` refuses with, e.g. "
+            '"checkout@2.4.0 is cancelled" or "freeze F1 is in force".'
+        ),
+        "operationId": "gate",
+        "parameters": [RELEASE_PARAM],
+        "responses": {
+            "200": _json(_ref("GateVerdict"), "Pass: it may go out now"),
+            "409": _json(_ref("GateVerdict"), "Fail: `reasons` says why"),
+            **_errors(400, 401, 404),
+        },
+    }
+
+
+def _notes() -> dict[str, Any]:
+    return {
+        "summary": "Release notes from the change items, with known issues from accepted risks",
+        "operationId": "releaseNotes",
+        "parameters": [RELEASE_PARAM],
+        "responses": {
+            "200": {
+                "description": "The notes as Markdown",
+                "content": {"text/markdown": {"schema": {"type": "string"}}},
+            },
+            **_errors(400, 401, 404),
+        },
+    }
+
+
+def _audit() -> dict[str, Any]:
+    events = {"type": "object", "properties": {"events": _array_of("AuditEvent")}}
+    return {
+        "summary": "The audit trail, as JSON or CSV",
+        "operationId": "audit",
+        "parameters": [
+            {"name": "release", "in": "query", "schema": {"type": "string"}},
+            {
+                "name": "format",
+                "in": "query",
+                "schema": {"type": "string", "enum": ["json", "csv"]},
+            },
+        ],
+        "responses": {
+            "200": {
+                "description": "Audit events",
+                "content": {
+                    "application/json": {"schema": events},
+                    "text/csv": {"schema": {"type": "string"}},
+                },
+            },
+            **_errors(401),
+        },
+    }
+
+
+def _array_of(name: str) -> dict[str, Any]:
+    return {"type": "array", "items": _ref(name)}
 
 
 def document() -> dict[str, Any]:
@@ -251,7 +216,7 @@ def document() -> dict[str, Any]:
         "security": [{"bearer": []}],
         "paths": {**_paths(), **openapi_observe.paths()},
         "components": {
-            "schemas": {**_schemas(), **openapi_observe.schemas()},
+            "schemas": {**openapi_schemas.schemas(), **openapi_observe.schemas()},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }

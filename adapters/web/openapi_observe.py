@@ -78,6 +78,18 @@ def schemas() -> dict[str, Any]:
                 },
             },
         },
+        "IncidentRecorded": {
+            "type": "object",
+            "properties": {
+                "id": {"type": ["string", "null"]},
+                "service": {"type": "string"},
+                "severity": {"type": "string"},
+                "opened_at": INSTANT,
+                "resolved_at": NULLABLE_INSTANT,
+                "release": {"type": ["string", "null"]},
+                "key": {"type": ["string", "null"]},
+            },
+        },
         "Metric": metric,
         "MetricsReport": {
             "type": "object",
@@ -92,7 +104,23 @@ def schemas() -> dict[str, Any]:
 
 
 def paths() -> dict[str, Any]:
-    recorded = {"type": "object", "properties": {"title": {"type": "string"}}}
+    release = {
+        "type": ["object", "null"],
+        "description": "The declared release it moved, if any",
+        "properties": {"name": {"type": "string"}, "state": {"type": "string"}},
+    }
+    notes = {"type": "array", "items": {"type": "string"}}
+    deployed = {
+        "type": "object",
+        "properties": {"title": {"type": "string"}, "release": release, "notes": notes},
+    }
+    incident = {
+        "type": "object",
+        "properties": {
+            "title": {"type": "string"},
+            "incident": {"$ref": "#/components/schemas/IncidentRecorded"},
+        },
+    }
     return {
         "/deployments": {
             "post": {
@@ -100,8 +128,8 @@ def paths() -> dict[str, Any]:
                 "operationId": "recordDeployment",
                 "requestBody": _body("Deployment"),
                 "responses": {
-                    "201": _json(recorded, "Recorded"),
-                    "200": _json(recorded, "The same deployment again: updated"),
+                    "201": _json(deployed, "Recorded"),
+                    "200": _json(deployed, "The same deployment again: updated"),
                     **_errors(400, 401, 403),
                 },
             }
@@ -112,8 +140,8 @@ def paths() -> dict[str, Any]:
                 "operationId": "recordIncident",
                 "requestBody": _body("Incident"),
                 "responses": {
-                    "201": _json(recorded, "Recorded"),
-                    "200": _json(recorded, "The incident with this key again: updated"),
+                    "201": _json(incident, "Recorded"),
+                    "200": _json(incident, "The incident with this key again: updated"),
                     **_errors(400, 401, 403),
                 },
             }

@@ -67,16 +67,27 @@ def gate(result: GateResult) -> dict[str, Any]:
 
 
 def gate_verdict(assessment: Assessment) -> dict[str, Any]:
-    """The CI gate: pass only when every gate passes and every sign-off is in."""
+    """The CI gate: may this release go out to production now, by the same rules as `deploy`?
+
+    It passes when the release is `deploying` (a person started the deploy through those
+    rules), or when it is `planned`/`approved` and `deploy` would be accepted now: for a
+    standard or normal change no failing gate, no missing sign-off and no freeze in force; an
+    emergency change passes and lists in `skipped` what it goes past. Every other state
+    (deployed, verified, rolled back, cancelled) fails. `reasons` says why it fails in the
+    words `deploy` refuses with (see `Assessment.promotion_check`).
+    """
     readiness = assessment.readiness
+    check = assessment.promotion_check()
     return {
         "release": assessment.release.name,
-        "pass": assessment.ready,
+        "pass": check.allowed,
         "state": assessment.release.state.value,
         "readiness_index": readiness.index,
         "gates": [gate(r) for r in readiness.results],
         "failing": [gate(r) for r in readiness.failing],
         "missing_signoffs": list(assessment.missing),
+        "reasons": list(check.refused),
+        "skipped": list(check.skipped),
     }
 
 
