@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +17,7 @@ from bot import commands as c
 from bot.assessment import assess
 from bot.domain import Actor, ChangeClass, Release
 from bot.handlers.releases import LIST_SCOPES
-from bot.parser import ParseError, principal, release_name
+from bot.parser import SIGNAL_KEY, ParseError, principal, release_name
 from bot.ports import ReleaseQuery
 from bot.reply import Reply, Tone
 from bot.risk_presenters import notes_markdown
@@ -32,6 +33,12 @@ STATUS_OF_PROBLEM = {
     "internal": 500,
 }
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# Chat caps a command line at 2,000 characters; a JSON body needs its own bounds.
+MAX_SIGNALS = 100
+MAX_SIGNAL_TEXT = 64  # a key or a value
+# Control characters and line/paragraph separators: a value holding one could forge headings
+# and items in the Markdown notes or the plain-text rendering of a card.
+LINE_BREAKING = frozenset({"Cc", "Zl", "Zp"})
 
 
 def create_api(components: Components) -> web.Application:
@@ -109,8 +116,9 @@ async def declare(request: web.Request) -> web.Response:
         release=_field(body, "release", release_name),
         scheduled_at=_optional(body, "at", lambda v: _instant(request, v)),
         change_class=_optional(body, "class", _change_class) or ChangeClass.NORMAL.value,
-        train=_optional(body, "train", str),
-        env=_optional(body, "env", str),
+        # One word each, as in chat: a train or env with a space could never be named there.
+        train=_optional(body, "train", _word),
+        env=_optional(body, "env", _word),
         owner=_optional(body, "owner", principal),
     )
     await _run(request, command)
@@ -121,24 +129,36 @@ async def signals(request: web.Request) -> web.Response:
     name = _release_in_path(request)
     body = await _json_object(request)
     values = body.get("signals", body)
-    if not isinstance(values, dict) or not values:
-        raise problem(400, 'expected {"signals": {"coverage": 82.5, …}}')
-    pairs = tuple((str(k), str(v)) for k, v in values.items())
-    text = "signal " + name + " " + " ".join(f"{k}={v}" for k, v in pairs)
-    components = request.app[COMPONENTS]
-    try:
-        command = components.bot.parse(text)
-    except ParseError as bad:
-        raise problem(400, bad.problem) from None
-    await _run(request, command)
+    if not isinstance(values, dict) or not values or len(values) > MAX_SIGNALS:
+        raise problem(
+            400, f'expected {{"signals": {{"coverage": 82.5, …}}}}, 1 to {MAX_SIGNALS} of them'
+        )
+    # The command is built, not typed: a key or value is never re-read as command text.
+    pairs = tuple(_signal(key, value) for key, value in values.items())
+    await _run(request, c.Signal(release=name, values=pairs))
     return web.json_response(serialize.gate_verdict(await _assessment(request)))
+
+
+def _signal(key: str, value: Any) -> tuple[str, str]:
+    """One signal as chat would take it (`key=value`); the core checks that it is a number."""
+    if len(key) > MAX_SIGNAL_TEXT or not SIGNAL_KEY.fullmatch(key):
+        raise problem(400, f"{key!r} is not a signal name (e.g. coverage, open_blockers)")
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise problem(400, f"signals.{key} must be a number")
+    if isinstance(value, str) and not _one_value(value):
+        raise problem(400, f"signals.{key} must be one number, without spaces or '='")
+    return key, str(value)
+
+
+def _one_value(text: str) -> bool:
+    return 0 < len(text) <= MAX_SIGNAL_TEXT and "=" not in text and _is_word(text)
 
 
 async def add_risk(request: web.Request) -> web.Response:
     name = _release_in_path(request)
     body = await _json_object(request)
     severity = _field(body, "severity", _severity)
-    description = _field(body, "description", _text("description"))
+    description = _field(body, "description", _line)
     await _run(request, c.AddRisk(release=name, severity=severity, description=description))
     async with request.app[COMPONENTS].store(read_only=True) as uow:
         risks = await uow.risks.on_release(name)
@@ -162,15 +182,14 @@ def _change_row(
     if not isinstance(item, dict):
         raise problem(400, f"changes[{index}] must be an object")
     where = f"changes[{index}]."
-    title = _field(item, "title", _text(where + "title"))
-    kind = _field(item, "kind", _text(where + "kind")).lower()
-    merged = _optional(item, "merged_at", lambda v: _instant(None, v).isoformat())
-    return (
-        title,
-        kind,
-        *(_optional(item, key, str) for key in ("squad", "link", "author")),
-        merged,
-    )
+
+    def get(key: str, convert: Callable[[str], Any]) -> Any:
+        return _optional(item, key, convert, label=where + key)
+
+    title = _field(item, "title", _line, label=where + "title")
+    kind = _field(item, "kind", _word, label=where + "kind").lower()
+    merged = get("merged_at", lambda v: _instant(None, v).isoformat())
+    return (title, kind, get("squad", _line), get("link", _word), get("author", _line), merged)
 
 
 async def notes(request: web.Request) -> web.Response:
@@ -183,13 +202,24 @@ def _severity(value: str) -> str:
     return Severity(value.lower()).value
 
 
-def _text(what: str) -> Callable[[str], str]:
-    def check(value: str) -> str:
-        if not value.strip():
-            raise ValueError(f"{what} must not be empty")
-        return value.strip()
+def _line(value: str) -> str:
+    """One non-empty line of text: notes and cards put it on a line of its own."""
+    if not value.strip():
+        raise ValueError("must not be empty")
+    if any(unicodedata.category(char) in LINE_BREAKING for char in value.strip()):
+        raise ValueError("must be one line of text")
+    return value.strip()
 
-    return check
+
+def _word(value: str) -> str:
+    """One word, as the chat command language reads it."""
+    if not value.strip() or not _is_word(value.strip()):
+        raise ValueError("must be one word, without spaces")
+    return value.strip()
+
+
+def _is_word(value: str) -> bool:
+    return not any(char.isspace() or unicodedata.category(char) in LINE_BREAKING for char in value)
 
 
 async def audit(request: web.Request) -> web.Response:
@@ -233,22 +263,27 @@ async def _json_object(request: web.Request) -> dict[str, Any]:
     return body
 
 
-def _field(body: dict[str, Any], key: str, convert: Callable[[str], Any]) -> Any:
+def _field(
+    body: dict[str, Any], key: str, convert: Callable[[str], Any], *, label: str | None = None
+) -> Any:
     if key not in body:
-        raise problem(400, f"{key} is required")
-    return _optional(body, key, convert)
+        raise problem(400, f"{label or key} is required")
+    return _optional(body, key, convert, label=label)
 
 
-def _optional(body: dict[str, Any], key: str, convert: Callable[[str], Any]) -> Any:
+def _optional(
+    body: dict[str, Any], key: str, convert: Callable[[str], Any], *, label: str | None = None
+) -> Any:
+    """`body[key]` converted, or None; `label` names it in errors (default: the key)."""
     value = body.get(key)
     if value is None:
         return None
     if not isinstance(value, str):
-        raise problem(400, f"{key} must be a string")
+        raise problem(400, f"{label or key} must be a string")
     try:
         return convert(value)
     except (ParseError, ValueError) as bad:
-        raise problem(400, f"{key}: {getattr(bad, 'problem', bad)}") from None
+        raise problem(400, f"{label or key}: {getattr(bad, 'problem', bad)}") from None
 
 
 def _change_class(value: str) -> str:
