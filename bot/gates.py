@@ -39,6 +39,41 @@ class Evidence:
     open_critical_risks: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class SignalDomain:
+    """The values one known signal can take; anything else is a typo or a broken CI job."""
+
+    wording: str  # finishes "coverage must be …"
+    whole: bool = False
+    high: float | None = None  # every domain starts at 0
+
+    def admits(self, value: float) -> bool:
+        if value < 0 or (self.high is not None and value > self.high):
+            return False
+        return not self.whole or value.is_integer()
+
+
+COUNT = SignalDomain("a whole number ≥ 0", whole=True)
+PERCENT = SignalDomain("a percentage from 0 to 100", high=100)
+
+# Every signal a gate reads, in one place, so that recording one can refuse a value the gate
+# would misread (a negative count would cancel out open risks). Other keys are kept as sent.
+SIGNALS: Mapping[str, SignalDomain] = {
+    "coverage": PERCENT,
+    "deploy_success": PERCENT,
+    "open_blockers": COUNT,
+    "open_criticals": COUNT,
+}
+
+
+def signal_problem(key: str, value: float, typed: str) -> str | None:
+    """Why `value` (written `typed`) cannot be a `key` signal, or None when it can."""
+    domain = SIGNALS.get(key)
+    if domain is None or domain.admits(value):
+        return None
+    return f"{key} must be {domain.wording}, not {typed}"
+
+
 # An open blocker risk fails readiness whatever gates the class names and however high its
 # `max_open_blockers` (SPEC §4.1, §4.4); where that gate already fails, it says enough.
 BLOCKER_RISKS = "blocker_risks"

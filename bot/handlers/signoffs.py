@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot import commands as c
 from bot import presenters
 from bot.domain import DomainError, Release, SignalValue, State
+from bot.gates import signal_problem
 from bot.handlers.base import (
     Context,
     audit_draft,
@@ -123,4 +124,7 @@ def _number(key: str, raw: str) -> float:
         raise DomainError(f"{key}={raw} is not a number") from None
     if value != value or value in (float("inf"), float("-inf")):
         raise DomainError(f"{key}={raw} is not a finite number")
+    problem = signal_problem(key, value, raw)
+    if problem is not None:
+        raise DomainError(problem)
     return value

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
+
 from adapters.clock import ManualClock
 from bot import gates
 from bot.domain import Actor, State
@@ -12,6 +14,7 @@ from bot.policy import KNOWN_GATES, parse_policy
 from bot.reply import Reply, Struck, Tone
 from bot.service import ReleaseBot
 from bot.text import plain_text
+from bot.usage import BY_VERB
 from storage.memory import MemoryStore
 from tests.support.people import ALICE, CHANNEL
 
@@ -114,6 +117,42 @@ async def test_signals_must_be_numbers(bot: ReleaseBot, store: MemoryStore) -> N
     reply = await say(bot, "signal checkout@2.4.0 coverage=high")
     assert reply.tone is Tone.ERROR and "coverage=high is not a number" in reply.title
     assert store.data.audit == before
+
+
+@pytest.mark.parametrize(
+    ("bad", "problem", "good"),
+    [
+        # A negative count would cancel out the open critical risk.
+        (
+            "coverage=90 open_criticals=-1",
+            "open_criticals must be a whole number ≥ 0, not -1",
+            "open_criticals=0",
+        ),
+        (
+            "open_blockers=0.9",
+            "open_blockers must be a whole number ≥ 0, not 0.9",
+            "open_blockers=1.0",
+        ),
+        ("coverage=500", "Coverage must be a percentage from 0 to 100, not 500", "coverage=100"),
+        ("coverage=-5", "Coverage must be a percentage from 0 to 100, not -5", "coverage=0"),
+        (
+            "deploy_success=100.5",
+            "deploy_success must be a percentage from 0 to 100, not 100.5",
+            "deploy_success=99.5 flaky_tests=-2",  # no gate reads flaky_tests: kept as sent
+        ),
+    ],
+)
+async def test_a_signal_outside_its_range_is_refused_and_changes_nothing(
+    bot: ReleaseBot, store: MemoryStore, bad: str, problem: str, good: str
+) -> None:
+    await say(bot, "declare e@1 at 2026-12-03 14:00")
+    await say(bot, "risk e@1 critical payments may double-charge")
+    before = (list(store.data.audit), list(store.data.tables.signals))
+    reply = await say(bot, f"signal e@1 {bad}")
+    assert (reply.tone, reply.title, reply.usage) == (Tone.ERROR, problem, BY_VERB["signal"].line)
+    assert (store.data.audit, store.data.tables.signals) == before
+    assert "✗ open criticals 1 > 0" in plain_text(await say(bot, "status e@1"))
+    assert (await say(bot, f"signal e@1 {good}")).tone is not Tone.ERROR  # the edge is fine
 
 
 async def test_rescheduling_makes_earlier_signoffs_stale(

@@ -121,6 +121,8 @@ async def test_bad_signals_and_unknown_releases(
         ({"coverage": [99]}, "signals.coverage must be a number"),
         ({"c" * 65: 1}, "is not a signal name"),
         ({f"k{n}": n for n in range(101)}, "1 to 100 of them"),
+        ({"coverage": 90, "open_criticals": -1}, "open_criticals must be a whole number ≥ 0"),
+        ({"coverage": 101}, "must be a percentage from 0 to 100, not 101"),
     ],
 )
 async def test_a_signal_key_or_value_that_is_not_one_word_gets_400_and_records_nothing(
