@@ -15,7 +15,9 @@ from bot.usage import BY_VERB
 from bot.when import WhenError, parse_zone, take_when
 
 MAX_COMMAND_LENGTH = 2000
-RISK_ID = re.compile(r"R\d+", re.IGNORECASE)
+# Ids are INTEGER columns, 32-bit in PostgreSQL (storage/tables.py): a bigger number cannot
+# name anything we stored, and handing it to the database overflows instead of finding nothing.
+MAX_ID = 2**31 - 1
 SIGNAL_KEY = re.compile(r"[a-z][a-z0-9_]*")
 SEVERITIES = ("low", "medium", "high", "critical")
 OUTCOMES = ("blocker", "accept", "defer")
@@ -272,9 +274,29 @@ def _gate(w: _Words) -> c.Command:
 
 
 def _risk_id(w: _Words, word: str) -> str:
-    if not RISK_ID.fullmatch(word):
-        raise w.fail(f"{word!r} is not a risk id (like R7)")
-    return word.upper()
+    return _id(w, word, "R", "risk", required=True)
+
+
+def _id(w: _Words, word: str, prefix: str, kind: str, *, required: bool = False) -> str:
+    """An id such as R7, upper-cased; its letter may be left out unless `required`."""
+    upper = word.upper()
+    number = upper.removeprefix(prefix)
+    if (required and number == upper) or not _ascii_number(number):
+        raise w.fail(f"{word!r} is not a {kind} id (like {prefix}7)")
+    if int(number) > MAX_ID:
+        raise w.fail(f"{word} is not a {kind} id I know")
+    return upper
+
+
+def id_number(label: str, prefix: str) -> int | None:
+    """The number in an id like R7 (or plain 7), or None when no stored row can have it."""
+    number = label.upper().removeprefix(prefix)
+    return int(number) if _ascii_number(number) and int(number) <= MAX_ID else None
+
+
+def _ascii_number(text: str) -> bool:
+    # str.isdigit alone also holds for '²' and '٣', which int() refuses or misreads.
+    return text.isascii() and text.isdigit()
 
 
 def _risk(w: _Words) -> c.Command:
@@ -337,7 +359,7 @@ def _sync(w: _Words) -> c.Command:
     if w.words and w.words[0].lower() == "cancel":
         if len(w.words) != 2:
             raise w.fail("`sync cancel` needs the id of one sync")
-        return c.CancelSync(sync_id=w.words[1])
+        return c.CancelSync(sync_id=_id(w, w.words[1], "S", "sync"))
     words, zone = list(w.words), None
     if len(words) >= 2 and words[-2].lower() == "tz":
         try:
@@ -386,7 +408,7 @@ def _freeze(w: _Words) -> c.Command:
 def _unfreeze(w: _Words) -> c.Command:
     if len(w.words) != 1:
         raise w.fail("give the id of one freeze window")
-    return c.Unfreeze(freeze_id=w.words[0])
+    return c.Unfreeze(freeze_id=_id(w, w.words[0], "F", "freeze"))
 
 
 def _metrics(w: _Words) -> c.Command:

@@ -17,6 +17,8 @@ from bot.domain import Conversation
 DAY_SETS = {"weekdays": "mon-fri", "daily": "*"}
 FIELD_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
 DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+# February as in a leap year: a sync on the 29th fires every four years, which is rare, not never.
+DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 
@@ -59,8 +61,8 @@ def to_cron(schedule: str) -> str:
     """`weekdays 09:30`, `daily 10:00`, `mon,thu 14:00` or a cron expression → five fields."""
     words = schedule.lower().split()
     if len(words) == 5:
-        for text, bounds in zip(words, FIELD_RANGES, strict=True):
-            _check_field(text, bounds)
+        fields = [_values(text, bounds) for text, bounds in zip(words, FIELD_RANGES, strict=True)]
+        _require_a_day(days=fields[2], months=fields[3])
         return " ".join(words)
     days, clock = words
     hour, minute = (int(part) for part in clock.split(":"))
@@ -69,15 +71,52 @@ def to_cron(schedule: str) -> str:
     return f"{minute} {hour} * * {DAY_SETS.get(days, days)}"
 
 
-def _check_field(text: str, bounds: tuple[int, int]) -> None:
+def _values(text: str, bounds: tuple[int, int]) -> set[int]:
+    """Every value one cron field names, e.g. `1-10/3,20` → {1, 4, 7, 10, 20}."""
+    values: set[int] = set()
     for part in text.split(","):
-        base, _, step = part.partition("/")
-        if step and not step.isdigit():
+        base, slash, step = part.partition("/")
+        if slash and not (step.isascii() and step.isdigit() and int(step) > 0):
             raise ScheduleError(f"{part!r} has a bad step")
-        for value in [] if base == "*" else base.split("-"):
-            number = _number(value)
-            if not bounds[0] <= number <= bounds[1]:
-                raise ScheduleError(f"{value} is out of range {bounds[0]}–{bounds[1]}")
+        low, high = _range(base, bounds, stepped=bool(slash))
+        values.update(range(low, high + 1, int(step) if slash else 1))
+    return values
+
+
+def _range(base: str, bounds: tuple[int, int], *, stepped: bool) -> tuple[int, int]:
+    if base == "*":
+        return bounds
+    first, dash, last = base.partition("-")
+    low = _bounded(first, bounds)
+    if not dash:
+        # `5/10` runs from 5 to the end in steps of 10, in cron as in the scheduler.
+        return (low, bounds[1]) if stepped else (low, low)
+    high = _bounded(last, bounds)
+    if low > high:
+        # The scheduler cannot read a backwards range: refused here, it cannot fail there.
+        raise ScheduleError(f"{base} runs backwards")
+    return low, high
+
+
+def _bounded(text: str, bounds: tuple[int, int]) -> int:
+    number = _number(text)
+    if not bounds[0] <= number <= bounds[1]:
+        raise ScheduleError(f"{text} is out of range {bounds[0]}–{bounds[1]}")
+    return number
+
+
+def _require_a_day(*, days: set[int], months: set[int]) -> None:
+    """Refuse a day of the month that none of the months has (`31 2`): it would never fire.
+
+    The weekday needs no check: the scheduler wants both, and over the years every date falls
+    on every weekday (29 February too).
+    """
+    if any(day <= DAYS_IN_MONTH[month - 1] for day in days for month in months):
+        return
+    names = ", ".join(MONTH_NAMES[m - 1].capitalize() for m in sorted(months))
+    verb = "has" if len(months) == 1 else "have"
+    listed = ", ".join(str(d) for d in sorted(days))
+    raise ScheduleError(f"it never fires: {names} {verb} no day{'s' * (len(days) > 1)} {listed}")
 
 
 def _number(value: str) -> int:

@@ -28,6 +28,10 @@ _OFFSET = re.compile(r"\+(\d{1,4})([mhdw])")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TIME = re.compile(r"(\d{1,2}):(\d{2})")
 _OFFSET_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+# The years a moment may fall in. Wide enough for any plan (or look back), and far enough from
+# datetime's own limits (years 1–9999) that a time zone, a conflict window or a reminder added
+# to a moment never overflows into an internal error.
+FIRST_YEAR, LAST_YEAR = 1970, 2999
 
 
 class WhenError(ValueError):
@@ -38,6 +42,24 @@ def take_when(
     tokens: Sequence[str], start: int, *, now: datetime, zone: ZoneInfo
 ) -> tuple[datetime, int]:
     """Read one `<when>` from `tokens[start:]`; return it in UTC and the index after it."""
+    moment, end = _take_when(tokens, start, now=now, zone=zone)
+    require_in_range(moment)
+    return moment, end
+
+
+def require_in_range(moment: datetime) -> None:
+    """Refuse a moment outside FIRST_YEAR–LAST_YEAR (WhenError)."""
+    _require_year(moment.year, moment.date().isoformat())
+
+
+def _require_year(year: int, shown: str) -> None:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise WhenError(f"the date {shown} is out of range (years {FIRST_YEAR}–{LAST_YEAR})")
+
+
+def _take_when(
+    tokens: Sequence[str], start: int, *, now: datetime, zone: ZoneInfo
+) -> tuple[datetime, int]:
     if start >= len(tokens):
         raise WhenError(f"a time is missing (e.g. {WHEN_FORMS})")
     first = tokens[start].lower()
@@ -64,6 +86,7 @@ def _iso_instant(
         parsed = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
     except ValueError:
         raise WhenError(f"{text!r} is not a date and time (e.g. {WHEN_FORMS})") from None
+    _require_year(parsed.year, text)  # before moving it to UTC, which overflows near year 1 or 9999
     if parsed.tzinfo is not None:
         return parsed.astimezone(UTC), after
     moment_zone, end = _optional_zone(tokens, after, zone)
@@ -80,9 +103,13 @@ def _day(word: str, *, now: datetime, zone: ZoneInfo) -> date:
         return today + timedelta(days=(WEEKDAYS[word] - today.weekday()) % 7)
     if _DATE.fullmatch(word):
         try:
-            return date.fromisoformat(word)
+            day = date.fromisoformat(word)
         except ValueError:
             raise WhenError(f"{word!r} is not a calendar date") from None
+        _require_year(
+            day.year, word
+        )  # before it meets a time zone, which overflows near the limits
+        return day
     raise WhenError(f"{word!r} is not a time I can read (e.g. {WHEN_FORMS})")
 
 

@@ -8,6 +8,7 @@ from bot import commands as c
 from bot import presenters
 from bot.domain import DomainError, NotFound
 from bot.handlers.base import Context, audit_draft, handles
+from bot.parser import id_number
 from bot.reply import Reply, Tone
 from bot.when import format_moment
 
@@ -50,8 +51,8 @@ async def freezes(cmd: c.ListFreezes, ctx: Context) -> Reply:
 
 @handles(c.Unfreeze)
 async def unfreeze(cmd: c.Unfreeze, ctx: Context) -> Reply:
-    number = cmd.freeze_id.upper().removeprefix("F")
-    window = await ctx.uow.freezes.get(int(number)) if number.isdigit() else None
+    number = id_number(cmd.freeze_id, "F")
+    window = await ctx.uow.freezes.get(number) if number is not None else None
     if window is None:
         raise NotFound(f"there is no freeze {cmd.freeze_id}")
     await ctx.uow.freezes.remove(window.id)

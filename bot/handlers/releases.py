@@ -15,10 +15,11 @@ from bot.domain import (
     State,
 )
 from bot.handlers.base import Context, audit_draft, card, existing, finish, handles, save, settle
+from bot.handlers.deferral import take_waiting_risks
 from bot.ports import ReleaseQuery
 from bot.reply import Reply, Section, Tone
 from bot.schedules import Sync
-from bot.when import format_moment
+from bot.when import WhenError, format_moment, require_in_range
 
 CONFLICT_WINDOW = timedelta(hours=2)
 ACTIVE_STATES = frozenset(State) - {State.VERIFIED, State.ROLLED_BACK, State.CANCELLED}
@@ -50,16 +51,22 @@ async def declare(cmd: c.Declare, ctx: Context) -> Reply:
     )
     await ctx.uow.releases.add(release)
     await ctx.uow.audit.append(audit_draft(ctx, "declared", release, after=release.snapshot()))
-    warnings = await _conflicts(ctx, release) + await freeze_warnings(ctx, release.scheduled_at)
+    notes = await _conflicts(ctx, release) + await freeze_warnings(ctx, release.scheduled_at)
+    notes += await take_waiting_risks(ctx, release)
     assessment = await settle(ctx, release)
     await ctx.uow.commit()
-    return presenters.release_card(
-        assessment, ctx.policy, now=ctx.now, notes=warnings, broadcast=True
-    )
+    return presenters.release_card(assessment, ctx.policy, now=ctx.now, notes=notes, broadcast=True)
 
 
 def require_future(moment: datetime | None, ctx: Context) -> None:
-    if moment is not None and moment <= ctx.now:
+    if moment is None:
+        return
+    try:
+        # The parser checks this for chat; the REST API builds its commands itself.
+        require_in_range(moment)
+    except WhenError as problem:
+        raise DomainError(str(problem)) from None
+    if moment <= ctx.now:
         raise DomainError(f"{format_moment(moment, ctx.policy.zone)} is in the past")
 
 

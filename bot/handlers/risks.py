@@ -8,16 +8,15 @@ from zoneinfo import ZoneInfo
 from bot import commands as c
 from bot import presenters, risk_presenters
 from bot.assessment import Assessment, assess, risk_views
-from bot.domain import Conversation, DomainError, NotFound, Release, State
+from bot.domain import Conversation, DomainError, NotFound, Release
 from bot.handlers.base import Context, audit_draft, existing, finish, handles, refuse
+from bot.handlers.deferral import next_release
 from bot.handlers.notify import update_cards
 from bot.outbox import Outgoing
-from bot.parser import ParseError, parse
-from bot.ports import ReleaseQuery
+from bot.parser import ParseError, id_number, parse
 from bot.reply import Reply, Tone
 from bot.risks import Decision, Huddle, Outcome, Risk, Severity
-
-TERMINAL = frozenset({State.VERIFIED, State.ROLLED_BACK, State.CANCELLED})
+from bot.when import format_moment
 
 
 @handles(c.AddRisk)
@@ -103,6 +102,7 @@ async def decide(cmd: c.Decide, ctx: Context) -> Reply:
     cmd = _with_expiry(cmd, ctx)
     if not cmd.rationale.strip():
         raise DomainError("a decision needs a rationale")
+    _require_live_expiry(cmd, ctx)
     risk = await _risk(ctx, cmd.risk_id)
     if risk.release is None:
         raise NotFound(f"{risk.label} is deferred and waits for a release of its train")
@@ -145,9 +145,16 @@ def _with_expiry(cmd: c.Decide, ctx: Context) -> c.Decide:
     return parsed
 
 
+def _require_live_expiry(cmd: c.Decide, ctx: Context) -> None:
+    """An acceptance that has expired already would reopen the risk the moment it is given."""
+    if cmd.expires_at is not None and cmd.expires_at <= ctx.now:
+        when = format_moment(cmd.expires_at, _zone(ctx))
+        raise DomainError(f"the acceptance would have expired already: {when} is in the past")
+
+
 async def _risk(ctx: Context, label: str) -> Risk:
-    number = label.upper().removeprefix("R")
-    risk = await ctx.uow.risks.get(int(number)) if number.isdigit() else None
+    number = id_number(label, "R")  # a button's id skips the parser, so check it here too
+    risk = await ctx.uow.risks.get(number) if number is not None else None
     if risk is None:
         raise NotFound(f"there is no risk {label}")
     return risk
@@ -170,29 +177,12 @@ async def _follow(ctx: Context, risk: Risk, release: Release, decision: Decision
     }
     note = decision.rationale
     if decision.outcome is Outcome.DEFER:
-        target = await _next_release(ctx, release)
+        target = await next_release(ctx, release)
         await ctx.uow.risks.move(risk.id, target.name if target else None)
         detail["moved_to"] = target.name if target else None
         note += f" (moved to {target.name})" if target else " (waits for the next release)"
     await ctx.uow.audit.append(audit_draft(ctx, "decided", release, detail=detail))
     return note
-
-
-async def _next_release(ctx: Context, release: Release) -> Release | None:
-    """The next release of the same train, scheduled after this one."""
-    if release.train is None:
-        return None
-    query = ReleaseQuery(
-        train=release.train,
-        scheduled_from=release.scheduled_at,
-        include_unscheduled=release.scheduled_at is None,
-    )
-    later = [
-        r
-        for r in await ctx.uow.releases.find(query)
-        if r.name != release.name and r.state not in TERMINAL
-    ]
-    return later[0] if later else None
 
 
 async def _finish_with_huddle(ctx: Context, release: Release) -> Assessment:

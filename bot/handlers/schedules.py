@@ -12,6 +12,7 @@ from bot.domain import DomainError, NotFound, Release, State
 from bot.handlers.base import Context, audit_draft, existing, finish, handles, refuse
 from bot.handlers.notify import update_cards
 from bot.outbox import Delivery, Outgoing
+from bot.parser import id_number
 from bot.ports import ReleaseQuery
 from bot.reply import Reply, Tone
 from bot.risks import Severity
@@ -59,8 +60,8 @@ async def list_syncs(cmd: c.ListSyncs, ctx: Context) -> Reply:
 
 @handles(c.CancelSync)
 async def cancel_sync(cmd: c.CancelSync, ctx: Context) -> Reply:
-    number = cmd.sync_id.upper().removeprefix("S")
-    sync = await ctx.uow.syncs.get(int(number)) if number.isdigit() else None
+    number = id_number(cmd.sync_id, "S")
+    sync = await ctx.uow.syncs.get(number) if number is not None else None
     if sync is None or sync.cancelled_at is not None:
         raise NotFound(f"there is no sync {cmd.sync_id}")
     await ctx.uow.syncs.cancel(sync.id, at=ctx.now)

@@ -125,6 +125,20 @@ def test_console_reads_stdin_and_the_data_survives_a_restart(tmp_path: Path) -> 
     assert "Owner: console:" in second.stdout
 
 
+def test_console_answers_input_out_of_range_plainly(tmp_path: Path) -> None:
+    # Each of these once overflowed inside SQLite or datetime: "something went wrong".
+    lines = [
+        "declare a@1 at 9999-12-31 23:59",
+        "decide R99999999999999999999 accept x",
+        "unfreeze F99999999999999999999",
+    ]
+    result = run(["console"], tmp_path, "\n".join(lines) + "\n")
+    assert "went wrong" not in result.stdout and "Traceback" not in result.stderr
+    assert "The date 9999-12-31 is out of range" in result.stdout
+    assert "R99999999999999999999 is not a risk id I know" in result.stdout
+    assert "F99999999999999999999 is not a freeze id I know" in result.stdout
+
+
 def test_the_timezone_setting_reads_and_shows_times_where_the_policy_names_none(
     tmp_path: Path,
 ) -> None:

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot import commands as c
-from bot.parser import MAX_COMMAND_LENGTH, RULES, ParseError, parse
+from bot.parser import MAX_COMMAND_LENGTH, MAX_ID, RULES, ParseError, parse
 from bot.usage import BY_VERB
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -101,6 +101,23 @@ def test_the_command_language(text: str, expected: c.Command) -> None:
         ("signal a@1 coverage", "not a signal", "signal"),
         ("decide R7 accept", "needs a rationale", "decide"),
         ("decide X7 accept why", "not a risk id", "decide"),
+        ("decide R٣ accept why", "not a risk id", "decide"),
+        (
+            "decide R99999999999999999999 accept x",
+            "R99999999999999999999 is not a risk id I know",
+            "decide",
+        ),
+        ("gate a@1 if accept R99999999999999999999", "is not a risk id I know", "gate"),
+        (
+            "unfreeze F99999999999999999999",
+            "F99999999999999999999 is not a freeze id I know",
+            "unfreeze",
+        ),
+        ("unfreeze F²", "'F²' is not a freeze id", "unfreeze"),
+        ("sync cancel S99999999999999999999", "is not a sync id I know", "sync"),
+        ("declare a@1 at 9999-12-31 23:59", "the date 9999-12-31 is out of range", "declare"),
+        ("poll a@1 at 9999-12-31T23:59-01:00", "out of range", "poll"),
+        ("freeze 0001-01-01 00:00 Asia/Tokyo +1d", "out of range", "freeze"),
         ("sync sometimes", "schedule must be", "sync"),
         ("freeze tomorrow 10:00 today 15:00", "must end after", "freeze"),
         ("déclare ünïcode@1 🚀", "unknown command", "declare"),
@@ -117,6 +134,12 @@ def test_bad_input_names_the_problem_and_the_usage(
     assert raised.value.verb == verb
     if verb:
         assert raised.value.usage == BY_VERB[verb].line
+
+
+def test_an_id_stops_at_what_the_database_column_holds() -> None:
+    assert p(f"unfreeze f{MAX_ID}") == c.Unfreeze(f"F{MAX_ID}")
+    with pytest.raises(ParseError, match=f"F{MAX_ID + 1} is not a freeze id I know"):
+        p(f"unfreeze F{MAX_ID + 1}")
 
 
 def test_buttons_carry_commands_that_survive_a_round_trip() -> None:

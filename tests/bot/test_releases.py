@@ -57,6 +57,17 @@ async def test_declare_in_the_past_is_refused(bot: ReleaseBot, store: MemoryStor
     assert not store.data.releases
 
 
+async def test_a_moment_out_of_range_from_outside_the_parser_is_refused(
+    bot: ReleaseBot, store: MemoryStore
+) -> None:
+    # The REST API builds its commands itself; the handler checks what the parser would.
+    far = datetime(9999, 12, 31, 23, 59, tzinfo=UTC)
+    reply = await bot.handle(c.Declare("a@1", scheduled_at=far), ALICE, CHANNEL)
+    assert reply.tone is Tone.ERROR
+    assert reply.title == "The date 9999-12-31 is out of range (years 1970–2999)"
+    assert not store.data.releases and not store.data.audit
+
+
 async def test_declare_warns_about_a_nearby_release_of_the_same_service(bot: ReleaseBot) -> None:
     await say(bot, "declare checkout@2.4.0 at 2026-12-03 14:00")
     reply = await say(bot, "declare checkout@2.4.1 at 2026-12-03 15:00")

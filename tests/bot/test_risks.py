@@ -135,11 +135,65 @@ async def test_defer_moves_the_risk_to_the_next_release_of_the_train(
     assert listing.sections[-1].lines == ("R2 [low] lonely (from b@1)",)
 
 
+async def test_a_risk_deferred_with_no_next_release_goes_to_the_next_one_declared(
+    bot: ReleaseBot, store: MemoryStore
+) -> None:
+    await say(bot, "declare d@2 at 2026-12-03 10:00 train t1")
+    await say(bot, "risk d@2 critical payments may double-charge")
+    deferred = await say(bot, "decide R1 defer not in this one", QA)
+    assert deferred.notes[0].endswith("(waits for the next release)")
+    await say(bot, "declare other@1 at 2026-12-05 10:00 train t2")  # another train
+    await say(bot, "declare d@2.1 at 2026-12-06 10:00")  # same service, but on no train
+    assert "R1 [critical]" in plain_text(await say(bot, "list"))  # still waiting
+    card = await say(bot, "declare d@3 at 2026-12-10 10:00 train t1")
+    assert "Deferred risk R1 from d@2 moves to this release" in card.notes
+    assert "R1 [critical] payments may double-charge — open" in plain_text(card)
+    assert "✗ open criticals 1 > 0" in plain_text(card)  # open again: the gates count it
+    [moved] = [e for e in store.data.audit if e.action == "risk_moved"]
+    assert (moved.release, moved.detail) == (
+        "d@3",
+        {"risk": "R1", "from": "d@2", "moved_to": "d@3"},
+    )
+    assert "Deferred risks" not in plain_text(await say(bot, "list"))
+    accepted = await say(bot, "decide R1 accept refunds are idempotent now", QA)
+    assert accepted.tone is not Tone.ERROR
+
+
+async def test_without_a_train_a_risk_defers_to_the_next_release_of_its_service(
+    bot: ReleaseBot,
+) -> None:
+    await say(bot, "declare b@1 at 2026-12-03 10:00")
+    await say(bot, "risk b@1 low lonely")
+    await say(bot, "decide R1 defer later", QA)
+    await say(bot, "declare b@2 at 2026-12-05 10:00 train public")  # rides a train: not b's line
+    await say(bot, "declare c@1 at 2026-12-05 10:00")  # another service
+    card = await say(bot, "declare b@3 at 2026-12-10 10:00")
+    assert "Deferred risk R1 from b@1 moves to this release" in card.notes
+    await say(bot, "declare b@4 at 2026-12-17 10:00")
+    again = await say(bot, "decide R1 defer still later", QA)
+    assert again.notes[0].endswith("(moved to b@4)")
+
+
+async def test_defer_reaches_a_next_release_that_has_no_date_yet(bot: ReleaseBot) -> None:
+    await say(bot, "declare a@1 at 2026-12-03 10:00 train public")
+    await say(bot, "declare a@2 train public")
+    await say(bot, "risk a@1 medium old API still used")
+    reply = await say(bot, "decide R1 defer ride the next train", QA)
+    assert reply.notes[0].endswith("(moved to a@2)")
+    assert "R1 [medium] old API still used — open" in plain_text(await say(bot, "status a@2"))
+
+
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
         ("decide R1 accept", "needs a rationale"),
         ("decide R9 accept fine", "There is no risk R9"),
+        ("decide R99999999999999999999 accept x", "R99999999999999999999 is not a risk id I know"),
+        (
+            "decide R1 accept until 2020-01-01 10:00 fine",
+            "The acceptance would have expired already: Wed 1 Jan 2020 10:00 GMT is in the past",
+        ),
+        ("decide R1 accept until today 12:00 for now", "would have expired already"),
     ],
 )
 async def test_bad_decisions_change_nothing(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from apscheduler.triggers.cron import CronTrigger
 
 from adapters.clock import ManualClock
 from bot import commands as c
@@ -12,6 +13,7 @@ from bot.domain import Actor, Conversation
 from bot.outbox import Delivery
 from bot.policy import parse_policy
 from bot.reply import Reply, Tone
+from bot.schedules import ScheduleError, to_cron
 from bot.service import ReleaseBot
 from bot.text import plain_text
 from storage.base import CardRef
@@ -50,6 +52,11 @@ async def test_a_sync_is_kept_per_channel_and_listed(bot: ReleaseBot) -> None:
         ("sync daily 25:00", "not a time of day"),
         ("sync 99 * * * *", "out of range"),
         ("sync cancel S7", "There is no sync S7"),
+        ("sync 0 9 31 2 *", "'0 9 31 2 *': it never fires: Feb has no day 31"),
+        ("sync 0 9 31 4,6,9,11 *", "Apr, Jun, Sep, Nov have no day 31"),
+        ("sync 0 9 30-31 feb *", "Feb has no days 30, 31"),
+        ("sync 0 9 31-1 * *", "31-1 runs backwards"),
+        ("sync */0 9 * * *", "bad step"),
     ],
 )
 async def test_bad_syncs_change_nothing(
@@ -58,6 +65,21 @@ async def test_bad_syncs_change_nothing(
     reply = await say(bot, text)
     assert reply.tone is Tone.ERROR and problem in reply.title
     assert not store.data.tables.syncs and not store.data.audit
+
+
+def test_a_schedule_is_refused_exactly_when_the_scheduler_would_never_fire_it() -> None:
+    # The scheduler (APScheduler) has the last word on when a cron fires; the core must agree.
+    crons = ["0 9 31 feb *", "0 9 31 2 mon"]
+    crons += ["0 9 29 2 *", "0 9 29 2 mon", "0 9 31 */2 *", "0 9 28-31 2 *", "0 9 5/10 2 *"]
+    for cron in crons:
+        trigger = CronTrigger.from_crontab(cron, timezone=UTC)
+        fires = trigger.get_next_fire_time(None, NOW) is not None
+        try:
+            to_cron(cron)
+        except ScheduleError:
+            assert not fires, cron
+        else:
+            assert fires, cron
 
 
 async def test_a_sync_needs_a_chat_channel(bot: ReleaseBot) -> None:

@@ -62,6 +62,11 @@ def test_an_ambiguous_time_takes_the_first_occurrence() -> None:
         ("someday 10:00", "not a time I can read"),
         ("2026-12-03 10:00 Mars/Olympus", "not a timezone"),
         ("2026-12-03T99:00", "not a date and time"),
+        ("9999-12-31 23:59", "the date 9999-12-31 is out of range"),
+        ("9999-12-31T23:59-01:00", "out of range"),  # UTC would be in year 10000
+        ("0001-01-01 00:00 Asia/Tokyo", "out of range"),  # UTC would be before year 1
+        ("1969-12-31 23:59", "out of range"),
+        ("3000-01-01 00:00", "out of range"),
     ],
 )
 def test_bad_moments_say_why(text: str, problem: str) -> None:

@@ -1,0 +1,87 @@
+"""Where a deferred risk goes: the next release of its train (SPEC §4.4).
+
+A risk deferred when its train has no next release waits, release-less, and the next release
+declared on that train takes it, so deferring never drops a risk from the gates for good.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.domain import Release, State
+from bot.handlers.base import Context, audit_draft
+from bot.ports import ReleaseQuery
+from bot.risks import Outcome, Risk
+
+TERMINAL = frozenset({State.VERIFIED, State.ROLLED_BACK, State.CANCELLED})
+
+
+async def next_release(ctx: Context, release: Release) -> Release | None:
+    """The next release of the same train (see `same_train`), or None.
+
+    The soonest one scheduled after this one, else one not scheduled yet: a deferred risk finds
+    a release only here or when one is declared (`take_waiting_risks`), so passing over a
+    release declared without a date would strand the risk.
+    """
+    query = ReleaseQuery(
+        train=release.train,
+        service=release.service if release.train is None else None,
+        scheduled_from=release.scheduled_at,
+    )
+    later = [
+        r
+        for r in await ctx.uow.releases.find(query)
+        if r.name != release.name and r.state not in TERMINAL and same_train(release, r)
+    ]
+    return later[0] if later else None
+
+
+def same_train(a: Release, b: Release) -> bool:
+    """Whether two releases ride one train, which is where a deferred risk goes next.
+
+    Releases that name a train ride it. A release that names none rides its service's own line:
+    the next release of the same service that names no train either — so deferring on it still
+    means "the next one", not "nowhere".
+    """
+    if a.train is not None or b.train is not None:
+        return a.train == b.train
+    return a.service == b.service
+
+
+async def take_waiting_risks(ctx: Context, release: Release) -> list[str]:
+    """A release just declared takes every deferred risk waiting for a release of its train.
+
+    Those risks were deferred when their train had no release after theirs, so the next one
+    declared is their next release, whatever its date. Each arrives open (its decisions were
+    about the release it left), so the gates of the new release count it.
+    """
+    waiting = await ctx.uow.risks.homeless()
+    sources = await _deferred_from(ctx, waiting)
+    notes = []
+    for risk in waiting:
+        source = sources.get(risk.id)
+        if source is None or not same_train(source, release):
+            continue
+        await ctx.uow.risks.move(risk.id, release.name)
+        detail = {"risk": risk.label, "from": source.name, "moved_to": release.name}
+        await ctx.uow.audit.append(audit_draft(ctx, "risk_moved", release, detail=detail))
+        notes.append(f"Deferred risk {risk.label} from {source.name} moves to this release")
+    return notes
+
+
+async def _deferred_from(ctx: Context, risks: Sequence[Risk]) -> dict[int, Release]:
+    """The release each risk was last deferred from, which says which train it waits for."""
+    if not risks:
+        return {}
+    decisions = await ctx.uow.decisions.for_risks([r.id for r in risks])
+    # Oldest first, so the latest deferral wins; the origin stands in should none be found.
+    names = {r.id: r.origin for r in risks}
+    names.update(
+        {d.risk_id: d.release for d in decisions if d.outcome is Outcome.DEFER and d.release}
+    )
+    found = {}
+    for risk_id, name in names.items():
+        source = await ctx.uow.releases.get(name)
+        if source is not None:
+            found[risk_id] = source
+    return found
