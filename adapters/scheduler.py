@@ -24,7 +24,7 @@ from adapters.tasks import finish_or_cancel
 from bot import commands as c
 from bot.domain import Actor
 from bot.ports import Clock
-from bot.schedules import Sync
+from bot.schedules import Sync, with_named_weekdays
 from bot.service import ReleaseBot
 from storage.base import Store
 
@@ -40,7 +40,7 @@ MAX_OCCURRENCES = 1000  # a year of an every-8-hours sync: enough for any outage
 def occurrences(sync: Sync, after: datetime, until: datetime) -> list[datetime]:
     """The firings of `sync` after `after` up to `until`, one per local wall-clock time."""
     zone = ZoneInfo(sync.timezone)
-    trigger = CronTrigger.from_crontab(sync.cron, timezone=zone)
+    trigger = cron_trigger(sync, zone)
     seen_wall = _wall(after, zone)
     found = []
     for moment in _fire_times(trigger, after, until):
@@ -49,6 +49,11 @@ def occurrences(sync: Sync, after: datetime, until: datetime) -> list[datetime]:
             found.append(moment)
             seen_wall = wall
     return found
+
+
+def cron_trigger(sync: Sync, zone: ZoneInfo) -> CronTrigger:
+    # Cron's weekday numbers are not APScheduler's: hand it names (see with_named_weekdays).
+    return CronTrigger.from_crontab(with_named_weekdays(sync.cron), timezone=zone)
 
 
 def _fire_times(trigger: CronTrigger, after: datetime, until: datetime) -> Iterator[datetime]:
@@ -170,7 +175,7 @@ class Scheduler:
                 job.remove()
         for job_id, sync in wanted.items():
             if self._apscheduler.get_job(job_id) is None:
-                trigger = CronTrigger.from_crontab(sync.cron, timezone=ZoneInfo(sync.timezone))
+                trigger = cron_trigger(sync, ZoneInfo(sync.timezone))
                 self._apscheduler.add_job(
                     self._safe_tick,
                     trigger,

@@ -71,6 +71,20 @@ def to_cron(schedule: str) -> str:
     return f"{minute} {hour} * * {DAY_SETS.get(days, days)}"
 
 
+def with_named_weekdays(cron: str) -> str:
+    """`cron` with its day-of-week field spelt out as day names (`1-5` → `mon,tue,wed,thu,fri`).
+
+    In cron 0 and 7 are Sunday and 1 is Monday; APScheduler counts from Monday = 0, so a number
+    handed to it fires a day late (and 7 fails). Names mean the same to both.
+    """
+    *rest, weekdays = cron.split()
+    if weekdays == "*":
+        return cron
+    days = _values(weekdays, FIELD_RANGES[4])
+    names = [DAY_NAMES[d] for d in range(7) if d in days or (d == 0 and 7 in days)]
+    return " ".join([*rest, ",".join(names)])
+
+
 def _values(text: str, bounds: tuple[int, int]) -> set[int]:
     """Every value one cron field names, e.g. `1-10/3,20` → {1, 4, 7, 10, 20}."""
     values: set[int] = set()

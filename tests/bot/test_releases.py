@@ -139,6 +139,16 @@ async def test_calendar_shows_each_meeting_of_the_active_syncs_among_the_release
     assert days["Mon 30 Nov"] == ("20:00 release sync S3 (mon,thu 15:00)",)
 
 
+async def test_a_cron_sync_counts_weekdays_as_cron_does(bot: ReleaseBot) -> None:
+    await say(bot, "sync 0 9 * * 1")  # Monday: in cron the week starts on Sunday, 0 (or 7)
+    await say(bot, "sync 0 10 * * 7")
+    days = {s.title: s.lines for s in (await say(bot, "calendar 7")).sections}
+    assert days == {
+        "Sun 29 Nov": ("10:00 release sync S2 (0 10 * * 7)",),
+        "Mon 30 Nov": ("09:00 release sync S1 (0 9 * * 1)",),
+    }
+
+
 async def test_a_calendar_too_long_to_show_says_how_many_days_it_left_out(
     bot: ReleaseBot,
 ) -> None:
