@@ -22,6 +22,7 @@ from bot.ports import ReleaseQuery
 from bot.reply import Reply, Tone
 from bot.risk_presenters import notes_markdown
 from bot.risks import Severity
+from bot.when import require_in_range
 
 API_ACTOR = Actor("api:rest", "REST API", "api")
 COMPONENTS = web.AppKey("api_components", Components)
@@ -296,4 +297,5 @@ def _instant(request: web.Request | None, value: str) -> datetime:
     if parsed.tzinfo is None:
         zone = request.app[COMPONENTS].policy().zone if request else UTC
         parsed = parsed.replace(tzinfo=zone)
+    require_in_range(parsed)  # before the conversion, which overflows at the calendar's ends
     return parsed.astimezone(UTC)

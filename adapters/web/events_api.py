@@ -7,13 +7,14 @@ from typing import Any
 from aiohttp import web
 
 from adapters.web import serialize_observe as serialize
-from adapters.web.api import COMPONENTS, _field, _instant, _json_object, _optional, _run
+from adapters.web.api import COMPONENTS, _field, _instant, _json_object, _line, _optional, _run
 from adapters.web.auth import problem
 from bot import commands as c
 from bot.domain import SERVICE_PATTERN, State
 from bot.handlers.metrics import load_report
 from bot.metrics import MetricsWindow
 from bot.observe import Incident
+from bot.parser import release_name
 
 MAX_DAYS = 366
 MAX_COMMITS = 1000
@@ -84,8 +85,8 @@ async def record_incident(request: web.Request) -> web.Response:
         severity=_field(body, "severity", str),
         opened_at=_field(body, "opened_at", lambda v: _instant(request, v)),
         resolved_at=_optional(body, "resolved_at", lambda v: _instant(request, v)),
-        release=_optional(body, "release", str),
-        key=_optional(body, "key", str),
+        release=_optional(body, "release", release_name),
+        key=_optional(body, "key", _line),
     )
     known = await _incident(request, command.key) is not None
     reply = await _run(request, command)

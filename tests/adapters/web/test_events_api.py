@@ -119,6 +119,24 @@ async def test_an_incident_is_correlated_then_updated_by_its_key(
     assert (await call(http, "POST", f"{api}/incidents", json=bad))[0] == 400
 
 
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"opened_at": "9999-12-31T23:59:00-01:00"}, "out of range"),
+        ({"release": "checkout@1.2 extra"}, "may not contain spaces"),
+        ({"key": "PD-9\n## forged"}, "must be one line"),
+    ],
+)
+async def test_bad_incidents_get_400_and_change_nothing(
+    bot: RunningBot, http: aiohttp.ClientSession, change: dict[str, str], problem: str
+) -> None:
+    incident = {"service": "checkout", "severity": "sev1", "opened_at": NOW.isoformat()}
+    body = {**incident, **change}
+    status, answer = await call(http, "POST", f"{bot.url}/api/v1/incidents", json=body)
+    assert status == 400 and problem in answer["error"], answer
+    assert not store_of(bot).data.tables.incidents and not store_of(bot).data.audit
+
+
 async def test_metrics_over_http_match_the_hand_counted_data_set(
     bot: RunningBot, http: aiohttp.ClientSession
 ) -> None:
