@@ -136,9 +136,9 @@ def _console(args: argparse.Namespace) -> int:
     settings = _settings()
     _prepare_database(settings)
     user = getpass.getuser()
-    actor = Actor(
-        principal=args.principal or f"console:{user}", display_name=user, surface="console"
-    )
+    # Acting as someone else, cards say who that is rather than who sits at the terminal.
+    principal = args.principal or f"console:{user}"
+    actor = Actor(principal=principal, display_name=args.principal or user, surface="console")
     return asyncio.run(_run_console(settings, actor))
 
 

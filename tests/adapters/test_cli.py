@@ -120,9 +120,14 @@ def test_console_reads_stdin_and_the_data_survives_a_restart(tmp_path: Path) -> 
     assert first.returncode == 0, first.stderr
     assert "Release checkout@2.4.0" in first.stdout
     assert (tmp_path / "var" / "releasebot.db").exists()
-    second = run(["console", "--as", "slack:U0QA00001"], tmp_path, "status checkout@2.4.0\n")
+    second = run(
+        ["console", "--as", "slack:U0QA00001"],
+        tmp_path,
+        "status checkout@2.4.0\napprove checkout@2.4.0\n",
+    )
     assert "When: Mon 7 Jan 2030 10:00 UTC" in second.stdout  # SPEC §5's default zone
     assert "Owner: console:" in second.stdout
+    assert "qa: approved by slack:U0QA00001" in second.stdout  # who it acts as, not the OS user
 
 
 def test_console_answers_input_out_of_range_plainly(tmp_path: Path) -> None:
