@@ -57,22 +57,34 @@ class Assessment:
         return reasons
 
     def deploy_check(self) -> DeployCheck:
-        """The `deploy` rule in one place: the state first, then the blockers, which an
-        emergency change skips (and owes a retrospective review for) instead of waiting on."""
+        """The rule `deploy` applies (SPEC §4.1): the state first, then the blockers, which an
+        emergency change goes past (owing a retrospective review) instead of waiting on."""
         if self.release.state not in DEPLOYABLE:
             return DeployCheck(refused=(f"{self.release.name} is {self.release.state.label}",))
+        return self._blockers_unless_emergency()
+
+    def promotion_check(self) -> DeployCheck:
+        """What CI asks before it promotes to production: may this release go out now?
+
+        A release goes out once a person has started its deploy (`deploying`), or, for a
+        standard or normal change, when `deploy` would start it now; either way nothing may
+        block it at this moment (a blocker decided, a freeze begun since the deploy started).
+        An emergency change goes out only once a person has run `deploy`: that is what opens
+        its retrospective review. After that, what it goes past is listed, not refused.
+        """
+        state, emergency = self.release.state, self.release.change_class is ChangeClass.EMERGENCY
+        if state is State.DEPLOYING:
+            return self._blockers_unless_emergency()
+        if state in DEPLOYABLE and emergency:
+            why = "goes out once someone runs deploy, which opens its retrospective review"
+            return DeployCheck(refused=(f"{self.release.name} is an emergency change: it {why}",))
+        return self.deploy_check()
+
+    def _blockers_unless_emergency(self) -> DeployCheck:
         blockers = tuple(self.deploy_blockers())
         if self.release.change_class is ChangeClass.EMERGENCY:
             return DeployCheck(skipped=blockers)
         return DeployCheck(refused=blockers)
-
-    def promotion_check(self) -> DeployCheck:
-        """What CI asks before it promotes to production: may this release go out now, by the
-        rules of `deploy`? A release already `deploying` passed those rules when a person
-        started it, so it may; any other state answers as `deploy` would answer now."""
-        if self.release.state is State.DEPLOYING:
-            return DeployCheck()
-        return self.deploy_check()
 
 
 def _because(freeze: Freeze) -> str:

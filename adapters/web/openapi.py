@@ -147,9 +147,11 @@ def _gate() -> dict[str, Any]:
     return {
         "summary": "The CI gate: may this release go out now, by the rules of `deploy`?",
         "description": (
-            "200 when it may: it is deploying, or planned/approved and `deploy` would be "
-            "accepted now (no failing gate, no missing sign-off, no freeze in force; an "
-            "emergency change passes and lists what it skips in `skipped`). 409 otherwise, "
+            "200 when it may: a standard or normal change that is planned, approved or "
+            "deploying with nothing blocking it now (no failing gate, no missing sign-off, no "
+            "freeze in force); an emergency change once someone has run `deploy` for it, "
+            "which opens its retrospective review (what it goes past is in `skipped`). "
+            "409 otherwise, "
             "with `reasons` in the words `deploy` refuses with, e.g. "
             '"checkout@2.4.0 is cancelled" or "freeze F1 is in force".'
         ),

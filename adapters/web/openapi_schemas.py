@@ -109,14 +109,14 @@ def _gate_verdict() -> dict[str, Any]:
         },
         skipped={
             **STRINGS,
-            "description": "What an emergency change goes past (it owes a retrospective review)",
+            "description": "What an emergency change being deployed goes past",
         },
     )
     verdict["description"] = (
-        "May this release go out now, by the rules of `deploy`? `pass` is true when it is "
-        "deploying, or planned/approved and `deploy` would be accepted now: no failing gate, "
-        "no missing sign-off and no freeze in force, except for an emergency change, which "
-        "passes and lists what it skips. Any other state fails."
+        "May this release go out now? `pass` is true for a standard or normal change that is "
+        "planned, approved or deploying with no failing gate, no missing sign-off and no "
+        "freeze in force, and for an emergency change once someone has run `deploy` for it "
+        "(listing in `skipped` what it goes past). Any other state fails."
     )
     return verdict
 

@@ -67,15 +67,9 @@ def gate(result: GateResult) -> dict[str, Any]:
 
 
 def gate_verdict(assessment: Assessment) -> dict[str, Any]:
-    """The CI gate: may this release go out to production now, by the same rules as `deploy`?
-
-    It passes when the release is `deploying` (a person started the deploy through those
-    rules), or when it is `planned`/`approved` and `deploy` would be accepted now: for a
-    standard or normal change no failing gate, no missing sign-off and no freeze in force; an
-    emergency change passes and lists in `skipped` what it goes past. Every other state
-    (deployed, verified, rolled back, cancelled) fails. `reasons` says why it fails in the
-    words `deploy` refuses with (see `Assessment.promotion_check`).
-    """
+    """The CI gate: may this release go out to production now? See
+    `Assessment.promotion_check` for the rule; `reasons` says why not in `deploy`'s words and
+    `skipped` what an emergency change being deployed goes past."""
     readiness = assessment.readiness
     check = assessment.promotion_check()
     return {

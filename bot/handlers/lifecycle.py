@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from bot import commands as c
 from bot import presenters
-from bot.assessment import assess
+from bot.assessment import DEPLOYABLE, assess
 from bot.domain import CANCELLABLE_STATES, ChangeClass, Release, State
 from bot.handlers.base import Context, existing, finish, handles, refuse, save
 from bot.reply import Reply
@@ -15,25 +15,23 @@ from bot.reply import Reply
 @handles(c.Deploy)
 async def deploy(cmd: c.Deploy, ctx: Context) -> Reply:
     release = await existing(ctx, cmd.release, for_update=True)
-    if release.state not in (State.PLANNED, State.APPROVED):
+    if release.state not in DEPLOYABLE:  # said on its own: nothing else matters then
         return await refuse(ctx, release, "deploy", f"{release.name} is {release.state.label}")
+    check = (await assess(ctx.uow, release, ctx.policy, ctx.now)).deploy_check()
+    if check.refused:
+        reason = f"{release.name} may not deploy: " + "; ".join(check.refused)
+        return await refuse(ctx, release, "deploy", reason)
     if release.change_class is ChangeClass.EMERGENCY:
-        return await _emergency_deploy(ctx, release)
-    blockers = (await assess(ctx.uow, release, ctx.policy, ctx.now)).deploy_blockers()
-    if blockers:
-        return await refuse(
-            ctx, release, "deploy", f"{release.name} may not deploy: " + "; ".join(blockers)
-        )
+        return await _emergency_deploy(ctx, release, check.skipped)
     return await _move(ctx, release, State.DEPLOYING, "deploying", "Deploying")
 
 
-async def _emergency_deploy(ctx: Context, release: Release) -> Reply:
+async def _emergency_deploy(ctx: Context, release: Release, skipped: tuple[str, ...]) -> Reply:
     """Emergency changes skip the gates and owe a signed retrospective review instead."""
-    skipped = (await assess(ctx.uow, release, ctx.policy, ctx.now)).deploy_blockers()
     hours = ctx.policy.for_class(release.change_class).retro_review_hours
     due = ctx.now + timedelta(hours=hours) if hours else None
     moved = release.changed(at=ctx.now, state=State.DEPLOYING, review_due_at=due)
-    await save(ctx, "deploying", release, moved, emergency=True, skipped=skipped)
+    await save(ctx, "deploying", release, moved, emergency=True, skipped=list(skipped))
     notes = [f"Emergency deploy started by {ctx.actor.display_name}"]
     if skipped:
         notes.append("Skipped: " + "; ".join(skipped))

@@ -121,13 +121,22 @@ async def test_a_freeze_in_force_fails_the_gate_naming_the_freeze(
     assert (await gate(bot, http, "a@1"))[0] == 200
 
 
-async def test_an_emergency_release_passes_listing_what_it_skips(
+async def test_an_emergency_release_goes_out_once_a_person_deploys_it_listing_what_it_skips(
     bot: RunningBot, http: aiohttp.ClientSession
 ) -> None:
     await declare(bot, http, "hotfix@1.0.1", "emergency")
     await chat(bot, "freeze today 00:00 +1d peak trading")
     status, verdict = await gate(bot, http, "hotfix@1.0.1")
-    assert status == 200 and verdict["pass"] is True and verdict["state"] == "planned"
+    # Not before someone runs deploy: that is what opens its retrospective review.
+    assert status == 409 and verdict["state"] == "planned"
+    assert verdict["reasons"] == [
+        "hotfix@1.0.1 is an emergency change: it goes out once someone runs deploy, which "
+        "opens its retrospective review"
+    ]
+    await chat(bot, "deploy hotfix@1.0.1")
+    assert store_of(bot).data.releases["hotfix@1.0.1"].review_due_at is not None
+    status, verdict = await gate(bot, http, "hotfix@1.0.1")
+    assert status == 200 and verdict["pass"] is True and verdict["state"] == "deploying"
     assert verdict["missing_signoffs"] == ["ops"] and verdict["reasons"] == []
     assert verdict["skipped"] == [
         "sign-off missing from ops",
@@ -135,12 +144,14 @@ async def test_an_emergency_release_passes_listing_what_it_skips(
     ]
 
 
-async def test_a_deploying_release_passes_the_gate(
+async def test_a_deploying_release_fails_the_gate_once_something_blocks_it(
     bot: RunningBot, http: aiohttp.ClientSession
 ) -> None:
-    await declare(bot, http, "hotfix@1.0.1", "emergency")
-    await chat(bot, "deploy hotfix@1.0.1")  # a person started it, skipping the sign-off
-    status, verdict = await gate(bot, http, "hotfix@1.0.1")
-    assert status == 200 and verdict["pass"] is True and verdict["state"] == "deploying"
-    assert verdict["missing_signoffs"] == ["ops"]
-    assert verdict["reasons"] == [] and verdict["skipped"] == []
+    await declare(bot, http, "a@1", "standard")
+    await chat(bot, "deploy a@1")
+    assert (await gate(bot, http, "a@1"))[0] == 200  # a person started it under the rules
+    await chat(bot, "risk a@1 high no rollback", "decide R1 blocker found in canary")
+    status, verdict = await gate(bot, http, "a@1")
+    assert status == 409 and verdict["state"] == "deploying"
+    assert [g["gate"] for g in verdict["failing"]] == ["blocker_risks"]
+    assert verdict["reasons"] == ["gate blocker_risks fails: blocker risk R1 is open"]
