@@ -133,6 +133,11 @@ class RiskRepository(Protocol):
 
     async def move(self, risk_id: int, release: str | None) -> None: ...
 
+    async def take(self, risk_id: int, release: str) -> bool:
+        """Move a deferred risk that still waits to `release`; False when it waits no more
+        (another release took it first), in which case nothing changes."""
+        ...
+
 
 class DecisionRepository(Protocol):
     async def add(self, decision: Decision) -> None: ...

@@ -157,6 +157,12 @@ class MemoryRisks:
     async def move(self, risk_id: int, release: str | None) -> None:
         self._tables.risks[risk_id] = replace(self._tables.risks[risk_id], release=release)
 
+    async def take(self, risk_id: int, release: str) -> bool:
+        if self._tables.risks[risk_id].release is not None:
+            return False
+        await self.move(risk_id, release)
+        return True
+
 
 class MemoryDecisions:
     def __init__(self, tables: Tables) -> None:

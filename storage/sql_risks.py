@@ -20,6 +20,9 @@ _LOCK_RISK = _GET_RISK.with_for_update()
 RISKS_ON = select(risk).where(risk.c.release == bindparam("release")).order_by(risk.c.id)
 _HOMELESS = select(risk).where(risk.c.release.is_(None)).order_by(risk.c.id)
 _MOVE_RISK = update(risk).where(risk.c.id == bindparam("match_id"))
+# Conditional, so of two releases declared at once only one takes a waiting risk: on PostgreSQL
+# the second UPDATE waits for the first's row lock, then finds the release set and matches none.
+_TAKE_RISK = _MOVE_RISK.where(risk.c.release.is_(None))
 _INSERT_DECISION = insert(decision)
 _DECISIONS_FOR_RISKS = (
     select(decision)
@@ -128,6 +131,10 @@ class SqlRisks:
 
     async def move(self, risk_id: int, release: str | None) -> None:
         await self._db.execute(_MOVE_RISK.values(release=release), {"match_id": risk_id})
+
+    async def take(self, risk_id: int, release: str) -> bool:
+        taken = await self._db.execute(_TAKE_RISK.values(release=release), {"match_id": risk_id})
+        return taken == 1
 
 
 class SqlDecisions:

@@ -13,15 +13,17 @@ from bot.handlers.base import Context, audit_draft
 from bot.ports import ReleaseQuery
 from bot.risks import Outcome, Risk
 
-TERMINAL = frozenset({State.VERIFIED, State.ROLLED_BACK, State.CANCELLED})
+# Releases a deferred risk cannot go to: out already, or never going out.
+PAST = frozenset({State.DEPLOYED, State.VERIFIED, State.ROLLED_BACK, State.CANCELLED})
 
 
 async def next_release(ctx: Context, release: Release) -> Release | None:
     """The next release of the same train (see `same_train`), or None.
 
-    The soonest one scheduled after this one, else one not scheduled yet: a deferred risk finds
-    a release only here or when one is declared (`take_waiting_risks`), so passing over a
-    release declared without a date would strand the risk.
+    The soonest one scheduled after this one, else one not scheduled yet but declared after
+    it: a deferred risk finds a release only here or when one is declared
+    (`take_waiting_risks`), so passing over a release declared without a date would strand the
+    risk — while an older one left without a date is no "next" release.
     """
     query = ReleaseQuery(
         train=release.train,
@@ -31,7 +33,10 @@ async def next_release(ctx: Context, release: Release) -> Release | None:
     later = [
         r
         for r in await ctx.uow.releases.find(query)
-        if r.name != release.name and r.state not in TERMINAL and same_train(release, r)
+        if r.name != release.name
+        and r.state not in PAST
+        and same_train(release, r)
+        and (r.scheduled_at is not None or r.created_at >= release.created_at)
     ]
     return later[0] if later else None
 
@@ -62,7 +67,8 @@ async def take_waiting_risks(ctx: Context, release: Release) -> list[str]:
         source = sources.get(risk.id)
         if source is None or not same_train(source, release):
             continue
-        await ctx.uow.risks.move(risk.id, release.name)
+        if not await ctx.uow.risks.take(risk.id, release.name):
+            continue  # another release declared meanwhile took it
         detail = {"risk": risk.label, "from": source.name, "moved_to": release.name}
         await ctx.uow.audit.append(audit_draft(ctx, "risk_moved", release, detail=detail))
         notes.append(f"Deferred risk {risk.label} from {source.name} moves to this release")

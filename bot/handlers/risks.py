@@ -9,9 +9,9 @@ from bot import commands as c
 from bot import presenters, risk_presenters
 from bot.assessment import Assessment, assess, risk_views
 from bot.domain import Conversation, DomainError, NotFound, Release
-from bot.handlers.base import Context, audit_draft, existing, finish, handles, refuse
+from bot.handlers.base import Context, audit_draft, existing, finish, handles, refuse, settle
 from bot.handlers.deferral import next_release
-from bot.handlers.notify import update_cards
+from bot.handlers.notify import release_changed, update_cards
 from bot.outbox import Outgoing
 from bot.parser import ParseError, id_number, parse
 from bot.reply import Reply, Tone
@@ -181,8 +181,17 @@ async def _follow(ctx: Context, risk: Risk, release: Release, decision: Decision
         await ctx.uow.risks.move(risk.id, target.name if target else None)
         detail["moved_to"] = target.name if target else None
         note += f" (moved to {target.name})" if target else " (waits for the next release)"
+        if target is not None:
+            await _arrived(ctx, target.name)
     await ctx.uow.audit.append(audit_draft(ctx, "decided", release, detail=detail))
     return note
+
+
+async def _arrived(ctx: Context, name: str) -> None:
+    """The release a deferred risk moved to: it may be approved no more, and its cards say so
+    (committed with the decision)."""
+    target = await existing(ctx, name, for_update=True)
+    await release_changed(ctx, await settle(ctx, target))
 
 
 async def _finish_with_huddle(ctx: Context, release: Release) -> Assessment:

@@ -183,6 +183,33 @@ async def test_defer_reaches_a_next_release_that_has_no_date_yet(bot: ReleaseBot
     assert "R1 [medium] old API still used — open" in plain_text(await say(bot, "status a@2"))
 
 
+async def test_a_release_a_risk_is_deferred_to_is_approved_no_more_and_its_card_says_so(
+    bot: ReleaseBot, store: MemoryStore
+) -> None:
+    await say(bot, "declare a@1 at 2026-12-03 10:00 train public")
+    await green_release(bot, "a@2")  # the next release of the train, approved
+    await say(bot, "approve a@2", ENG)
+    assert store.data.releases["a@2"].state is State.APPROVED
+    await store.save_card(CardRef("a@2", "teams", "19:c@thread.v2", "act-2"))
+    await say(bot, "risk a@1 critical double charge")
+    await say(bot, "decide R1 defer not in this one", QA)
+    assert store.data.releases["a@2"].state is State.PLANNED  # its open criticals gate fails
+    [update] = [q.message for q in store.data.outbox if q.message.target == "act-2"]
+    assert "✗ open criticals 1 > 0" in plain_text(update.reply)
+    assert "R1 [critical] double charge — open" in plain_text(update.reply)
+
+
+async def test_an_older_release_left_without_a_date_is_no_next_release(
+    bot: ReleaseBot, clock: ManualClock
+) -> None:
+    await say(bot, "declare a@0.9-rc train public")  # declared first, never scheduled
+    clock.advance(timedelta(days=1))
+    await say(bot, "declare a@1 at 2026-12-03 10:00 train public")
+    await say(bot, "risk a@1 high boom")
+    reply = await say(bot, "decide R1 defer later", QA)
+    assert reply.notes[0].endswith("(waits for the next release)")
+
+
 @pytest.mark.parametrize(
     ("text", "problem"),
     [

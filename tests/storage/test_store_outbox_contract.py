@@ -93,6 +93,25 @@ async def test_moving_a_risk_and_closing_a_huddle(store: Store) -> None:
         assert closed is not None and closed.closed_at == T0
 
 
+async def test_a_waiting_risk_is_taken_by_one_release_only(store: Store) -> None:
+    async with store() as uow:
+        risk = await uow.risks.add(
+            release="a@1",
+            severity=Severity.LOW,
+            description="x",
+            raised_by="slack:U1",
+            raised_at=T0,
+        )
+        assert not await uow.risks.take(risk.id, "a@2")  # it does not wait: nothing changes
+        await uow.risks.move(risk.id, None)
+        assert await uow.risks.take(risk.id, "a@2")
+        assert not await uow.risks.take(risk.id, "a@3")  # taken already
+        await uow.commit()
+    async with store(read_only=True) as uow:
+        assert [r.id for r in await uow.risks.on_release("a@2")] == [risk.id]
+        assert await uow.risks.on_release("a@1") == await uow.risks.on_release("a@3") == []
+
+
 async def test_queued_messages_survive_only_a_commit(store: Store) -> None:
     async with store() as uow:
         await uow.outbox.add(Outgoing(SLACK, CARD), at=T0)  # never committed
