@@ -98,7 +98,7 @@ def parse(text: str, *, now: datetime, zone: ZoneInfo) -> c.Command:
         raise ParseError(
             f"the command is too long ({len(text):,} characters; the limit is "
             f"{MAX_COMMAND_LENGTH:,})",
-            verb if verb in RULES else None,
+            verb if verb in RULES else "help",  # no command of that name: help lists them
         )
     spans = [m.span() for m in re.finditer(r"\S+", text)]
     words = _Words(verb, [text[a:b] for a, b in spans[1:]], spans[1:], text, now, zone)

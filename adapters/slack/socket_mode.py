@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 # At shutdown, how long messages already taken get to send their acknowledgement: Slack
 # waits 3 s for one; what Slack sent and was not taken yet, it redelivers elsewhere.
 ACKNOWLEDGE_GRACE_SECONDS = 2.5
+# bolt's own: the heartbeat, the pause between attempts to connect, and (times 4) how long a
+# silent connection is trusted. The SDK's client alone would use 5.
+PING_INTERVAL_SECONDS = 10.0
 # The name of the task that connects (and, until it connects, keeps trying).
 CONNECTING = "slack-socket-mode-connect"
 # How Slack refuses the app token itself: no retry helps until someone replaces the token.
@@ -94,7 +97,12 @@ class _TrackedHandler(AsyncSocketModeHandler):
         # on the spot (a task, a session), too late to swap.
         self.app = app
         self.app_token = app_token
-        self.client = _GivingUpClient(app_token=app_token, logger=app.logger, web_client=web_client)
+        self.client = _GivingUpClient(
+            app_token=app_token,
+            logger=app.logger,
+            web_client=web_client,
+            ping_interval=PING_INTERVAL_SECONDS,
+        )
         self.client.socket_mode_request_listeners.append(self.handle)  # type: ignore[arg-type]
         self.answering = InFlight()
 

@@ -121,7 +121,7 @@ def test_the_command_language(text: str, expected: c.Command) -> None:
         ("sync sometimes", "schedule must be", "sync"),
         ("freeze tomorrow 10:00 today 15:00", "must end after", "freeze"),
         ("déclare ünïcode@1 🚀", "unknown command", "declare"),
-        ("x" * (MAX_COMMAND_LENGTH + 1), "too long", None),
+        ("x" * (MAX_COMMAND_LENGTH + 1), "too long", "help"),
         ("declare a@1 " + "x" * MAX_COMMAND_LENGTH, "too long", "declare"),
     ],
 )
