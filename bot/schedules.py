@@ -15,7 +15,6 @@ from enum import StrEnum
 from bot.domain import Conversation
 
 DAY_SETS = {"weekdays": "mon-fri", "daily": "*"}
-FIELD_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
 DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 # February as in a leap year: a sync on the 29th fires every four years, which is rare, not never.
 DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
@@ -57,12 +56,34 @@ class ScheduleError(ValueError):
     """A schedule that cannot be read; the message says why."""
 
 
+@dataclass(frozen=True, slots=True)
+class _Field:
+    """One of the five cron fields: its range, and the names it takes (from `low` on)."""
+
+    low: int
+    high: int
+    names: tuple[str, ...] = ()
+
+
+MINUTE, HOUR, DAY, MONTH, WEEKDAY = range(5)
+FIELDS = (
+    _Field(0, 59),
+    _Field(0, 23),
+    _Field(1, 31),
+    _Field(1, 12, MONTH_NAMES),
+    _Field(0, 7, DAY_NAMES),
+)
+
+
 def to_cron(schedule: str) -> str:
     """`weekdays 09:30`, `daily 10:00`, `mon,thu 14:00` or a cron expression → five fields."""
     words = schedule.lower().split()
     if len(words) == 5:
-        fields = [_values(text, bounds) for text, bounds in zip(words, FIELD_RANGES, strict=True)]
-        _require_a_day(days=fields[2], months=fields[3])
+        fields = [_values(text, field) for text, field in zip(words, FIELDS, strict=True)]
+        if words[DAY] != "*" and words[WEEKDAY] != "*":
+            # Cron fires on either; the scheduler would fire only where both match.
+            raise ScheduleError("give the day of the month or the weekday, not both")
+        _require_a_day(days=fields[DAY], months=fields[MONTH])
         return " ".join(words)
     days, clock = words
     hour, minute = (int(part) for part in clock.split(":"))
@@ -80,50 +101,49 @@ def with_named_weekdays(cron: str) -> str:
     *rest, weekdays = cron.split()
     if weekdays == "*":
         return cron
-    days = _values(weekdays, FIELD_RANGES[4])
+    days = _values(weekdays, FIELDS[WEEKDAY])
     names = [DAY_NAMES[d] for d in range(7) if d in days or (d == 0 and 7 in days)]
     return " ".join([*rest, ",".join(names)])
 
 
-def _values(text: str, bounds: tuple[int, int]) -> set[int]:
+def _values(text: str, field: _Field) -> set[int]:
     """Every value one cron field names, e.g. `1-10/3,20` → {1, 4, 7, 10, 20}."""
     values: set[int] = set()
     for part in text.split(","):
         base, slash, step = part.partition("/")
         if slash and not (step.isascii() and step.isdigit() and int(step) > 0):
             raise ScheduleError(f"{part!r} has a bad step")
-        low, high = _range(base, bounds, stepped=bool(slash))
+        low, high = _range(base, field, stepped=bool(slash))
         values.update(range(low, high + 1, int(step) if slash else 1))
     return values
 
 
-def _range(base: str, bounds: tuple[int, int], *, stepped: bool) -> tuple[int, int]:
+def _range(base: str, field: _Field, *, stepped: bool) -> tuple[int, int]:
     if base == "*":
-        return bounds
+        return field.low, field.high
     first, dash, last = base.partition("-")
-    low = _bounded(first, bounds)
+    low = _bounded(first, field)
     if not dash:
         # `5/10` runs from 5 to the end in steps of 10, in cron as in the scheduler.
-        return (low, bounds[1]) if stepped else (low, low)
-    high = _bounded(last, bounds)
+        return (low, field.high) if stepped else (low, low)
+    high = _bounded(last, field)
     if low > high:
         # The scheduler cannot read a backwards range: refused here, it cannot fail there.
         raise ScheduleError(f"{base} runs backwards")
     return low, high
 
 
-def _bounded(text: str, bounds: tuple[int, int]) -> int:
-    number = _number(text)
-    if not bounds[0] <= number <= bounds[1]:
-        raise ScheduleError(f"{text} is out of range {bounds[0]}–{bounds[1]}")
+def _bounded(text: str, field: _Field) -> int:
+    number = _number(text, field)
+    if not field.low <= number <= field.high:
+        raise ScheduleError(f"{text} is out of range {field.low}–{field.high}")
     return number
 
 
 def _require_a_day(*, days: set[int], months: set[int]) -> None:
     """Refuse a day of the month that none of the months has (`31 2`): it would never fire.
 
-    The weekday needs no check: the scheduler wants both, and over the years every date falls
-    on every weekday (29 February too).
+    The weekday needs no check: a schedule names it only with any day of the month.
     """
     if any(day <= DAYS_IN_MONTH[month - 1] for day in days for month in months):
         return
@@ -133,11 +153,9 @@ def _require_a_day(*, days: set[int], months: set[int]) -> None:
     raise ScheduleError(f"it never fires: {names} {verb} no day{'s' * (len(days) > 1)} {listed}")
 
 
-def _number(value: str) -> int:
-    if value in DAY_NAMES:
-        return DAY_NAMES.index(value)
-    if value in MONTH_NAMES:
-        return MONTH_NAMES.index(value) + 1
+def _number(value: str, field: _Field) -> int:
+    if value in field.names:  # a month name only for the month, a day name for the weekday
+        return field.names.index(value) + field.low
     if not re.fullmatch(r"\d{1,2}", value):
         raise ScheduleError(f"{value!r} is not a number")
     return int(value)
