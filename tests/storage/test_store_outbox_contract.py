@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from bot.domain import Conversation
 from bot.outbox import Delivery, Outgoing
+from bot.ports import UnitOfWork
 from bot.reply import Action, Fact, Reply, Section, Struck, Style, Tone
-from bot.risks import ChangeItem, Decision, Outcome, Severity
+from bot.risks import ChangeItem, Decision, Outcome, Risk, Severity
 from storage.base import CardRef, Store
 
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -70,15 +71,15 @@ async def test_risks_decisions_huddles_and_changes_round_trip(store: Store) -> N
         assert await uow.changes.for_release("a@1") == [change]
 
 
+async def low_risk(uow: UnitOfWork, release: str) -> Risk:
+    return await uow.risks.add(
+        release=release, severity=Severity.LOW, description="x", raised_by="slack:U1", raised_at=T0
+    )
+
+
 async def test_moving_a_risk_and_closing_a_huddle(store: Store) -> None:
     async with store() as uow:
-        risk = await uow.risks.add(
-            release="a@1",
-            severity=Severity.LOW,
-            description="x",
-            raised_by="slack:U1",
-            raised_at=T0,
-        )
+        risk = await low_risk(uow, "a@1")
         huddle = await uow.huddles.add(
             release="a@1", topic=None, opened_by="slack:U1", opened_at=T0, conversation=None
         )
@@ -95,13 +96,7 @@ async def test_moving_a_risk_and_closing_a_huddle(store: Store) -> None:
 
 async def test_a_waiting_risk_is_taken_by_one_release_only(store: Store) -> None:
     async with store() as uow:
-        risk = await uow.risks.add(
-            release="a@1",
-            severity=Severity.LOW,
-            description="x",
-            raised_by="slack:U1",
-            raised_at=T0,
-        )
+        risk = await low_risk(uow, "a@1")
         assert not await uow.risks.take(risk.id, "a@2")  # it does not wait: nothing changes
         await uow.risks.move(risk.id, None)
         assert await uow.risks.take(risk.id, "a@2")

@@ -2,38 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 from openapi_spec_validator import validate
 
-from adapters.clock import ManualClock
 from bot.domain import State
-from storage.memory import MemoryStore
 from tests.support import metrics_data as data
 from tests.support.people import ALICE, CHANNEL, NOW
-from tests.support.rest import TOKEN, call, store_of
-from tests.support.server import RunningBot, running_bot
+from tests.support.rest import call, store_of
+from tests.support.server import RunningBot
 
 H = timedelta(hours=1)
-
-
-@pytest.fixture
-async def bot(tmp_path: Path) -> AsyncIterator[RunningBot]:
-    async with running_bot(
-        {"RELEASEBOT_API_TOKEN": TOKEN}, cwd=tmp_path, clock=ManualClock(NOW), store=MemoryStore()
-    ) as running:
-        yield running
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 def deployment(version: str = "1.2", status: str = "success", **extra: Any) -> dict[str, Any]:

@@ -2,36 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import aiohttp
 import pytest
 
-from adapters.clock import ManualClock
 from bot.domain import Actor
-from storage.memory import MemoryStore
-from tests.support.people import NOW
-from tests.support.rest import TOKEN, call, store_of
-from tests.support.server import RunningBot, running_bot
+from tests.support.rest import call, store_of
+from tests.support.server import RunningBot
 
 QA = Actor("slack:U0QA00001", "quinn", "slack")
 ENG = Actor("slack:U0ENG0001", "erin", "slack")
 OPS = Actor("slack:U0OPS0001", "oscar", "slack")
-
-
-@pytest.fixture
-async def bot(tmp_path: Path) -> AsyncIterator[RunningBot]:
-    async with running_bot(
-        {"RELEASEBOT_API_TOKEN": TOKEN}, cwd=tmp_path, clock=ManualClock(NOW), store=MemoryStore()
-    ) as running:
-        yield running
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 async def declare(bot: RunningBot, http: aiohttp.ClientSession, name: str, kind: str) -> None:
