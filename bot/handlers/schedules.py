@@ -227,7 +227,9 @@ async def poll_tick(cmd: c.PollTick, ctx: Context) -> Reply:
     opened = await _open_automatic_polls(ctx)
     for poll in await ctx.uow.polls.live():
         if not poll.posted and poll.opens_at <= ctx.now:
-            await _post_poll(ctx, poll)
+            # Every replica ticks at once: only the one that claims the opening posts the card.
+            if await ctx.uow.occurrences.claim(f"{poll.subject}:post", poll.opens_at, at=ctx.now):
+                await _post_poll(ctx, poll)
         elif poll.posted:
             await _remind_or_escalate(ctx, poll)
     await ctx.uow.commit()
