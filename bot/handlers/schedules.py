@@ -123,6 +123,11 @@ async def open_poll(cmd: c.Poll, ctx: Context) -> Reply:
     release = await existing(ctx, cmd.release, for_update=True)
     if release.state not in ACTIVE:
         raise DomainError(f"{release.name} is {release.state.label}; there is nothing to poll")
+    if not _in_chat(release):
+        raise DomainError(
+            f"a poll asks in the release's Slack or Teams channel, and {release.name} has none:"
+            " declare it there"
+        )
     opens = cmd.at or ctx.now
     if opens < ctx.now:
         raise DomainError("that time is in the past")
@@ -188,6 +193,10 @@ async def answer_poll(cmd: c.AnswerPoll, ctx: Context) -> Reply:
     if answer is Answer.BLOCKED and not cmd.reason.strip():
         raise DomainError("say what blocks the release")
     reason = cmd.reason.strip() or None
+    previous = latest_answers(list(await ctx.uow.polls.answers(poll.id))).get(ctx.actor.principal)
+    if previous is not None and (previous.answer, previous.reason) == (answer, reason):
+        # A second click, or the same words again: nothing new to record or to raise.
+        return Reply(title=f"Nothing changed: you already answered {answer.label} on {poll.label}")
     await ctx.uow.polls.answer(
         PollAnswer(poll.id, ctx.actor.principal, ctx.actor.display_name, answer, reason, ctx.now)
     )
@@ -200,13 +209,7 @@ async def answer_poll(cmd: c.AnswerPoll, ctx: Context) -> Reply:
         )
     )
     if answer is Answer.BLOCKED:
-        await ctx.uow.risks.add(
-            release=release.name,
-            severity=Severity.HIGH,
-            description=f"Blocked (poll {poll.label}): {reason}",
-            raised_by=ctx.actor.principal,
-            raised_at=ctx.now,
-        )
+        await _raise_blocking_risk(ctx, release, poll, f"Blocked (poll {poll.label}): {reason}")
     card = await _poll_card(ctx, poll)
     await update_cards(ctx, poll.subject, card)
     if answer is Answer.BLOCKED:
@@ -214,6 +217,19 @@ async def answer_poll(cmd: c.AnswerPoll, ctx: Context) -> Reply:
     else:
         await ctx.uow.commit()
     return card
+
+
+async def _raise_blocking_risk(ctx: Context, release: Release, poll: Poll, what: str) -> None:
+    """A "Blocked" answer is a high risk on the release, audited as any risk raised is."""
+    risk = await ctx.uow.risks.add(
+        release=release.name,
+        severity=Severity.HIGH,
+        description=what,
+        raised_by=ctx.actor.principal,
+        raised_at=ctx.now,
+    )
+    detail = {"risk": risk.label, "severity": risk.severity.value, "description": what}
+    await ctx.uow.audit.append(audit_draft(ctx, "risk_raised", release, detail=detail))
 
 
 async def _poll_card(ctx: Context, poll: Poll) -> Reply:
@@ -248,6 +264,8 @@ async def _open_automatic_polls(ctx: Context) -> int:
     )
     opened = 0
     for release in await ctx.uow.releases.find(query):
+        if not _in_chat(release):
+            continue  # nowhere to ask (declared from the console or the API)
         claim = await ctx.uow.occurrences.claim(
             f"autopoll:{release.name}", release.scheduled_at or ctx.now, at=ctx.now
         )
@@ -255,6 +273,10 @@ async def _open_automatic_polls(ctx: Context) -> int:
             await _post_poll(ctx, await _create_poll(ctx, release, ctx.now))
             opened += 1
     return opened
+
+
+def _in_chat(release: Release) -> bool:
+    return release.channel is not None and release.channel.platform in CHAT_PLATFORMS
 
 
 async def _remind_or_escalate(ctx: Context, poll: Poll) -> None:

@@ -145,6 +145,35 @@ async def test_a_poll_asks_the_signoff_roles_and_updates_in_place(
     assert [r.description for r in risks] == ["Blocked (poll P1): migration not rehearsed"]
 
 
+async def test_a_second_click_on_a_poll_answer_records_and_raises_nothing_more(
+    bot: ReleaseBot, store: MemoryStore
+) -> None:
+    await say(bot, "declare checkout@2.4.0 at 2026-11-27 14:00")
+    await say(bot, "poll checkout@2.4.0")
+    blocked = c.AnswerPoll(1, "blocked", "migration not rehearsed")
+    await bot.handle(blocked, ENG, CHANNEL)
+    again = await bot.handle(blocked, ENG, CHANNEL)
+    assert again.title == "Nothing changed: you already answered blocked on P1"
+    [risk] = store.data.tables.risks.values()
+    actions = [e.action for e in store.data.audit]
+    assert actions.count("poll_answered") == 1
+    [raised] = [e for e in store.data.audit if e.action == "risk_raised"]  # audited as any risk
+    assert raised.detail == {
+        "risk": risk.label,
+        "severity": "high",
+        "description": "Blocked (poll P1): migration not rehearsed",
+    }
+    await bot.handle(c.AnswerPoll(1, "ready"), ENG, CHANNEL)  # a change of mind still counts
+    assert [e.action for e in store.data.audit].count("poll_answered") == 2
+
+
+async def test_a_poll_needs_a_chat_channel_to_ask_in(bot: ReleaseBot, store: MemoryStore) -> None:
+    await bot.handle_text("declare checkout@2.4.0 at 2026-11-27 14:00", ALICE, CONSOLE)
+    refused = await say(bot, "poll checkout@2.4.0")
+    assert refused.tone is Tone.ERROR and "has none: declare it there" in refused.title
+    assert not store.data.tables.polls
+
+
 async def test_polls_remind_then_escalate_once_each(
     bot: ReleaseBot, store: MemoryStore, clock: ManualClock
 ) -> None:
@@ -189,6 +218,7 @@ async def test_automatic_polls_open_before_each_release(
     bot = ReleaseBot(unit_of_work=store, clock=clock, policy=lambda: policy)
     await say(bot, "declare soon@1 at 2026-11-27 10:00")
     await say(bot, "declare later@1 at 2026-12-10 10:00")
+    await bot.handle_text("declare quiet@1 at 2026-11-27 11:00", ALICE, CONSOLE)  # no channel
     await bot.handle(c.PollTick(), ALICE)
     await bot.handle(c.PollTick(), ALICE)
     assert [p.release for p in store.data.tables.polls.values()] == ["soon@1"]
