@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from bot import commands as c
@@ -188,24 +189,42 @@ def _incident_audit(
 
 
 async def _correlate(ctx: Context, incident: Incident) -> None:
-    """Post, where the service's releases are discussed, what was deployed just before."""
-    where = await _service_channel(ctx, incident.service)
-    if where is None:
-        return
+    """Post, where the release at fault is discussed, what was deployed just before."""
     hours = ctx.policy.observability.correlation_hours
     deployments = await ctx.uow.deployments.of_service(
         incident.service,
         since=incident.opened_at - timedelta(hours=hours),
         until=incident.opened_at,
     )
+    where = await _incident_channel(ctx, incident, deployments)
+    if where is None:
+        return
     reply = present.correlation(incident, deployments, hours, ctx.policy.zone)
     await ctx.uow.outbox.add(Outgoing(where, reply), at=ctx.now)
+
+
+async def _incident_channel(
+    ctx: Context, incident: Incident, deployments: Sequence[Deployment]
+) -> Conversation | None:
+    """The chat channel of the release the incident names, else of the release deployed last
+    before it, else of the service's latest declared release."""
+    latest_first = sorted(deployments, key=lambda d: d.finished_at, reverse=True)
+    suspects = [incident.release, *(d.release for d in latest_first)]
+    for name in dict.fromkeys(s for s in suspects if s is not None):
+        release = await ctx.uow.releases.get(name)
+        if release is not None and _in_chat(release):
+            return release.channel
+    return await _service_channel(ctx, incident.service)
+
+
+def _in_chat(release: Release) -> bool:
+    return release.channel is not None and release.channel.platform in CHAT_PLATFORMS
 
 
 async def _service_channel(ctx: Context, service: str) -> Conversation | None:
     """The chat channel of the service's latest declared release (the last one declared)."""
     releases = await ctx.uow.releases.find(ReleaseQuery(service=service, limit=1000))
-    chatty = [r for r in releases if r.channel and r.channel.platform in CHAT_PLATFORMS]
+    chatty = [r for r in releases if _in_chat(r)]
     if not chatty:
         return None
     return max(chatty, key=lambda r: r.created_at).channel

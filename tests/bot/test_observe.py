@@ -11,7 +11,7 @@ import yaml
 
 from adapters.clock import ManualClock
 from bot import commands as c
-from bot.domain import Actor, State
+from bot.domain import Actor, Conversation, State
 from bot.policy import Policy, PolicyError, parse_policy
 from bot.reply import Reply, Tone
 from bot.service import ReleaseBot
@@ -164,6 +164,20 @@ async def test_an_incident_lists_the_service_deployments_of_the_window_in_its_ch
     assert "updated (resolved)" in (await bot.handle(resolved, API)).title
     assert len(posted(store)) == before + 1  # an update is not a new incident
     assert [e.action for e in store.data.audit][-2:] == ["incident_opened", "incident_updated"]
+
+
+async def test_an_incident_is_posted_where_the_release_at_fault_is_discussed(
+    bot: ReleaseBot, store: MemoryStore, clock: ManualClock
+) -> None:
+    elsewhere = Conversation("slack", "C0NEXTRELS")
+    await say(bot, "declare checkout@1.0 class standard")
+    await bot.handle(deployed("1.0", ago=2 * H, commits=()), API)
+    clock.advance(timedelta(minutes=5))
+    await bot.handle_text("declare checkout@2.0", ALICE, elsewhere)  # later, never deployed
+    before = len(store.data.outbox)
+    await bot.handle(c.RecordIncident("checkout", "sev1", clock.now()), API)  # names no release
+    await bot.handle(c.RecordIncident("checkout", "sev2", clock.now(), release="checkout@2.0"), API)
+    assert [m.conversation for m in posted(store)[before:]] == [CHANNEL, elsewhere]
 
 
 async def test_the_correlation_window_comes_from_the_policy(
