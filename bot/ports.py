@@ -226,8 +226,15 @@ class PollRepository(Protocol):
         ...
 
     async def mark(
-        self, poll_id: int, *, posted: bool | None = None, escalated: bool | None = None
-    ) -> None: ...
+        self,
+        poll_id: int,
+        *,
+        posted: bool | None = None,
+        escalated: bool | None = None,
+        deadline: datetime | None = None,
+    ) -> None:
+        """Set what is given; leave the rest."""
+        ...
 
     async def answer(self, answer: PollAnswer) -> None: ...
 

@@ -82,13 +82,19 @@ class MemoryPolls:
         return [p for p in self._tables.polls.values() if not p.escalated]
 
     async def mark(
-        self, poll_id: int, *, posted: bool | None = None, escalated: bool | None = None
+        self,
+        poll_id: int,
+        *,
+        posted: bool | None = None,
+        escalated: bool | None = None,
+        deadline: datetime | None = None,
     ) -> None:
         poll = self._tables.polls[poll_id]
         self._tables.polls[poll_id] = replace(
             poll,
             posted=poll.posted if posted is None else posted,
             escalated=poll.escalated if escalated is None else escalated,
+            deadline=poll.deadline if deadline is None else deadline,
         )
 
     async def answer(self, answer: PollAnswer) -> None:

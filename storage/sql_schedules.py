@@ -160,9 +160,15 @@ class SqlPolls:
         return [to_poll(r) for r in await self._db.fetch_all(_LIVE_POLLS)]
 
     async def mark(
-        self, poll_id: int, *, posted: bool | None = None, escalated: bool | None = None
+        self,
+        poll_id: int,
+        *,
+        posted: bool | None = None,
+        escalated: bool | None = None,
+        deadline: datetime | None = None,
     ) -> None:
-        values = {k: v for k, v in (("posted", posted), ("escalated", escalated)) if v is not None}
+        given = (("posted", posted), ("escalated", escalated), ("deadline", deadline))
+        values = {k: v for k, v in given if v is not None}
         if values:
             await self._db.execute(_SET_POLL.values(**values), {"match_id": poll_id})
 

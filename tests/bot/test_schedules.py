@@ -205,6 +205,44 @@ async def test_polls_remind_then_escalate_once_each(
     )
 
 
+async def test_a_poll_closes_when_its_release_is_cancelled_and_asks_no_one_after(
+    bot: ReleaseBot, store: MemoryStore, clock: ManualClock
+) -> None:
+    await say(bot, "declare checkout@2.4.0 at 2026-11-27 14:00")
+    await say(bot, "poll checkout@2.4.0")
+    await store.save_card(CardRef("poll:1", "slack", "C0RELEASES", "1.1"))
+    await say(bot, "cancel checkout@2.4.0 superseded")
+    await bot.handle(c.PollTick(), ALICE)
+    [closed] = [q.message for q in store.data.outbox if q.message.target == "1.1"]
+    assert closed.reply.actions == ()  # no live buttons on a cancelled release's poll
+    assert "Closed: checkout@2.4.0 is cancelled" in closed.reply.notes
+    late = await bot.handle(c.AnswerPoll(1, "blocked", "too late"), ENG, CHANNEL)
+    assert late.tone is Tone.ERROR and late.title == "P1 is closed: checkout@2.4.0 is cancelled"
+    assert not store.data.tables.risks
+    clock.set(datetime(2026, 11, 27, 12, 1, tzinfo=UTC))  # past what was its deadline
+    await bot.handle(c.PollTick(), ALICE)
+    assert not [t for t in posts(store) if t.startswith(("Reminder", "No readiness answer"))]
+    assert [e.action for e in store.data.audit].count("poll_closed") == 1
+
+
+async def test_a_poll_follows_its_release_when_it_is_rescheduled(
+    bot: ReleaseBot, store: MemoryStore, clock: ManualClock
+) -> None:
+    await say(bot, "declare checkout@2.4.0 at 2026-11-27 14:00")
+    await say(bot, "poll checkout@2.4.0")
+    await say(bot, "reschedule checkout@2.4.0 2026-12-10 14:00")
+    clock.set(datetime(2026, 11, 27, 12, 1, tzinfo=UTC))  # the old deadline has passed
+    await bot.handle(c.PollTick(), ALICE)
+    assert not [t for t in posts(store) if t.startswith("No readiness answer")]
+    assert store.data.tables.polls[1].deadline == datetime(2026, 12, 10, 12, tzinfo=UTC)
+    clock.set(datetime(2026, 12, 10, 12, 1, tzinfo=UTC))  # 2 h before the new date
+    await bot.handle(c.PollTick(), ALICE)
+    escalated = {t for t in posts(store) if t.startswith("No readiness answer")}
+    assert escalated == {
+        "No readiness answer for checkout@2.4.0 from slack:U0QA00001, slack:U0ENG0001"
+    }
+
+
 async def test_automatic_polls_open_before_each_release(
     store: MemoryStore, clock: ManualClock
 ) -> None:

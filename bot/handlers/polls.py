@@ -1,0 +1,256 @@
+"""Readiness polls (SPEC §4.5): one card per release, updated in place as people answer, with
+reminders and an escalation before the release — each step claimed once across replicas. A poll
+follows its release: its deadline moves with the schedule, and it closes when the release is no
+longer on its way."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from bot import commands as c
+from bot import schedule_presenters as present
+from bot.domain import DomainError, NotFound, Release
+from bot.handlers.base import Context, audit_draft, existing, finish, handles, refuse
+from bot.handlers.notify import update_cards
+from bot.handlers.schedules import ACTIVE, CHAT_PLATFORMS
+from bot.outbox import Delivery, Outgoing
+from bot.ports import ReleaseQuery
+from bot.reply import Reply, Tone
+from bot.risks import Severity
+from bot.schedules import Answer, Poll, PollAnswer, latest_answers
+
+
+@handles(c.Poll)
+async def open_poll(cmd: c.Poll, ctx: Context) -> Reply:
+    release = await existing(ctx, cmd.release, for_update=True)
+    if release.state not in ACTIVE:
+        raise DomainError(f"{release.name} is {release.state.label}; there is nothing to poll")
+    if not _in_chat(release):
+        raise DomainError(
+            f"a poll asks in the release's Slack or Teams channel, and {release.name} has none:"
+            " declare it there"
+        )
+    opens = cmd.at or ctx.now
+    if opens < ctx.now:
+        raise DomainError("that time is in the past")
+    poll = await _create_poll(ctx, release, opens)
+    if opens <= ctx.now:
+        await _post_poll(ctx, poll)
+    await ctx.uow.commit()
+    when = "now" if opens <= ctx.now else f"at {opens.astimezone(ctx.policy.zone):%a %H:%M}"
+    return Reply(
+        title=f"Readiness poll {poll.label} for {release.name} opens {when}", tone=Tone.SUCCESS
+    )
+
+
+def _deadline(ctx: Context, release: Release, opens: datetime) -> datetime:
+    """Answers are due `deadline_hours` before the release (an hour after opening at the
+    earliest), or a day after opening for a release with no date."""
+    if release.scheduled_at is None:
+        return opens + timedelta(hours=24)
+    before = release.scheduled_at - timedelta(hours=ctx.policy.polls.deadline_hours)
+    return max(opens + timedelta(hours=1), before)
+
+
+async def _create_poll(ctx: Context, release: Release, opens: datetime) -> Poll:
+    deadline = _deadline(ctx, release, opens)
+    roles = ctx.policy.for_class(release.change_class).signoffs
+    people = tuple(dict.fromkeys(p for r in roles for p in ctx.policy.roles.get(r, ())))
+    where = release.channel
+    if where is not None and where.platform in CHAT_PLATFORMS:
+        # Ask the principals who can answer in the poll's own channel.
+        people = tuple(p for p in people if p.startswith(where.platform + ":"))
+    poll = await ctx.uow.polls.add(
+        release=release.name,
+        conversation=release.channel,
+        opens_at=opens,
+        deadline=deadline,
+        addressees=people,
+    )
+    await ctx.uow.audit.append(
+        audit_draft(ctx, "poll_opened", release, detail={"poll": poll.label})
+    )
+    return poll
+
+
+async def _post_poll(ctx: Context, poll: Poll) -> None:
+    await ctx.uow.polls.mark(poll.id, posted=True)
+    if poll.conversation is not None and poll.conversation.platform in CHAT_PLATFORMS:
+        card = present.poll_card(poll, {}, ctx.policy.zone)
+        await ctx.uow.outbox.add(
+            Outgoing(poll.conversation, card, remember_as=poll.subject), at=ctx.now
+        )
+
+
+@handles(c.AnswerPoll)
+async def answer_poll(cmd: c.AnswerPoll, ctx: Context) -> Reply:
+    poll = await ctx.uow.polls.get(cmd.poll_id)
+    if poll is None:
+        raise NotFound(f"there is no poll P{cmd.poll_id}")
+    answer = Answer(cmd.answer)
+    release = await existing(ctx, poll.release, for_update=True)
+    if release.state not in ACTIVE:
+        raise DomainError(f"{poll.label} is closed: {release.name} is {release.state.label}")
+    if ctx.actor.principal not in poll.addressees:
+        return await refuse(
+            ctx,
+            release,
+            "poll",
+            f"this poll asks the sign-off roles of {release.name}, and you are not in them",
+        )
+    if answer is Answer.BLOCKED and not cmd.reason.strip():
+        raise DomainError("say what blocks the release")
+    reason = cmd.reason.strip() or None
+    previous = latest_answers(list(await ctx.uow.polls.answers(poll.id))).get(ctx.actor.principal)
+    if previous is not None and (previous.answer, previous.reason) == (answer, reason):
+        # A second click, or the same words again: nothing new to record or to raise.
+        return Reply(title=f"Nothing changed: you already answered {answer.label} on {poll.label}")
+    await ctx.uow.polls.answer(
+        PollAnswer(poll.id, ctx.actor.principal, ctx.actor.display_name, answer, reason, ctx.now)
+    )
+    await ctx.uow.audit.append(
+        audit_draft(
+            ctx,
+            "poll_answered",
+            release,
+            detail={"poll": poll.label, "answer": answer.value, "reason": reason},
+        )
+    )
+    if answer is Answer.BLOCKED:
+        await _raise_blocking_risk(ctx, release, poll, f"Blocked (poll {poll.label}): {reason}")
+    card = await _poll_card(ctx, poll)
+    await update_cards(ctx, poll.subject, card)
+    if answer is Answer.BLOCKED:
+        await finish(ctx, release)  # the release's cards show the new risk; this commits
+    else:
+        await ctx.uow.commit()
+    return card
+
+
+async def _raise_blocking_risk(ctx: Context, release: Release, poll: Poll, what: str) -> None:
+    """A "Blocked" answer is a high risk on the release, audited as any risk raised is."""
+    risk = await ctx.uow.risks.add(
+        release=release.name,
+        severity=Severity.HIGH,
+        description=what,
+        raised_by=ctx.actor.principal,
+        raised_at=ctx.now,
+    )
+    detail = {"risk": risk.label, "severity": risk.severity.value, "description": what}
+    await ctx.uow.audit.append(audit_draft(ctx, "risk_raised", release, detail=detail))
+
+
+async def _poll_card(ctx: Context, poll: Poll) -> Reply:
+    answers = latest_answers(list(await ctx.uow.polls.answers(poll.id)))
+    return present.poll_card(poll, answers, ctx.policy.zone)
+
+
+@handles(c.PollTick)
+async def poll_tick(cmd: c.PollTick, ctx: Context) -> Reply:
+    """Open automatic polls, post scheduled ones, remind, escalate — each step claimed once."""
+    opened = await _open_automatic_polls(ctx)
+    for live in await ctx.uow.polls.live():
+        release = await ctx.uow.releases.get(live.release)
+        if release is None or release.state not in ACTIVE:
+            await _close(ctx, live, release)
+            continue
+        poll = await _following(ctx, live, release)
+        if not poll.posted and poll.opens_at <= ctx.now:
+            # Every replica ticks at once: only the one that claims the opening posts the card.
+            if await ctx.uow.occurrences.claim(f"{poll.subject}:post", poll.opens_at, at=ctx.now):
+                await _post_poll(ctx, poll)
+        elif poll.posted:
+            await _remind_or_escalate(ctx, poll)
+    await ctx.uow.commit()
+    return Reply(title=f"Poll tick: {opened} poll(s) opened")
+
+
+async def _open_automatic_polls(ctx: Context) -> int:
+    hours = ctx.policy.polls.before_hours
+    if hours is None:
+        return 0
+    query = ReleaseQuery(
+        states=ACTIVE,
+        scheduled_from=ctx.now,
+        scheduled_until=ctx.now + timedelta(hours=hours),
+        include_unscheduled=False,
+    )
+    opened = 0
+    for release in await ctx.uow.releases.find(query):
+        if not _in_chat(release):
+            continue  # nowhere to ask (declared from the console or the API)
+        claim = await ctx.uow.occurrences.claim(
+            f"autopoll:{release.name}", release.scheduled_at or ctx.now, at=ctx.now
+        )
+        if claim and not await ctx.uow.polls.for_release(release.name):
+            await _post_poll(ctx, await _create_poll(ctx, release, ctx.now))
+            opened += 1
+    return opened
+
+
+async def _following(ctx: Context, poll: Poll, release: Release) -> Poll:
+    """The poll with its deadline moved after its release's schedule, if that moved."""
+    deadline = _deadline(ctx, release, poll.opens_at)
+    if deadline == poll.deadline:
+        return poll
+    await ctx.uow.polls.mark(poll.id, deadline=deadline)
+    return replace(poll, deadline=deadline)
+
+
+async def _close(ctx: Context, poll: Poll, release: Release | None) -> None:
+    """A poll whose release is no longer on its way closes, its buttons gone, and asks no one."""
+    if not await ctx.uow.occurrences.claim(f"{poll.subject}:close", poll.opens_at, at=ctx.now):
+        return  # another replica closes it
+    await ctx.uow.polls.mark(poll.id, escalated=True)
+    why = f"{release.name} is {release.state.label}" if release else f"{poll.release} is gone"
+    if release is not None:
+        detail = {"poll": poll.label, "why": why}
+        await ctx.uow.audit.append(audit_draft(ctx, "poll_closed", release, detail=detail))
+    answers = latest_answers(list(await ctx.uow.polls.answers(poll.id)))
+    card = present.poll_card(replace(poll, escalated=True), answers, ctx.policy.zone)
+    await update_cards(ctx, poll.subject, replace(card, notes=(*card.notes, f"Closed: {why}")))
+
+
+def _in_chat(release: Release) -> bool:
+    return release.channel is not None and release.channel.platform in CHAT_PLATFORMS
+
+
+async def _remind_or_escalate(ctx: Context, poll: Poll) -> None:
+    answers = latest_answers(list(await ctx.uow.polls.answers(poll.id)))
+    waiting = [who for who in poll.addressees if who not in answers]
+    if ctx.now >= poll.deadline:
+        await ctx.uow.polls.mark(poll.id, escalated=True)
+        if waiting and await ctx.uow.occurrences.claim(
+            f"{poll.subject}:escalate", poll.deadline, at=ctx.now
+        ):
+            await _escalate(ctx, poll, waiting)
+        await update_cards(
+            ctx,
+            poll.subject,
+            present.poll_card(replace(poll, escalated=True), answers, ctx.policy.zone),
+        )
+        return
+    every = timedelta(hours=ctx.policy.polls.remind_every_hours)
+    rounds = int((ctx.now - poll.opens_at) / every)
+    if rounds >= 1 and waiting:
+        due = poll.opens_at + rounds * every
+        if await ctx.uow.occurrences.claim(f"{poll.subject}:remind", due, at=ctx.now):
+            notice = present.poll_reminder(poll, waiting, escalation=False)
+            await _tell(ctx, poll, notice)
+
+
+async def _escalate(ctx: Context, poll: Poll, waiting: list[str]) -> None:
+    notice = present.poll_reminder(poll, waiting, escalation=True)
+    await _tell(ctx, poll, notice)
+    release = await ctx.uow.releases.get(poll.release)
+    owner = release.owner if release else None
+    if owner and poll.conversation and owner.startswith(poll.conversation.platform + ":"):
+        await ctx.uow.outbox.add(
+            Outgoing(poll.conversation, notice, kind=Delivery.EPHEMERAL, target=owner), at=ctx.now
+        )
+
+
+async def _tell(ctx: Context, poll: Poll, notice: Reply) -> None:
+    if poll.conversation is not None and poll.conversation.platform in CHAT_PLATFORMS:
+        await ctx.uow.outbox.add(Outgoing(poll.conversation, notice), at=ctx.now)
