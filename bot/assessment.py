@@ -47,10 +47,11 @@ class Assessment:
         """Every required sign-off is in and no gate fails: the release may be approved."""
         return not self.missing and self.readiness.passed
 
-    def deploy_blockers(self) -> list[str]:
-        """Why a non-emergency deploy must wait, in words; empty when it may go."""
+    def deploy_blockers(self, *, signoffs: bool = True) -> list[str]:
+        """Why a non-emergency deploy must wait, in words; empty when it may go. `signoffs`:
+        whether a missing sign-off counts (not once deploying: sign-offs are closed then)."""
         reasons = [f"gate {r.gate} fails: {r.reason}" for r in self.readiness.failing]
-        if self.missing:
+        if self.missing and signoffs:
             reasons.append(f"sign-off missing from {', '.join(self.missing)}")
         if self.freeze is not None:
             reasons.append(f"freeze {self.freeze.label} is in force{_because(self.freeze)}")
@@ -68,11 +69,15 @@ class Assessment:
 
         A release goes out once a person has started its deploy (`deploying`), or, for a
         standard or normal change, when `deploy` would start it now; either way nothing may
-        block it at this moment (a blocker decided, a freeze begun since the deploy started).
+        block it at this moment (a blocker decided, a freeze begun since the deploy started) —
+        except a sign-off gone stale once deploying (change items reported late), since
+        sign-offs are closed then and could never be given again.
         An emergency change goes out only once a person has run `deploy`: that is what opens
         its retrospective review. After that, what it goes past is listed, not refused.
         """
         state, emergency = self.release.state, self.release.change_class is ChangeClass.EMERGENCY
+        if state is State.DEPLOYING and not emergency:
+            return DeployCheck(refused=tuple(self.deploy_blockers(signoffs=False)))
         if state is State.DEPLOYING:
             return self._blockers_unless_emergency()
         if state in DEPLOYABLE and emergency:

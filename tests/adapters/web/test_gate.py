@@ -135,3 +135,20 @@ async def test_a_deploying_release_fails_the_gate_once_something_blocks_it(
     assert status == 409 and verdict["state"] == "deploying"
     assert [g["gate"] for g in verdict["failing"]] == ["blocker_risks"]
     assert verdict["reasons"] == ["gate blocker_risks fails: blocker risk R1 is open"]
+
+
+async def test_change_items_reported_once_deploying_do_not_hold_the_gate_shut(
+    bot: RunningBot, http: aiohttp.ClientSession
+) -> None:
+    await declare(bot, http, "a@1", "normal")
+    await chat(bot, "signal a@1 coverage=90")
+    await chat(bot, "approve a@1", person=QA)
+    await chat(bot, "approve a@1", person=ENG)
+    await chat(bot, "deploy a@1")
+    changes = {"changes": [{"title": "Faster checkout", "kind": "feature"}]}
+    assert (await call(http, "POST", f"{bot.url}/api/v1/releases/a@1/changes", json=changes))[
+        0
+    ] == 201
+    # The sign-offs went stale and cannot be given again while deploying: they do not count.
+    status, verdict = await gate(bot, http, "a@1")
+    assert status == 200 and verdict["state"] == "deploying", verdict
