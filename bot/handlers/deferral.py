@@ -13,17 +13,18 @@ from bot.handlers.base import Context, audit_draft
 from bot.ports import ReleaseQuery
 from bot.risks import Outcome, Risk
 
-# Releases a deferred risk cannot go to: out already, or never going out.
-PAST = frozenset({State.DEPLOYED, State.VERIFIED, State.ROLLED_BACK, State.CANCELLED})
+# Releases a deferred risk cannot go to: on their way out already, or never going out.
+PAST = frozenset(
+    {State.DEPLOYING, State.DEPLOYED, State.VERIFIED, State.ROLLED_BACK, State.CANCELLED}
+)
 
 
 async def next_release(ctx: Context, release: Release) -> Release | None:
     """The next release of the same train (see `same_train`), or None.
 
-    The soonest one scheduled after this one, else one not scheduled yet but declared after
-    it: a deferred risk finds a release only here or when one is declared
-    (`take_waiting_risks`), so passing over a release declared without a date would strand the
-    risk — while an older one left without a date is no "next" release.
+    The soonest one that comes after this one (`comes_after`): a deferred risk finds a release
+    only here or when one is declared (`take_waiting_risks`), so passing over a release
+    declared without a date would strand the risk.
     """
     query = ReleaseQuery(
         train=release.train,
@@ -33,12 +34,17 @@ async def next_release(ctx: Context, release: Release) -> Release | None:
     later = [
         r
         for r in await ctx.uow.releases.find(query)
-        if r.name != release.name
-        and r.state not in PAST
-        and same_train(release, r)
-        and (r.scheduled_at is not None or r.created_at >= release.created_at)
+        if r.state not in PAST and same_train(release, r) and comes_after(r, release)
     ]
     return later[0] if later else None
+
+
+def comes_after(later: Release, earlier: Release) -> bool:
+    """Strictly after, so that of two releases only one is the other's next: by date where both
+    have one, else by declaration (an older release left without a date is no "next" one)."""
+    if later.scheduled_at is not None and earlier.scheduled_at is not None:
+        return later.scheduled_at > earlier.scheduled_at
+    return later.created_at > earlier.created_at
 
 
 def same_train(a: Release, b: Release) -> bool:

@@ -10,7 +10,7 @@ from bot import presenters, risk_presenters
 from bot.assessment import Assessment, assess, risk_views
 from bot.domain import Conversation, DomainError, NotFound, Release
 from bot.handlers.base import Context, audit_draft, existing, finish, handles, refuse, settle
-from bot.handlers.deferral import next_release
+from bot.handlers.deferral import PAST, next_release
 from bot.handlers.notify import release_changed, update_cards
 from bot.outbox import Outgoing
 from bot.parser import ParseError, id_number, parse
@@ -177,21 +177,25 @@ async def _follow(ctx: Context, risk: Risk, release: Release, decision: Decision
     }
     note = decision.rationale
     if decision.outcome is Outcome.DEFER:
-        target = await next_release(ctx, release)
+        target = await _next_locked(ctx, release)
         await ctx.uow.risks.move(risk.id, target.name if target else None)
         detail["moved_to"] = target.name if target else None
         note += f" (moved to {target.name})" if target else " (waits for the next release)"
         if target is not None:
-            await _arrived(ctx, target.name)
+            await release_changed(ctx, await settle(ctx, target))
     await ctx.uow.audit.append(audit_draft(ctx, "decided", release, detail=detail))
     return note
 
 
-async def _arrived(ctx: Context, name: str) -> None:
-    """The release a deferred risk moved to: it may be approved no more, and its cards say so
-    (committed with the decision)."""
-    target = await existing(ctx, name, for_update=True)
-    await release_changed(ctx, await settle(ctx, target))
+async def _next_locked(ctx: Context, release: Release) -> Release | None:
+    """The next release, locked before the risk moves to it (and checked again once locked:
+    it may have started deploying or been cancelled meanwhile). Its gates then count the risk:
+    it is settled (approved no more) and its cards updated, with the decision."""
+    found = await next_release(ctx, release)
+    if found is None:
+        return None
+    target = await existing(ctx, found.name, for_update=True)
+    return target if target.state not in PAST else None
 
 
 async def _finish_with_huddle(ctx: Context, release: Release) -> Assessment:

@@ -174,8 +174,11 @@ async def test_without_a_train_a_risk_defers_to_the_next_release_of_its_service(
     assert again.notes[0].endswith("(moved to b@4)")
 
 
-async def test_defer_reaches_a_next_release_that_has_no_date_yet(bot: ReleaseBot) -> None:
+async def test_defer_reaches_a_next_release_that_has_no_date_yet(
+    bot: ReleaseBot, clock: ManualClock
+) -> None:
     await say(bot, "declare a@1 at 2026-12-03 10:00 train public")
+    clock.advance(timedelta(minutes=1))
     await say(bot, "declare a@2 train public")
     await say(bot, "risk a@1 medium old API still used")
     reply = await say(bot, "decide R1 defer ride the next train", QA)
@@ -197,6 +200,18 @@ async def test_a_release_a_risk_is_deferred_to_is_approved_no_more_and_its_card_
     [update] = [q.message for q in store.data.outbox if q.message.target == "act-2"]
     assert "✗ open criticals 1 > 0" in plain_text(update.reply)
     assert "R1 [critical] double charge — open" in plain_text(update.reply)
+
+
+async def test_releases_leaving_together_are_not_each_others_next(bot: ReleaseBot) -> None:
+    await say(bot, "declare checkout@2 at 2026-12-03 10:00 train public")
+    await say(bot, "declare payments@3 at 2026-12-03 10:00 train public")
+    await say(bot, "risk checkout@2 high one")
+    await say(bot, "risk payments@3 high two")
+    first = await say(bot, "decide R1 defer later", QA)
+    second = await say(bot, "decide R2 defer later", QA)
+    # Neither leaves after the other: no swapping risks between them.
+    assert first.notes[0].endswith("(waits for the next release)")
+    assert second.notes[0].endswith("(waits for the next release)")
 
 
 async def test_an_older_release_left_without_a_date_is_no_next_release(
