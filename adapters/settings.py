@@ -152,15 +152,11 @@ def _database_url(raw: str) -> str:
     try:
         url = make_url(raw)
     except (ArgumentError, ValueError):  # e.g. a port that is no number
-        raise ValueError(f"{_without_password(raw)!r} is not a URL: {expected}") from None
+        # Not echoed: a password in it, which may hold any character, would reach the log.
+        raise ValueError(f"it is not a URL that can be read: {expected}") from None
     if url.drivername.startswith("sqlite"):
         _check_sqlite_file(url.database)
     return raw
-
-
-def _without_password(raw: str) -> str:
-    """`raw` fit for a log line: a password between `user:` and `@` is masked."""
-    return re.sub(r"(//[^/:@]*:)[^/]*@", r"\1***@", raw)  # up to the last @ of the host part
 
 
 def _check_sqlite_file(database: str | None) -> None:

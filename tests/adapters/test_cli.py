@@ -77,7 +77,7 @@ def test_each_malformed_variable_stops_start_up_with_one_line(tmp_path: Path) ->
 @pytest.mark.parametrize(
     ("command", "url", "problem"),
     [
-        (["serve"], "postgresql+asyncpg://u:s3cret@db:notaport/rb", "'postgresql+asyncpg://u:***@"),
+        (["serve"], "postgresql+asyncpg://u:s3cr/et@db:notaport/rb", "is not a URL"),
         (["db", "upgrade"], "postgresql+asyncpg://u@db:notaport/rb", "is not a URL"),
         (["serve"], "sqlite+aiosqlite:///{tmp}", "is a directory, not a database file"),
         (["console"], "sqlite+aiosqlite:///:memory:", "expected a file"),
@@ -91,7 +91,7 @@ def test_a_malformed_database_url_stops_start_up_with_one_line(
     assert result.returncode == 2
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("releasebot: RELEASEBOT_DATABASE_URL: ") and problem in line
-    assert "s3cret" not in line  # a password never reaches the log
+    assert "s3cr" not in line  # a password never reaches the log
 
 
 def test_an_invalid_policy_stops_start_up_naming_the_key(tmp_path: Path) -> None:
