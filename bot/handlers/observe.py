@@ -209,7 +209,10 @@ async def _incident_channel(
     """The chat channel of the release the incident names, else of the release deployed last
     before it, else of the service's latest declared release."""
     latest_first = sorted(deployments, key=lambda d: d.finished_at, reverse=True)
-    suspects = [incident.release, *(d.release for d in latest_first)]
+    named = incident.release
+    if named is not None and not named.startswith(f"{incident.service}@"):
+        named = None  # a release of another service is not where this service is discussed
+    suspects = [named, *(d.release for d in latest_first)]
     for name in dict.fromkeys(s for s in suspects if s is not None):
         release = await ctx.uow.releases.get(name)
         if release is not None and _in_chat(release):

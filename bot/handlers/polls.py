@@ -190,12 +190,16 @@ async def _open_automatic_polls(ctx: Context) -> int:
 
 
 async def _following(ctx: Context, poll: Poll, release: Release) -> Poll:
-    """The poll with its deadline moved after its release's schedule, if that moved."""
+    """The poll with its deadline moved after its release's schedule, if that moved; its card
+    then says the new one."""
     deadline = _deadline(ctx, release, poll.opens_at)
     if deadline == poll.deadline:
         return poll
     await ctx.uow.polls.mark(poll.id, deadline=deadline)
-    return replace(poll, deadline=deadline)
+    moved = replace(poll, deadline=deadline)
+    if moved.posted:
+        await update_cards(ctx, poll.subject, await _poll_card(ctx, moved))
+    return moved
 
 
 async def _close(ctx: Context, poll: Poll, release: Release | None) -> None:

@@ -177,6 +177,8 @@ async def test_an_incident_is_posted_where_the_release_at_fault_is_discussed(
     before = len(store.data.outbox)
     await bot.handle(c.RecordIncident("checkout", "sev1", clock.now()), API)  # names no release
     await bot.handle(c.RecordIncident("checkout", "sev2", clock.now(), release="checkout@2.0"), API)
+    await bot.handle(c.RecordIncident("payments", "sev3", clock.now(), release="checkout@2.0"), API)
+    # The last names a release of another service: payments has no channel, so nothing is posted.
     assert [m.conversation for m in posted(store)[before:]] == [CHANNEL, elsewhere]
 
 

@@ -230,11 +230,14 @@ async def test_a_poll_follows_its_release_when_it_is_rescheduled(
 ) -> None:
     await say(bot, "declare checkout@2.4.0 at 2026-11-27 14:00")
     await say(bot, "poll checkout@2.4.0")
+    await store.save_card(CardRef("poll:1", "slack", "C0RELEASES", "1.1"))
     await say(bot, "reschedule checkout@2.4.0 2026-12-10 14:00")
     clock.set(datetime(2026, 11, 27, 12, 1, tzinfo=UTC))  # the old deadline has passed
     await bot.handle(c.PollTick(), ALICE)
     assert not [t for t in posts(store) if t.startswith("No readiness answer")]
     assert store.data.tables.polls[1].deadline == datetime(2026, 12, 10, 12, tzinfo=UTC)
+    [card] = [q.message for q in store.data.outbox if q.message.target == "1.1"]
+    assert card.reply.summary == "Answer by Thu 10 Dec 2026 12:00 GMT"  # the card says so
     clock.set(datetime(2026, 12, 10, 12, 1, tzinfo=UTC))  # 2 h before the new date
     await bot.handle(c.PollTick(), ALICE)
     escalated = {t for t in posts(store) if t.startswith("No readiness answer")}
