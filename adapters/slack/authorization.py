@@ -33,13 +33,14 @@ UNANSWERED = (SlackApiError, ClientError, TimeoutError)
 
 
 class SingleWorkspace(AsyncAuthorize):
-    """bolt's `authorize` for one workspace and one bot token (given to bolt instead of a
-    client holding the token, which would make bolt use its own authorization)."""
+    """bolt's `authorize` for one workspace and one bot token. Given one, bolt leaves its own
+    single-workspace authorization (the one that asks inside requests) aside."""
 
     def __init__(self, bot_token: str, api_base_url: str) -> None:
         super().__init__()
-        # A client of its own, with no retries (the next request asks again) and no session
-        # kept open: it is asked once in the life of the server, unless Slack is unwell.
+        # A client of its own, with only the SDK's default retry of a dropped connection (the
+        # next request asks again) and no session kept open: it is asked once in the life of
+        # the server, unless Slack is unwell.
         self._client = AsyncWebClient(token=bot_token, base_url=api_base_url)
         self._known: AuthorizeResult | None = None
         self._asking: asyncio.Task[AsyncSlackResponse] | None = None

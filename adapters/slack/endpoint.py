@@ -112,7 +112,7 @@ def build_bolt_app(
     bolt = AsyncApp(
         name="releasebot",
         signing_secret=components.settings.slack.signing_secret,
-        client=client,  # holds no token: each request's copy gets it from `identity`
+        client=client,  # no token: each request's copy gets the one `identity` gives
         authorize=identity,
         process_before_response=False,
     )
@@ -125,8 +125,8 @@ def build_client(settings: SlackSettings) -> AsyncWebClient:
     a modal, an ephemeral notice): it waits out 429s (Retry-After) and retries 5xx and dropped
     links itself, since these answers are not in the outbox. Never used for outbox sends.
 
-    It holds no token: a client with one would make bolt ask Slack who the bot is inside
-    requests (adapters/slack/authorization.py); bolt gives each request's copy the token."""
+    It holds no token: bolt takes it from `authorize` (adapters/slack/authorization.py) for
+    each request's copy, and would only warn that a token on the client goes unused."""
     handlers = [
         AsyncRateLimitErrorRetryHandler(max_retry_count=RETRIES),
         AsyncServerErrorRetryHandler(max_retry_count=RETRIES),

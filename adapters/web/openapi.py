@@ -148,10 +148,10 @@ def _gate() -> dict[str, Any]:
         "summary": "The CI gate: may this release go out now, by the rules of `deploy`?",
         "description": (
             "200 when it may: a standard or normal change that is planned, approved or "
-            "deploying with nothing blocking it now (no failing gate, no missing sign-off, no "
-            "freeze in force); an emergency change once someone has run `deploy` for it, "
-            "which opens its retrospective review (what it goes past is in `skipped`). "
-            "409 otherwise, "
+            "deploying with nothing blocking it now (no failing gate, no freeze in force, and "
+            "before the deploy has started no missing sign-off); an emergency change once "
+            "someone has run `deploy` for it, which opens its retrospective review (what it "
+            "goes past is in `skipped`). 409 otherwise, "
             "with `reasons` in the words `deploy` refuses with, e.g. "
             '"checkout@2.4.0 is cancelled" or "freeze F1 is in force".'
         ),

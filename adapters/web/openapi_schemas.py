@@ -112,12 +112,7 @@ def _gate_verdict() -> dict[str, Any]:
             "description": "What an emergency change being deployed goes past",
         },
     )
-    verdict["description"] = (
-        "May this release go out now? `pass` is true for a standard or normal change that is "
-        "planned, approved or deploying with no failing gate, no missing sign-off and no "
-        "freeze in force, and for an emergency change once someone has run `deploy` for it "
-        "(listing in `skipped` what it goes past). Any other state fails."
-    )
+    verdict["description"] = "The CI gate's answer (the rule: GET /releases/{release}/gate)."
     return verdict
 
 
