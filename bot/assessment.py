@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.domain import ChangeClass, Freeze, Release, State
+from bot.domain import DEPLOYABLE_STATES, ChangeClass, Freeze, Release, State
 from bot.gates import Evidence, Readiness, evaluate
 from bot.observe import SmokeResult
 from bot.policy import Policy
@@ -16,8 +16,6 @@ from bot.signoffs import SignOff, missing_roles
 
 # Smoke checks run once a release is deployed; before that there is nothing to read.
 CHECKED = frozenset({State.DEPLOYED, State.VERIFIED, State.ROLLED_BACK})
-# `deploy` starts from these states only (SPEC §4.1).
-DEPLOYABLE = frozenset({State.PLANNED, State.APPROVED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,11 +56,12 @@ class Assessment:
         return reasons
 
     def deploy_check(self) -> DeployCheck:
-        """The rule `deploy` applies (SPEC §4.1): the state first, then the blockers, which an
-        emergency change goes past (owing a retrospective review) instead of waiting on."""
-        if self.release.state not in DEPLOYABLE:
-            return DeployCheck(refused=(f"{self.release.name} is {self.release.state.label}",))
-        return self._blockers_unless_emergency()
+        """What the rule of `deploy` (SPEC §4.1) says, once the state allows a deploy at all:
+        the blockers, which an emergency change goes past (owing a retrospective review)."""
+        blockers = tuple(self.deploy_blockers())
+        if self.release.change_class is ChangeClass.EMERGENCY:
+            return DeployCheck(skipped=blockers)
+        return DeployCheck(refused=blockers)
 
     def promotion_check(self) -> DeployCheck:
         """What CI asks before it promotes to production: may this release go out now?
@@ -75,21 +74,18 @@ class Assessment:
         An emergency change goes out only once a person has run `deploy`: that is what opens
         its retrospective review. After that, what it goes past is listed, not refused.
         """
-        state, emergency = self.release.state, self.release.change_class is ChangeClass.EMERGENCY
-        if state is State.DEPLOYING and not emergency:
+        release = self.release
+        emergency = release.change_class is ChangeClass.EMERGENCY
+        if release.state is State.DEPLOYING and not emergency:
             return DeployCheck(refused=tuple(self.deploy_blockers(signoffs=False)))
-        if state is State.DEPLOYING:
-            return self._blockers_unless_emergency()
-        if state in DEPLOYABLE and emergency:
+        if release.state is State.DEPLOYING:
+            return self.deploy_check()
+        if release.state not in DEPLOYABLE_STATES:
+            return DeployCheck(refused=(f"{release.name} is {release.state.label}",))
+        if emergency:
             why = "goes out once someone runs deploy, which opens its retrospective review"
-            return DeployCheck(refused=(f"{self.release.name} is an emergency change: it {why}",))
+            return DeployCheck(refused=(f"{release.name} is an emergency change: it {why}",))
         return self.deploy_check()
-
-    def _blockers_unless_emergency(self) -> DeployCheck:
-        blockers = tuple(self.deploy_blockers())
-        if self.release.change_class is ChangeClass.EMERGENCY:
-            return DeployCheck(skipped=blockers)
-        return DeployCheck(refused=blockers)
 
 
 def _because(freeze: Freeze) -> str:

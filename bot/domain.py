@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeGuard
 
 SERVICE_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]*")
 
@@ -32,6 +32,10 @@ class State(StrEnum):
 TERMINAL_STATES = frozenset({State.VERIFIED, State.ROLLED_BACK, State.CANCELLED})
 CANCELLABLE_STATES = frozenset({State.PLANNED, State.APPROVED, State.DEPLOYING})
 RESCHEDULABLE_STATES = frozenset({State.PLANNED, State.APPROVED})
+# Where `deploy` starts from; a release in any other state is on its way out or never going.
+DEPLOYABLE_STATES = frozenset({State.PLANNED, State.APPROVED})
+# The platforms where people can be asked and answered (cards, polls, syncs, notices).
+CHAT_PLATFORMS = frozenset({"slack", "teams"})
 
 
 class ChangeClass(StrEnum):
@@ -60,6 +64,11 @@ class Conversation:
 
     def __str__(self) -> str:
         return f"{self.platform}:{self.id}"
+
+
+def in_chat(conversation: Conversation | None) -> TypeGuard[Conversation]:
+    """Whether messages can be posted there for people to read and answer."""
+    return conversation is not None and conversation.platform in CHAT_PLATFORMS
 
 
 @dataclass(frozen=True, slots=True)

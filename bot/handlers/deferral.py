@@ -8,15 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.domain import Release, State
+from bot.domain import DEPLOYABLE_STATES, Release
 from bot.handlers.base import Context, audit_draft
 from bot.ports import ReleaseQuery
 from bot.risks import Outcome, Risk
-
-# Releases a deferred risk cannot go to: on their way out already, or never going out.
-PAST = frozenset(
-    {State.DEPLOYING, State.DEPLOYED, State.VERIFIED, State.ROLLED_BACK, State.CANCELLED}
-)
 
 
 async def next_release(ctx: Context, release: Release) -> Release | None:
@@ -29,12 +24,14 @@ async def next_release(ctx: Context, release: Release) -> Release | None:
     query = ReleaseQuery(
         train=release.train,
         service=release.service if release.train is None else None,
+        # Not one on its way out already, or never going: it could not take the risk along.
+        states=DEPLOYABLE_STATES,
         scheduled_from=release.scheduled_at,
     )
     later = [
         r
         for r in await ctx.uow.releases.find(query)
-        if r.state not in PAST and same_train(release, r) and comes_after(r, release)
+        if same_train(release, r) and comes_after(r, release)
     ]
     return later[0] if later else None
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from bot import commands as c
 from bot import presenters
-from bot.assessment import DEPLOYABLE, assess
-from bot.domain import CANCELLABLE_STATES, ChangeClass, Release, State
+from bot.assessment import assess
+from bot.domain import CANCELLABLE_STATES, DEPLOYABLE_STATES, ChangeClass, Release, State
 from bot.handlers.base import Context, existing, finish, handles, refuse, save
 from bot.reply import Reply
 
@@ -15,7 +15,7 @@ from bot.reply import Reply
 @handles(c.Deploy)
 async def deploy(cmd: c.Deploy, ctx: Context) -> Reply:
     release = await existing(ctx, cmd.release, for_update=True)
-    if release.state not in DEPLOYABLE:  # said on its own: nothing else matters then
+    if release.state not in DEPLOYABLE_STATES:  # said on its own: nothing else matters then
         return await refuse(ctx, release, "deploy", f"{release.name} is {release.state.label}")
     check = (await assess(ctx.uow, release, ctx.policy, ctx.now)).deploy_check()
     if check.refused:

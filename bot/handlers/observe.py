@@ -15,6 +15,7 @@ from bot.domain import (
     DomainError,
     Release,
     State,
+    in_chat,
 )
 from bot.handlers.base import Context, audit_draft, finish, handles, save
 from bot.observe import (
@@ -31,7 +32,6 @@ from bot.ports import ReleaseQuery
 from bot.reply import Reply
 
 TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}")
-CHAT_PLATFORMS = ("slack", "teams")
 # What a reported deployment does to its release: (target state, states it may leave).
 MOVES = {
     DeployStatus.SUCCESS: (State.DEPLOYED, (State.DEPLOYING,)),
@@ -153,7 +153,7 @@ async def record_incident(cmd: c.RecordIncident, ctx: Context) -> Reply:
     attributed = await ctx.uow.releases.get(cmd.release) if cmd.release else None
     await ctx.uow.audit.append(_incident_audit(ctx, incident, attributed, created))
     if created:
-        await _correlate(ctx, incident)
+        await _correlate(ctx, incident, attributed)
     await ctx.uow.commit()
     return present.incident_recorded(incident, created)
 
@@ -188,7 +188,7 @@ def _incident_audit(
     return audit_draft(ctx, action, release, detail=detail)
 
 
-async def _correlate(ctx: Context, incident: Incident) -> None:
+async def _correlate(ctx: Context, incident: Incident, attributed: Release | None) -> None:
     """Post, where the release at fault is discussed, what was deployed just before."""
     hours = ctx.policy.observability.correlation_hours
     deployments = await ctx.uow.deployments.of_service(
@@ -196,7 +196,7 @@ async def _correlate(ctx: Context, incident: Incident) -> None:
         since=incident.opened_at - timedelta(hours=hours),
         until=incident.opened_at,
     )
-    where = await _incident_channel(ctx, incident, deployments)
+    where = await _incident_channel(ctx, incident, attributed, deployments)
     if where is None:
         return
     reply = present.correlation(incident, deployments, hours, ctx.policy.zone)
@@ -204,30 +204,31 @@ async def _correlate(ctx: Context, incident: Incident) -> None:
 
 
 async def _incident_channel(
-    ctx: Context, incident: Incident, deployments: Sequence[Deployment]
+    ctx: Context,
+    incident: Incident,
+    attributed: Release | None,
+    deployments: Sequence[Deployment],  # newest first
 ) -> Conversation | None:
-    """The chat channel of the release the incident names, else of the release deployed last
-    before it, else of the service's latest declared release."""
-    latest_first = sorted(deployments, key=lambda d: d.finished_at, reverse=True)
-    named = incident.release
-    if named is not None and not named.startswith(f"{incident.service}@"):
-        named = None  # a release of another service is not where this service is discussed
-    suspects = [named, *(d.release for d in latest_first)]
-    for name in dict.fromkeys(s for s in suspects if s is not None):
+    """The chat channel of the release the incident names (one of its own service: another's
+    is not where this service is discussed), else of the release deployed last before it, else
+    of the service's latest declared release."""
+    if (
+        attributed is not None
+        and attributed.service == incident.service
+        and in_chat(attributed.channel)
+    ):
+        return attributed.channel
+    for name in dict.fromkeys(d.release for d in deployments if d.release is not None):
         release = await ctx.uow.releases.get(name)
-        if release is not None and _in_chat(release):
+        if release is not None and in_chat(release.channel):
             return release.channel
     return await _service_channel(ctx, incident.service)
-
-
-def _in_chat(release: Release) -> bool:
-    return release.channel is not None and release.channel.platform in CHAT_PLATFORMS
 
 
 async def _service_channel(ctx: Context, service: str) -> Conversation | None:
     """The chat channel of the service's latest declared release (the last one declared)."""
     releases = await ctx.uow.releases.find(ReleaseQuery(service=service, limit=1000))
-    chatty = [r for r in releases if _in_chat(r)]
+    chatty = [r for r in releases if in_chat(r.channel)]
     if not chatty:
         return None
     return max(chatty, key=lambda r: r.created_at).channel

@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 
 from bot import commands as c
 from bot import schedule_presenters as present
-from bot.domain import DomainError, NotFound, Release
+from bot.domain import DomainError, NotFound, Release, in_chat
 from bot.handlers.base import Context, audit_draft, existing, finish, handles, refuse
 from bot.handlers.notify import update_cards
-from bot.handlers.schedules import ACTIVE, CHAT_PLATFORMS
+from bot.handlers.schedules import ACTIVE
 from bot.outbox import Delivery, Outgoing
 from bot.ports import ReleaseQuery
 from bot.reply import Reply, Tone
@@ -26,7 +26,7 @@ async def open_poll(cmd: c.Poll, ctx: Context) -> Reply:
     release = await existing(ctx, cmd.release, for_update=True)
     if release.state not in ACTIVE:
         raise DomainError(f"{release.name} is {release.state.label}; there is nothing to poll")
-    if not _in_chat(release):
+    if not in_chat(release.channel):
         raise DomainError(
             f"a poll asks in the release's Slack or Teams channel, and {release.name} has none:"
             " declare it there"
@@ -55,12 +55,12 @@ def _deadline(ctx: Context, release: Release, opens: datetime) -> datetime:
 
 async def _create_poll(ctx: Context, release: Release, opens: datetime) -> Poll:
     deadline = _deadline(ctx, release, opens)
-    roles = ctx.policy.for_class(release.change_class).signoffs
-    people = tuple(dict.fromkeys(p for r in roles for p in ctx.policy.roles.get(r, ())))
     where = release.channel
-    if where is not None and where.platform in CHAT_PLATFORMS:
-        # Ask the principals who can answer in the poll's own channel.
-        people = tuple(p for p in people if p.startswith(where.platform + ":"))
+    assert where is not None, "only releases in a chat channel are polled"
+    roles = ctx.policy.for_class(release.change_class).signoffs
+    members = dict.fromkeys(p for r in roles for p in ctx.policy.roles.get(r, ()))
+    # Ask the principals who can answer in the poll's own channel.
+    people = tuple(p for p in members if p.startswith(where.platform + ":"))
     poll = await ctx.uow.polls.add(
         release=release.name,
         conversation=release.channel,
@@ -76,7 +76,7 @@ async def _create_poll(ctx: Context, release: Release, opens: datetime) -> Poll:
 
 async def _post_poll(ctx: Context, poll: Poll) -> None:
     await ctx.uow.polls.mark(poll.id, posted=True)
-    if poll.conversation is not None and poll.conversation.platform in CHAT_PLATFORMS:
+    if in_chat(poll.conversation):
         card = present.poll_card(poll, {}, ctx.policy.zone)
         await ctx.uow.outbox.add(
             Outgoing(poll.conversation, card, remember_as=poll.subject), at=ctx.now
@@ -161,7 +161,7 @@ async def poll_tick(cmd: c.PollTick, ctx: Context) -> Reply:
             if await ctx.uow.occurrences.claim(f"{poll.subject}:post", poll.opens_at, at=ctx.now):
                 await _post_poll(ctx, poll)
         elif poll.posted:
-            await _remind_or_escalate(ctx, poll)
+            await _remind_or_escalate(ctx, poll, release)
     await ctx.uow.commit()
     return Reply(title=f"Poll tick: {opened} poll(s) opened")
 
@@ -178,7 +178,7 @@ async def _open_automatic_polls(ctx: Context) -> int:
     )
     opened = 0
     for release in await ctx.uow.releases.find(query):
-        if not _in_chat(release):
+        if not in_chat(release.channel):
             continue  # nowhere to ask (declared from the console or the API)
         claim = await ctx.uow.occurrences.claim(
             f"autopoll:{release.name}", release.scheduled_at or ctx.now, at=ctx.now
@@ -211,16 +211,11 @@ async def _close(ctx: Context, poll: Poll, release: Release | None) -> None:
     if release is not None:
         detail = {"poll": poll.label, "why": why}
         await ctx.uow.audit.append(audit_draft(ctx, "poll_closed", release, detail=detail))
-    answers = latest_answers(list(await ctx.uow.polls.answers(poll.id)))
-    card = present.poll_card(replace(poll, escalated=True), answers, ctx.policy.zone)
+    card = await _poll_card(ctx, replace(poll, escalated=True))
     await update_cards(ctx, poll.subject, replace(card, notes=(*card.notes, f"Closed: {why}")))
 
 
-def _in_chat(release: Release) -> bool:
-    return release.channel is not None and release.channel.platform in CHAT_PLATFORMS
-
-
-async def _remind_or_escalate(ctx: Context, poll: Poll) -> None:
+async def _remind_or_escalate(ctx: Context, poll: Poll, release: Release) -> None:
     answers = latest_answers(list(await ctx.uow.polls.answers(poll.id)))
     waiting = [who for who in poll.addressees if who not in answers]
     if ctx.now >= poll.deadline:
@@ -228,7 +223,7 @@ async def _remind_or_escalate(ctx: Context, poll: Poll) -> None:
         if waiting and await ctx.uow.occurrences.claim(
             f"{poll.subject}:escalate", poll.deadline, at=ctx.now
         ):
-            await _escalate(ctx, poll, waiting)
+            await _escalate(ctx, poll, release, waiting)
         await update_cards(
             ctx,
             poll.subject,
@@ -244,17 +239,16 @@ async def _remind_or_escalate(ctx: Context, poll: Poll) -> None:
             await _tell(ctx, poll, notice)
 
 
-async def _escalate(ctx: Context, poll: Poll, waiting: list[str]) -> None:
+async def _escalate(ctx: Context, poll: Poll, release: Release, waiting: list[str]) -> None:
     notice = present.poll_reminder(poll, waiting, escalation=True)
     await _tell(ctx, poll, notice)
-    release = await ctx.uow.releases.get(poll.release)
-    owner = release.owner if release else None
-    if owner and poll.conversation and owner.startswith(poll.conversation.platform + ":"):
+    owner = release.owner
+    if poll.conversation and owner.startswith(poll.conversation.platform + ":"):
         await ctx.uow.outbox.add(
             Outgoing(poll.conversation, notice, kind=Delivery.EPHEMERAL, target=owner), at=ctx.now
         )
 
 
 async def _tell(ctx: Context, poll: Poll, notice: Reply) -> None:
-    if poll.conversation is not None and poll.conversation.platform in CHAT_PLATFORMS:
+    if in_chat(poll.conversation):
         await ctx.uow.outbox.add(Outgoing(poll.conversation, notice), at=ctx.now)

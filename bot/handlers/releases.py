@@ -62,7 +62,8 @@ def require_future(moment: datetime | None, ctx: Context) -> None:
     if moment is None:
         return
     try:
-        # The parser checks this for chat; the REST API builds its commands itself.
+        # The parser and the REST API's instants check this too; a command built some other
+        # way (a form, a script) still must not reach the store out of range.
         require_in_range(moment)
     except WhenError as problem:
         raise DomainError(str(problem)) from None

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 from bot import commands as c
 from bot import presenters, risk_presenters
 from bot.assessment import Assessment, assess, risk_views
-from bot.domain import Conversation, DomainError, NotFound, Release
+from bot.domain import DEPLOYABLE_STATES, Conversation, DomainError, NotFound, Release
 from bot.handlers.base import Context, audit_draft, existing, finish, handles, refuse, settle
-from bot.handlers.deferral import PAST, next_release
+from bot.handlers.deferral import next_release
 from bot.handlers.notify import release_changed, update_cards
 from bot.outbox import Outgoing
 from bot.parser import ParseError, id_number, parse
@@ -105,7 +105,7 @@ async def decide(cmd: c.Decide, ctx: Context) -> Reply:
     _require_live_expiry(cmd, ctx)
     risk = await _risk(ctx, cmd.risk_id)
     if risk.release is None:
-        raise NotFound(f"{risk.label} is deferred and waits for a release of its train")
+        raise NotFound(f"{risk.label} is deferred and waits for its next release")
     release = await existing(ctx, risk.release, for_update=True)
     if not _may_decide(ctx, release):
         return await refuse(
@@ -168,7 +168,9 @@ def _may_decide(ctx: Context, release: Release) -> bool:
 
 
 async def _follow(ctx: Context, risk: Risk, release: Release, decision: Decision) -> str:
-    """Record the decision in the audit; a deferral moves the risk to the train's next release."""
+    """Record the decision in the audit. A deferral moves the risk to the next release
+    (deferral.next_release), whose gates then count it: that release is settled (approved no
+    more) and its cards updated, with the decision."""
     detail = {
         "risk": risk.label,
         "outcome": decision.outcome.value,
@@ -188,14 +190,13 @@ async def _follow(ctx: Context, risk: Risk, release: Release, decision: Decision
 
 
 async def _next_locked(ctx: Context, release: Release) -> Release | None:
-    """The next release, locked before the risk moves to it (and checked again once locked:
-    it may have started deploying or been cancelled meanwhile). Its gates then count the risk:
-    it is settled (approved no more) and its cards updated, with the decision."""
+    """The next release, locked before the risk moves to it, and checked again once locked: it
+    may have started deploying or been cancelled meanwhile."""
     found = await next_release(ctx, release)
     if found is None:
         return None
     target = await existing(ctx, found.name, for_update=True)
-    return target if target.state not in PAST else None
+    return target if target.state in DEPLOYABLE_STATES else None
 
 
 async def _finish_with_huddle(ctx: Context, release: Release) -> Assessment:

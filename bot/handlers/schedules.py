@@ -7,7 +7,7 @@ from datetime import timedelta
 from bot import commands as c
 from bot import schedule_presenters as present
 from bot.assessment import Assessment, assess
-from bot.domain import DomainError, NotFound, State
+from bot.domain import DomainError, NotFound, State, in_chat
 from bot.handlers.base import Context, audit_draft, handles
 from bot.outbox import Outgoing
 from bot.parser import id_number
@@ -18,13 +18,12 @@ from bot.schedules import ScheduleError, Sync, to_cron
 AGENDA_DAYS = 7
 AGENDA_SIZE = 25
 ACTIVE = frozenset({State.PLANNED, State.APPROVED, State.DEPLOYING})
-CHAT_PLATFORMS = ("slack", "teams")
 
 
 @handles(c.AddSync)
 async def add_sync(cmd: c.AddSync, ctx: Context) -> Reply:
     where = ctx.conversation
-    if where is None or where.platform not in CHAT_PLATFORMS:
+    if where is None or not in_chat(where):
         raise DomainError("a sync posts to a Slack or Teams channel: set it up there")
     try:
         cron = to_cron(cmd.schedule)

@@ -7,13 +7,11 @@ from datetime import datetime
 
 from bot import commands as c
 from bot import observe_presenters as present
-from bot.domain import DomainError
+from bot.domain import DomainError, in_chat
 from bot.handlers.base import Context, audit_draft, existing, finish, handles
 from bot.observe import SmokeResult
 from bot.outbox import Outgoing
 from bot.reply import Reply
-
-CHAT_PLATFORMS = ("slack", "teams")
 
 
 @handles(c.RecordSmoke)
@@ -27,7 +25,7 @@ async def record_smoke(cmd: c.RecordSmoke, ctx: Context) -> Reply:
     detail = {"passed": len(results) - len(failed), "failed": failed}
     await ctx.uow.audit.append(audit_draft(ctx, "smoke_checked", release, detail=detail))
     report = present.smoke_report(release.name, results)
-    if release.channel is not None and release.channel.platform in CHAT_PLATFORMS:
+    if in_chat(release.channel):
         await ctx.uow.outbox.add(Outgoing(release.channel, report), at=ctx.now)
     await finish(ctx, release)  # the release's cards now show the results; this commits
     return report
