@@ -28,12 +28,15 @@ class SettingsError(ValueError):
         self.problems = problems
 
 
+SLACK_API_BASE_URL = "https://slack.com/api/"  # Slack's own, unless SLACK_API_BASE_URL says
+
+
 @dataclass(frozen=True, slots=True)
 class SlackSettings:
     signing_secret: str | None = None
     bot_token: str | None = None
     app_token: str | None = None
-    api_base_url: str | None = None
+    api_base_url: str = SLACK_API_BASE_URL
 
     @property
     def socket_mode(self) -> bool:
@@ -120,7 +123,7 @@ def load_settings(env: Mapping[str, str], *, cwd: Path | None = None) -> Setting
             signing_secret=_str(read.get("SLACK_SIGNING_SECRET")),
             bot_token=_str(read.get("SLACK_BOT_TOKEN", _slack_token("xoxb-"))),
             app_token=_str(read.get("SLACK_APP_TOKEN", _slack_token("xapp-"))),
-            api_base_url=_str(read.get("SLACK_API_BASE_URL", _http_url)),
+            api_base_url=_str(read.get("SLACK_API_BASE_URL", _http_url)) or SLACK_API_BASE_URL,
         ),
         teams=TeamsSettings(
             app_id=_str(read.get("TEAMS_APP_ID", _guid)),

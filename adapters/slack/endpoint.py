@@ -25,7 +25,7 @@ from adapters.settings import SlackSettings
 from adapters.slack import listeners
 from adapters.slack.authorization import SingleWorkspace
 from adapters.slack.cards import PLATFORM, SlackCards
-from adapters.slack.sender import SLACK_API_BASE_URL, SlackSender, build_delivery_client
+from adapters.slack.sender import SlackSender, build_delivery_client
 from adapters.slack.socket_mode import SocketModeConnection
 from adapters.tasks import InFlight
 from adapters.unavailable import unavailable
@@ -44,7 +44,7 @@ def mount(app: web.Application, components: Components) -> None:
     delivery_client, bolt_client = build_delivery_client(settings), build_client(settings)
     components.delivery.register(PLATFORM, SlackSender(delivery_client))
     assert settings.bot_token, "Slack is mounted only with a bot token (SlackSettings.missing)"
-    identity = SingleWorkspace(settings.bot_token, settings.api_base_url or SLACK_API_BASE_URL)
+    identity = SingleWorkspace(settings.bot_token, settings.api_base_url)
     bolt, in_flight = build_bolt_app(components, bolt_client, identity)
 
     async def finish_work_under_way(_app: web.Application) -> None:
@@ -132,9 +132,7 @@ def build_client(settings: SlackSettings) -> AsyncWebClient:
         AsyncServerErrorRetryHandler(max_retry_count=RETRIES),
         AsyncConnectionErrorRetryHandler(max_retry_count=RETRIES),
     ]
-    return AsyncWebClient(
-        base_url=settings.api_base_url or SLACK_API_BASE_URL, retry_handlers=handlers
-    )
+    return AsyncWebClient(base_url=settings.api_base_url, retry_handlers=handlers)
 
 
 class SlackRequest(AsyncBoltRequest):

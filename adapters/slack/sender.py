@@ -23,7 +23,6 @@ from adapters.settings import SlackSettings
 from adapters.slack.blocks import BlockKitError, SlackMessage, render
 from bot.outbox import Delivery, Outgoing
 
-SLACK_API_BASE_URL = "https://slack.com/api/"
 # Long enough for a slow Slack, short enough that a hung call does not hold a conversation's
 # queue (and a delivery slot) for the SDK's default 30 s.
 TIMEOUT_SECONDS = 10.0
@@ -44,7 +43,7 @@ def build_delivery_client(
     """A Web API client without slack-sdk's retry handlers: the outbox worker retries."""
     return AsyncWebClient(
         token=settings.bot_token,
-        base_url=settings.api_base_url or SLACK_API_BASE_URL,
+        base_url=settings.api_base_url,
         # The SDK's annotation says int; it hands the value to aiohttp, which takes seconds.
         timeout=timeout or TIMEOUT_SECONDS,  # type: ignore[arg-type]
         retry_handlers=[],  # [] and not None: None means the SDK's default handlers

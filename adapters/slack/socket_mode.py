@@ -20,7 +20,6 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.settings import SlackSettings
-from adapters.slack.sender import SLACK_API_BASE_URL
 from adapters.tasks import InFlight
 
 log = logging.getLogger(__name__)
@@ -54,7 +53,7 @@ class SocketModeConnection:
         assert settings.app_token, "Socket Mode needs SLACK_APP_TOKEN"
         self._bolt = bolt
         self._app_token = settings.app_token
-        self._api_base_url = settings.api_base_url or SLACK_API_BASE_URL
+        self._api_base_url = settings.api_base_url
         self._handler: _TrackedHandler | None = None
         self._connecting: asyncio.Task[None] | None = None
 

@@ -12,6 +12,7 @@ from aiohttp import web
 from adapters.bootstrap import Components
 from adapters.web import serialize
 from adapters.web.auth import check_token, problem
+from adapters.web.limits import MAX_SIGNAL_TEXT, MAX_SIGNALS
 from adapters.web.openapi import document
 from bot import commands as c
 from bot.assessment import assess
@@ -34,9 +35,6 @@ STATUS_OF_PROBLEM = {
     "internal": 500,
 }
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-# Chat caps a command line at 2,000 characters; a JSON body needs its own bounds.
-MAX_SIGNALS = 100
-MAX_SIGNAL_TEXT = 64  # a key or a value
 # Control characters and line/paragraph separators: a value holding one could forge headings
 # and items in the Markdown notes or the plain-text rendering of a card.
 LINE_BREAKING = frozenset({"Cc", "Zl", "Zp"})

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.web import openapi_observe, openapi_schemas
+from adapters.web.openapi_schemas import array_of, body, errors, json_content, ref
 
 RELEASE_PARAM = {
     "name": "release",
@@ -17,30 +18,6 @@ RELEASE_PARAM = {
     "description": "service@version, e.g. checkout@2.4.0",
     "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]*@\\S+$"},
 }
-ERROR = {"$ref": "#/components/schemas/Error"}
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _body(name: str) -> dict[str, Any]:
-    return {"required": True, "content": {"application/json": {"schema": _ref(name)}}}
-
-
-def _errors(*codes: int) -> dict[str, Any]:
-    words = {
-        400: "Bad input",
-        401: "Missing or wrong bearer token",
-        403: "Writes are off",
-        404: "No such release",
-        409: "Refused by the rules",
-    }
-    return {str(code): _json(ERROR, words[code]) for code in codes}
 
 
 def _paths() -> dict[str, Any]:
@@ -50,7 +27,7 @@ def _paths() -> dict[str, Any]:
                 "summary": "This document (no token needed)",
                 "operationId": "openapi",
                 "security": [],
-                "responses": {"200": _json({"type": "object"}, "The OpenAPI document")},
+                "responses": {"200": json_content({"type": "object"}, "The OpenAPI document")},
             }
         },
         "/releases": {"get": _list_releases(), "post": _declare()},
@@ -60,8 +37,8 @@ def _paths() -> dict[str, Any]:
                 "operationId": "getRelease",
                 "parameters": [RELEASE_PARAM],
                 "responses": {
-                    "200": _json(_ref("ReleaseDetail"), "The release"),
-                    **_errors(400, 401, 404),
+                    "200": json_content(ref("ReleaseDetail"), "The release"),
+                    **errors(400, 401, 404),
                 },
             }
         },
@@ -71,7 +48,7 @@ def _paths() -> dict[str, Any]:
 
 
 def _list_releases() -> dict[str, Any]:
-    release_list = {"type": "object", "properties": {"releases": _array_of("Release")}}
+    release_list = {"type": "object", "properties": {"releases": array_of("Release")}}
     return {
         "summary": "List releases, soonest first",
         "operationId": "listReleases",
@@ -84,7 +61,7 @@ def _list_releases() -> dict[str, Any]:
             {"name": "train", "in": "query", "schema": {"type": "string"}},
             {"name": "service", "in": "query", "schema": {"type": "string"}},
         ],
-        "responses": {"200": _json(release_list, "Releases"), **_errors(400, 401)},
+        "responses": {"200": json_content(release_list, "Releases"), **errors(400, 401)},
     }
 
 
@@ -92,10 +69,10 @@ def _declare() -> dict[str, Any]:
     return {
         "summary": "Declare a release",
         "operationId": "declareRelease",
-        "requestBody": _body("Declare"),
+        "requestBody": body("Declare"),
         "responses": {
-            "201": _json(_ref("Release"), "Declared"),
-            **_errors(400, 401, 403, 409),
+            "201": json_content(ref("Release"), "Declared"),
+            **errors(400, 401, 403, 409),
         },
     }
 
@@ -108,7 +85,7 @@ def _release_paths() -> dict[str, Any]:
                 "recordSignals",
                 "Record readiness signals; answers with the CI gate after them",
                 "Signals",
-                {"200": _json(_ref("GateVerdict"), "The gate after the signals")},
+                {"200": json_content(ref("GateVerdict"), "The gate after the signals")},
             )
         },
         "/releases/{release}/gate": {"get": _gate()},
@@ -117,7 +94,7 @@ def _release_paths() -> dict[str, Any]:
                 "addRisk",
                 "Record a risk (it gets an id like R7)",
                 "NewRisk",
-                {"201": _json(_ref("Risk"), "Recorded")},
+                {"201": json_content(ref("Risk"), "Recorded")},
             )
         },
         "/releases/{release}/changes": {
@@ -126,20 +103,20 @@ def _release_paths() -> dict[str, Any]:
                 "Add change items, the source of the release notes (earlier sign-offs go stale "
                 "unless the policy keeps them)",
                 "Changes",
-                {"201": _json(_ref("ChangesAdded"), "Added")},
+                {"201": json_content(ref("ChangesAdded"), "Added")},
             )
         },
         "/releases/{release}/notes": {"get": _notes()},
     }
 
 
-def _write(operation: str, summary: str, body: str, answers: dict[str, Any]) -> dict[str, Any]:
+def _write(operation: str, summary: str, schema: str, answers: dict[str, Any]) -> dict[str, Any]:
     return {
         "summary": summary,
         "operationId": operation,
         "parameters": [RELEASE_PARAM],
-        "requestBody": _body(body),
-        "responses": {**answers, **_errors(400, 401, 403, 404)},
+        "requestBody": body(schema),
+        "responses": {**answers, **errors(400, 401, 403, 404)},
     }
 
 
@@ -158,9 +135,9 @@ def _gate() -> dict[str, Any]:
         "operationId": "gate",
         "parameters": [RELEASE_PARAM],
         "responses": {
-            "200": _json(_ref("GateVerdict"), "Pass: it may go out now"),
-            "409": _json(_ref("GateVerdict"), "Fail: `reasons` says why"),
-            **_errors(400, 401, 404),
+            "200": json_content(ref("GateVerdict"), "Pass: it may go out now"),
+            "409": json_content(ref("GateVerdict"), "Fail: `reasons` says why"),
+            **errors(400, 401, 404),
         },
     }
 
@@ -175,13 +152,13 @@ def _notes() -> dict[str, Any]:
                 "description": "The notes as Markdown",
                 "content": {"text/markdown": {"schema": {"type": "string"}}},
             },
-            **_errors(400, 401, 404),
+            **errors(400, 401, 404),
         },
     }
 
 
 def _audit() -> dict[str, Any]:
-    events = {"type": "object", "properties": {"events": _array_of("AuditEvent")}}
+    events = {"type": "object", "properties": {"events": array_of("AuditEvent")}}
     return {
         "summary": "The audit trail, as JSON or CSV",
         "operationId": "audit",
@@ -201,13 +178,9 @@ def _audit() -> dict[str, Any]:
                     "text/csv": {"schema": {"type": "string"}},
                 },
             },
-            **_errors(401),
+            **errors(401),
         },
     }
-
-
-def _array_of(name: str) -> dict[str, Any]:
-    return {"type": "array", "items": _ref(name)}
 
 
 def document() -> dict[str, Any]:

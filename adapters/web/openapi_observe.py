@@ -4,23 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-INSTANT = {"type": "string", "format": "date-time"}
-NULLABLE_INSTANT = {"type": ["string", "null"], "format": "date-time"}
-ERROR = {"$ref": "#/components/schemas/Error"}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _errors(*codes: int) -> dict[str, Any]:
-    words = {400: "Bad input", 401: "Missing or wrong bearer token", 403: "Writes are off"}
-    return {str(code): _json(ERROR, words[code]) for code in codes}
-
-
-def _body(name: str) -> dict[str, Any]:
-    ref = {"$ref": f"#/components/schemas/{name}"}
-    return {"required": True, "content": {"application/json": {"schema": ref}}}
+from adapters.web.openapi_schemas import (
+    INSTANT,
+    NULLABLE_INSTANT,
+    body,
+    errors,
+    json_content,
+    ref,
+)
 
 
 def schemas() -> dict[str, Any]:
@@ -36,7 +27,7 @@ def schemas() -> dict[str, Any]:
             "denominator_label": {"type": "string"},
         },
     }
-    metric_set = {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/Metric"}}
+    metric_set = {"type": "object", "additionalProperties": ref("Metric")}
     return {
         "Deployment": {
             "type": "object",
@@ -79,16 +70,10 @@ def schemas() -> dict[str, Any]:
             },
         },
         "IncidentRecorded": {
-            "type": "object",
-            "properties": {
-                "id": {"type": ["string", "null"]},
-                "service": {"type": "string"},
-                "severity": {"type": "string"},
-                "opened_at": INSTANT,
-                "resolved_at": NULLABLE_INSTANT,
-                "release": {"type": ["string", "null"]},
-                "key": {"type": ["string", "null"]},
-            },
+            "allOf": [
+                ref("Incident"),
+                {"type": "object", "properties": {"id": {"type": ["string", "null"]}}},
+            ]
         },
         "Metric": metric,
         "MetricsReport": {
@@ -118,7 +103,7 @@ def paths() -> dict[str, Any]:
         "type": "object",
         "properties": {
             "title": {"type": "string"},
-            "incident": {"$ref": "#/components/schemas/IncidentRecorded"},
+            "incident": ref("IncidentRecorded"),
         },
     }
     return {
@@ -126,11 +111,11 @@ def paths() -> dict[str, Any]:
             "post": {
                 "summary": "Record a deployment; a declared release moves along its lifecycle",
                 "operationId": "recordDeployment",
-                "requestBody": _body("Deployment"),
+                "requestBody": body("Deployment"),
                 "responses": {
-                    "201": _json(deployed, "Recorded"),
-                    "200": _json(deployed, "The same deployment again: updated"),
-                    **_errors(400, 401, 403),
+                    "201": json_content(deployed, "Recorded"),
+                    "200": json_content(deployed, "The same deployment again: updated"),
+                    **errors(400, 401, 403),
                 },
             }
         },
@@ -138,11 +123,11 @@ def paths() -> dict[str, Any]:
             "post": {
                 "summary": "Record an incident; the service's deployments are posted in chat",
                 "operationId": "recordIncident",
-                "requestBody": _body("Incident"),
+                "requestBody": body("Incident"),
                 "responses": {
-                    "201": _json(incident, "Recorded"),
-                    "200": _json(incident, "The incident with this key again: updated"),
-                    **_errors(400, 401, 403),
+                    "201": json_content(incident, "Recorded"),
+                    "200": json_content(incident, "The incident with this key again: updated"),
+                    **errors(400, 401, 403),
                 },
             }
         },
@@ -160,8 +145,8 @@ def paths() -> dict[str, Any]:
                     },
                 ],
                 "responses": {
-                    "200": _json({"$ref": "#/components/schemas/MetricsReport"}, "Metrics"),
-                    **_errors(400, 401),
+                    "200": json_content({"$ref": "#/components/schemas/MetricsReport"}, "Metrics"),
+                    **errors(400, 401),
                 },
             }
         },

@@ -1,20 +1,53 @@
-"""The OpenAPI component schemas of releases and their sub-resources (used by openapi.py)."""
+"""The OpenAPI component schemas of releases and their sub-resources, and the pieces every part
+of the document is built from (openapi.py, openapi_observe.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from adapters.web.limits import MAX_SIGNAL_TEXT, MAX_SIGNALS
+from bot.domain import ChangeClass, State
+from bot.handlers.notes import MAX_ITEMS_PER_CALL
+from bot.parser import SIGNAL_KEY
+from bot.risks import Severity
+
+INSTANT = {"type": "string", "format": "date-time"}
 NULLABLE = {"type": ["string", "null"]}
 NULLABLE_INSTANT = {"type": ["string", "null"], "format": "date-time"}
 STRINGS = {"type": "array", "items": {"type": "string"}}
 PASS = {"pass": {"type": "boolean"}}  # `pass` is a Python keyword: spread it into _object
 WORD = {"type": "string", "pattern": "^\\S+$", "description": "one word, without spaces"}
-STATES = ["planned", "approved", "deploying", "deployed", "verified", "rolled_back", "cancelled"]
-CLASSES = ["standard", "normal", "emergency"]
+STATES = [s.value for s in State]
+CLASSES = [c.value for c in ChangeClass]
+SEVERITIES = {"type": "string", "enum": [s.value for s in Severity]}
+ERROR = {"$ref": "#/components/schemas/Error"}
+ERROR_WORDS = {
+    400: "Bad input",
+    401: "Missing or wrong bearer token",
+    403: "Writes are off",
+    404: "No such release",
+    409: "Refused by the rules",
+}
 
 
-def _ref(name: str) -> dict[str, str]:
+def ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
+
+
+def array_of(name: str) -> dict[str, Any]:
+    return {"type": "array", "items": ref(name)}
+
+
+def json_content(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def body(name: str) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": ref(name)}}}
+
+
+def errors(*codes: int) -> dict[str, Any]:
+    return {str(code): json_content(ERROR, ERROR_WORDS[code]) for code in codes}
 
 
 def _object(required: list[str], **properties: Any) -> dict[str, Any]:
@@ -25,7 +58,7 @@ def schemas() -> dict[str, Any]:
     return {
         "Error": _object(["error"], error={"type": "string"}),
         "Release": _release(),
-        "ReleaseDetail": {"allOf": [_ref("Release"), _release_detail()]},
+        "ReleaseDetail": {"allOf": [ref("Release"), _release_detail()]},
         "SignOff": _signoff(),
         "Gate": _object(
             ["gate", "pass"], gate={"type": "string"}, reason={"type": "string"}, **PASS
@@ -35,13 +68,13 @@ def schemas() -> dict[str, Any]:
         "Signals": _signals(),
         "NewRisk": _object(
             ["severity", "description"],
-            severity={"type": "string", "enum": ["low", "medium", "high", "critical"]},
+            severity=SEVERITIES,
             description={"type": "string", "description": "one line of text"},
         ),
         "Risk": _risk(),
         "Changes": _object(
             ["changes"],
-            changes={"type": "array", "minItems": 1, "maxItems": 1000, "items": _ref("Change")},
+            changes={**array_of("Change"), "minItems": 1, "maxItems": MAX_ITEMS_PER_CALL},
         ),
         "Change": _change(),
         "ChangesAdded": _object(["added"], added={"type": "integer"}, notes=STRINGS),
@@ -61,8 +94,8 @@ def _release() -> dict[str, Any]:
         train=NULLABLE,
         env=NULLABLE,
         owner={"type": "string"},
-        created_at={"type": "string", "format": "date-time"},
-        updated_at={"type": "string", "format": "date-time"},
+        created_at=INSTANT,
+        updated_at=INSTANT,
         review_due_at=NULLABLE_INSTANT,
         reviewed_by=NULLABLE,
     )
@@ -71,9 +104,9 @@ def _release() -> dict[str, Any]:
 def _release_detail() -> dict[str, Any]:
     return _object(
         ["signoffs", "gates", "missing_signoffs"],
-        signoffs={"type": "array", "items": _ref("SignOff")},
+        signoffs=array_of("SignOff"),
         readiness_index={"type": "integer"},
-        gates={"type": "array", "items": _ref("Gate")},
+        gates=array_of("Gate"),
         missing_signoffs=STRINGS,
     )
 
@@ -85,14 +118,14 @@ def _signoff() -> dict[str, Any]:
         by={"type": "string", "example": "slack:U0QA00001"},
         name={"type": "string"},
         verdict={"type": "string", "enum": ["approved", "rejected"]},
-        at={"type": "string", "format": "date-time"},
+        at=INSTANT,
         note=NULLABLE,
         stale={"type": "boolean"},
     )
 
 
 def _gate_verdict() -> dict[str, Any]:
-    gates = {"type": "array", "items": _ref("Gate")}
+    gates = array_of("Gate")
     verdict = _object(
         ["release", "pass", "state", "reasons", "skipped"],
         release={"type": "string"},
@@ -120,7 +153,7 @@ def _declare() -> dict[str, Any]:
     return _object(
         ["release"],
         release={"type": "string", "example": "checkout@2.4.0"},
-        at={"type": "string", "format": "date-time"},
+        at=INSTANT,
         **{"class": {"type": "string", "enum": CLASSES}},
         train={**WORD, "example": "public"},
         env={**WORD, "example": "prod"},
@@ -133,8 +166,9 @@ def _signals() -> dict[str, Any]:
     signals = {
         "type": "object",
         "minProperties": 1,
-        "maxProperties": 100,
-        "propertyNames": {"pattern": "^[a-z][a-z0-9_]*$", "maxLength": 64},
+        "maxProperties": MAX_SIGNALS,
+        # JSON Schema patterns search; the parser matches the whole key.
+        "propertyNames": {"pattern": f"^{SIGNAL_KEY.pattern}$", "maxLength": MAX_SIGNAL_TEXT},
         "additionalProperties": value,
         "example": {"coverage": 82.5, "open_blockers": 0},
     }
@@ -147,10 +181,10 @@ def _risk() -> dict[str, Any]:
         id={"type": "string", "example": "R7"},
         release={**NULLABLE, "description": "where it lives now; null while deferred"},
         origin={"type": "string", "description": "the release it was raised on"},
-        severity={"type": "string", "enum": ["low", "medium", "high", "critical"]},
+        severity=SEVERITIES,
         description={"type": "string"},
         raised_by={"type": "string"},
-        raised_at={"type": "string", "format": "date-time"},
+        raised_at=INSTANT,
     )
 
 
@@ -163,7 +197,7 @@ def _change() -> dict[str, Any]:
         squad=line,
         link={**WORD, "format": "uri"},
         author=line,
-        merged_at={"type": "string", "format": "date-time"},
+        merged_at=INSTANT,
     )
 
 
@@ -171,7 +205,7 @@ def _audit_event() -> dict[str, Any]:
     return _object(
         ["seq", "at", "action", "hash"],
         seq={"type": "integer"},
-        at={"type": "string", "format": "date-time"},
+        at=INSTANT,
         action={"type": "string"},
         actor={"type": "string"},
         surface={"type": "string"},

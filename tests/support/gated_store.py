@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
+from adapters.tasks import InFlight
 from storage.memory import MemoryStore, MemoryUnitOfWork
 
 
@@ -27,6 +30,17 @@ class GatedStore(MemoryStore):
 
     def __call__(self, *, read_only: bool = False) -> MemoryUnitOfWork:
         return _GatedUnitOfWork(self, read_only=read_only)
+
+    def open_when_shutdown_waits(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Open the gate only once the server's shutdown waits for the work under way: what
+        waits here then finishes inside the shutdown's grace."""
+        finish = InFlight.finish
+
+        async def finish_opening_the_gate(in_flight: InFlight, grace: float) -> None:
+            self.gate.set()
+            await finish(in_flight, grace)
+
+        monkeypatch.setattr(InFlight, "finish", finish_opening_the_gate)
 
     async def arrived(self, name: str) -> None:
         """Wait until a task called `name` (its coroutine's name or its own) is at the gate."""

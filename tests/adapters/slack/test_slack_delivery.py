@@ -12,9 +12,8 @@ import pytest
 from adapters import scheduler
 from adapters.clock import ManualClock
 from adapters.slack import listeners
-from adapters.tasks import InFlight
 from storage.memory import MemoryStore
-from tests.support.blockkit import assert_block_kit_limits
+from tests.support.blockkit import assert_block_kit_limits, privately_shown
 from tests.support.fake_slack import FakeSlack
 from tests.support.gated_store import GatedStore
 from tests.support.server import RunningBot, running_bot
@@ -67,9 +66,7 @@ async def test_a_slow_read_is_acknowledged_at_once_and_answered_later(
         store.gate.set()
 
         await fake.wait_for(lambda: len(fake.responses(answer.response_key)) == 1)
-    response = fake.responses(answer.response_key)[0].body
-    assert response["response_type"] == "ephemeral"
-    assert_block_kit_limits(response)
+    privately_shown(fake.responses(answer.response_key)[0].body)
 
 
 async def test_shutdown_cancels_a_late_read_that_outlasts_its_grace(
@@ -92,13 +89,9 @@ async def test_shutdown_lets_a_change_under_way_finish_before_the_store_closes(
     fake: FakeSlack, clock: ManualClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = GatedStore(writes=True)
-    finish = InFlight.finish
-
-    async def finish_opening_the_gate(in_flight: InFlight, grace: float) -> None:
-        store.gate.set()  # the change is let through only once shutdown waits for it
-        await finish(in_flight, grace)
-
-    monkeypatch.setattr(InFlight, "finish", finish_opening_the_gate)
+    store.open_when_shutdown_waits(
+        monkeypatch
+    )  # the change is let through only once shutdown waits for it
     async with _slack_to(slack_env(fake), fake, tmp_path, clock=clock, store=store) as (_, slack):
         answer = await slack.slash("declare checkout@2.4.0 at 2026-12-03 14:00")
         assert (answer.status, answer.text) == (200, "")  # acknowledged; the work is under way

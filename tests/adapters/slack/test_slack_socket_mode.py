@@ -14,7 +14,6 @@ import pytest
 from adapters.clock import ManualClock
 from adapters.settings import load_settings
 from adapters.slack.socket_mode import CONNECTING
-from adapters.tasks import InFlight
 from bot.domain import State
 from storage.memory import MemoryStore
 from tests.support.blockkit import block_texts, privately_shown
@@ -114,7 +113,7 @@ async def test_bad_input_gets_a_clear_answer_and_changes_nothing(
 ) -> None:
     ack = await fake.envelope("slash_commands", slash("declare checkout@2.4.0 at never", fake))
 
-    assert "'never' is not a time I can read" in block_texts(ack["payload"])
+    assert "'never' is not a time I can read" in privately_shown(ack["payload"])
     assert not store.data.releases and not store.data.audit
 
 
@@ -139,13 +138,7 @@ async def test_a_command_under_way_at_shutdown_still_sends_its_acknowledgement(
     fake: FakeSlack, clock: ManualClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = GatedStore()
-    finish = InFlight.finish
-
-    async def finish_opening_the_gate(in_flight: InFlight, grace: float) -> None:
-        store.gate.set()  # the read goes on only once shutdown waits for it
-        await finish(in_flight, grace)
-
-    monkeypatch.setattr(InFlight, "finish", finish_opening_the_gate)
+    store.open_when_shutdown_waits(monkeypatch)  # the read goes on only once shutdown waits for it
     async with running_bot(socket_env(fake), cwd=tmp_path, clock=clock, store=store) as bot:
         await bot.components.bot.handle_text("declare checkout@2.4.0 at 2026-12-03 14:00", ALICE)
         status = slash("status checkout@2.4.0", fake)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -11,27 +9,17 @@ import pytest
 from openapi_spec_validator import validate
 
 from adapters.web.api import create_api
-from storage.memory import MemoryStore
-from tests.support.rest import TOKEN, call
-from tests.support.server import RunningBot, running_bot
+from tests.support.rest import call
+from tests.support.server import RunningBot
 
 METHODS = ("get", "put", "post", "delete", "patch")
 
 
 @pytest.fixture
-async def bot(tmp_path: Path) -> AsyncIterator[RunningBot]:
-    async with running_bot(
-        {"RELEASEBOT_API_TOKEN": TOKEN}, cwd=tmp_path, store=MemoryStore()
-    ) as running:
-        yield running
-
-
-@pytest.fixture
-async def document(bot: RunningBot) -> AsyncIterator[dict[str, Any]]:
-    async with aiohttp.ClientSession() as http:
-        status, body = await call(http, "GET", f"{bot.url}/api/v1/openapi.json", headers=None)
+async def document(bot: RunningBot, http: aiohttp.ClientSession) -> dict[str, Any]:
+    status, body = await call(http, "GET", f"{bot.url}/api/v1/openapi.json", headers=None)
     assert status == 200
-    yield body
+    return body
 
 
 async def test_the_openapi_document_is_valid(document: dict[str, Any]) -> None:
