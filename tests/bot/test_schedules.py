@@ -205,12 +205,17 @@ async def test_polls_remind_then_escalate_once_each(
     )
 
 
-async def test_a_poll_closes_when_its_release_is_cancelled_and_asks_no_one_after(
-    bot: ReleaseBot, store: MemoryStore, clock: ManualClock
-) -> None:
+async def poll_with_its_card(bot: ReleaseBot, store: MemoryStore) -> None:
+    """checkout@2.4.0 (Fri 27 Nov 14:00), polled now, its card posted as ts 1.1."""
     await say(bot, "declare checkout@2.4.0 at 2026-11-27 14:00")
     await say(bot, "poll checkout@2.4.0")
     await store.save_card(CardRef("poll:1", "slack", "C0RELEASES", "1.1"))
+
+
+async def test_a_poll_closes_when_its_release_is_cancelled_and_asks_no_one_after(
+    bot: ReleaseBot, store: MemoryStore, clock: ManualClock
+) -> None:
+    await poll_with_its_card(bot, store)
     await say(bot, "cancel checkout@2.4.0 superseded")
     await bot.handle(c.PollTick(), ALICE)
     [closed] = [q.message for q in store.data.outbox if q.message.target == "1.1"]
@@ -228,9 +233,7 @@ async def test_a_poll_closes_when_its_release_is_cancelled_and_asks_no_one_after
 async def test_a_poll_follows_its_release_when_it_is_rescheduled(
     bot: ReleaseBot, store: MemoryStore, clock: ManualClock
 ) -> None:
-    await say(bot, "declare checkout@2.4.0 at 2026-11-27 14:00")
-    await say(bot, "poll checkout@2.4.0")
-    await store.save_card(CardRef("poll:1", "slack", "C0RELEASES", "1.1"))
+    await poll_with_its_card(bot, store)
     await say(bot, "reschedule checkout@2.4.0 2026-12-10 14:00")
     clock.set(datetime(2026, 11, 27, 12, 1, tzinfo=UTC))  # the old deadline has passed
     await bot.handle(c.PollTick(), ALICE)

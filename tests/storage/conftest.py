@@ -77,9 +77,10 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
 
 @pytest.fixture
 def reopen(backend: Backend) -> Callable[[], Awaitable[Store]]:
-    """Opens the test's store again, over the same data; skips where nothing persists."""
+    """Opens the test's store again, over the same data (after it closed, or beside it);
+    skips for the in-memory store, whose data lives in the one object."""
     if not backend.persistent:
-        pytest.skip("the in-memory store keeps nothing once closed")
+        pytest.skip("a second in-memory store would not share the first one's data")
     return backend.open
 
 

@@ -1,4 +1,4 @@
-"""Builders shared by the store contract tests: a release, an audit draft, quick reads."""
+"""Builders shared by the store contract tests: a release, an audit draft, a risk, quick reads."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from bot.domain import AuditDraft, ChangeClass, Conversation, Release, State
-from bot.ports import ReleaseQuery
+from bot.ports import ReleaseQuery, UnitOfWork
+from bot.risks import Risk, Severity
 from storage.base import Store
 
 T0 = datetime(2026, 12, 3, 14, 0, 0, 123456, tzinfo=UTC)
@@ -43,6 +44,13 @@ def draft(
         detail={"note": "déjà vu", "n": 1},
     )
     return replace(base, **changes)  # type: ignore[arg-type]
+
+
+async def low_risk(uow: UnitOfWork, release: str) -> Risk:
+    """A low risk raised on `release`."""
+    return await uow.risks.add(
+        release=release, severity=Severity.LOW, description="x", raised_by="slack:U1", raised_at=T0
+    )
 
 
 async def declare(store: Store, *items: Release) -> None:

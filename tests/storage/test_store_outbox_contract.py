@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 from bot.domain import Conversation
 from bot.outbox import Delivery, Outgoing
-from bot.ports import UnitOfWork
 from bot.reply import Action, Fact, Reply, Section, Struck, Style, Tone
-from bot.risks import ChangeItem, Decision, Outcome, Risk, Severity
+from bot.risks import ChangeItem, Decision, Outcome, Severity
 from storage.base import CardRef, Store
+from tests.storage.factories import low_risk
 
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=30)
@@ -71,12 +71,6 @@ async def test_risks_decisions_huddles_and_changes_round_trip(store: Store) -> N
         assert await uow.changes.for_release("a@1") == [change]
 
 
-async def low_risk(uow: UnitOfWork, release: str) -> Risk:
-    return await uow.risks.add(
-        release=release, severity=Severity.LOW, description="x", raised_by="slack:U1", raised_at=T0
-    )
-
-
 async def test_moving_a_risk_and_closing_a_huddle(store: Store) -> None:
     async with store() as uow:
         risk = await low_risk(uow, "a@1")
@@ -98,6 +92,7 @@ async def test_a_waiting_risk_is_taken_by_one_release_only(store: Store) -> None
     async with store() as uow:
         risk = await low_risk(uow, "a@1")
         assert not await uow.risks.take(risk.id, "a@2")  # it does not wait: nothing changes
+        assert [r.id for r in await uow.risks.on_release("a@1")] == [risk.id]
         await uow.risks.move(risk.id, None)
         assert await uow.risks.take(risk.id, "a@2")
         assert not await uow.risks.take(risk.id, "a@3")  # taken already
