@@ -18,7 +18,9 @@ import aiohttp
 
 from adapters.clock import SystemClock
 from adapters.delivery import DeliveryPolicy, DeliveryWorker
+from adapters.policy_file import load_policy
 from adapters.settings import SlackSettings
+from adapters.slack.home import SlackHome
 from adapters.slack.sender import SlackSender, build_delivery_client
 from benchmarks._load import PYTHON, free_port, start_process, stop_process
 from bot.domain import Conversation
@@ -58,7 +60,9 @@ async def deliver(url: str, api_url: str) -> tuple[float, tuple[int, int]]:
         client = build_delivery_client(settings)
         # As the server does (adapters/slack/endpoint.py): one HTTP session for every call.
         client.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(client.timeout))
-        worker.register("slack", SlackSender(client))
+        demo = load_policy(None, default_timezone="UTC")
+        home = SlackHome(store=store, clock=SystemClock(), policy=lambda: demo)
+        worker.register("slack", SlackSender(client, home))
         started = time.perf_counter()
         await worker.run_once()
         elapsed = time.perf_counter() - started

@@ -41,7 +41,16 @@ class Waiting:
     roles: tuple[str, ...]
 
 
-async def page_for(uow: UnitOfWork, *, principal: str, policy: Policy, now: datetime) -> Reply:
+@dataclass(frozen=True, slots=True)
+class HomePage:
+    """A person's page, and the releases whose buttons it offers (to publish it again when
+    one of them changes: bot.ports.PersonalPages)."""
+
+    reply: Reply
+    offers: tuple[str, ...]
+
+
+async def page_for(uow: UnitOfWork, *, principal: str, policy: Policy, now: datetime) -> HomePage:
     """The home page of `principal` as it stands at `now`."""
     upcoming = await _upcoming(uow, now)
     active = await uow.releases.find(ReleaseQuery(states=ACTIVE_STATES, limit=MAX_SCANNED))
@@ -49,7 +58,8 @@ async def page_for(uow: UnitOfWork, *, principal: str, policy: Policy, now: date
     huddles = await _open_huddles(uow, active)
     shown = [*upcoming, *(w.release for w in waiting[:MAX_WAITING])]
     assessed = {r.name: await assess(uow, r, policy, now) for r in _unique(shown)}
-    return _page(upcoming, waiting, huddles, assessed, policy, now)
+    reply = _page(upcoming, waiting, huddles, assessed, policy, now)
+    return HomePage(reply, tuple(w.release.name for w in waiting[:MAX_WAITING]))
 
 
 async def _upcoming(uow: UnitOfWork, now: datetime) -> Sequence[Release]:

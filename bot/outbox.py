@@ -19,6 +19,9 @@ class Delivery(StrEnum):
     POST = "post"  # a new message in the conversation
     UPDATE = "update"  # replace the message `target` in place
     EPHEMERAL = "ephemeral"  # only `target` (a principal) sees it
+    # Publish the own page of the person `conversation.id` again, built when it is delivered
+    # (the reply only says why); see bot.ports.PageRef.
+    PAGE = "page"
 
 
 @dataclass(frozen=True, slots=True)

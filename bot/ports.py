@@ -257,6 +257,28 @@ class PostedCards(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class PageRef:
+    """A person's own page on a chat platform (Slack's App Home tab), built afresh each time.
+
+    Kept for the pages that offer buttons for a release, so that a change to the release
+    publishes them again and no stale button stays live on them (SPEC §4.2).
+    """
+
+    platform: str
+    person: str  # the platform's own id of the person, e.g. a Slack user id
+
+    @property
+    def principal(self) -> str:
+        return f"{self.platform}:{self.person}"
+
+
+class PersonalPages(Protocol):
+    async def showing(self, release: str) -> Sequence[PageRef]:
+        """The pages whose last published version offers buttons for `release`."""
+        ...
+
+
 class OutboxRepository(Protocol):
     async def add(self, message: Outgoing, *, at: datetime) -> None:
         """Queue a message, due from `at`; it is delivered only if this unit of work commits."""
@@ -290,6 +312,7 @@ class UnitOfWork(Protocol):
     occurrences: OccurrenceRepository
     polls: PollRepository
     cards: PostedCards
+    pages: PersonalPages
     outbox: OutboxRepository
     audit: AuditLog
     deployments: DeploymentRepository

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bot.outbox import Outgoing
-from bot.ports import CardRef, UnitOfWork
+from bot.ports import CardRef, PageRef, UnitOfWork
 
-__all__ = ["CardRef", "DeadLetter", "OutboxItem", "Outcome", "Store"]
+__all__ = ["CardRef", "DeadLetter", "OutboxItem", "Outcome", "PageRef", "Store"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +63,10 @@ class Store(Protocol):
 
     async def cards_of(self, release: str) -> list[CardRef]:
         """Every posted card of a release, oldest first."""
+        ...
+
+    async def show_on_page(self, page: PageRef, releases: Collection[str]) -> None:
+        """Remember that `page` now offers buttons for `releases`, and for no other release."""
         ...
 
     def on_outbox_commit(self, listener: Callable[[], None]) -> None:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any
 
 from bot.domain import AuditEvent, Conversation
 from bot.outbox import Outgoing
-from storage.base import CardRef, DeadLetter, OutboxItem, Outcome
+from storage.base import CardRef, DeadLetter, OutboxItem, Outcome, PageRef
 from storage.memory_observe import (
     MemoryDeployments,
     MemoryIncidents,
@@ -24,6 +24,7 @@ from storage.memory_repos import (
     MemoryFreezes,
     MemoryHuddles,
     MemoryOutbox,
+    MemoryPages,
     MemoryReleases,
     MemoryRisks,
     MemorySignals,
@@ -59,6 +60,7 @@ class MemoryUnitOfWork:
         self.occurrences = MemoryOccurrences(tables)
         self.polls = MemoryPolls(tables)
         self.cards = MemoryCards(self._data.cards)
+        self.pages = MemoryPages(self._data.pages)
         self.outbox = MemoryOutbox(self._staged_outbox)
         self.audit = MemoryAudit(self._data.audit, self._staged_audit)
         self.deployments = MemoryDeployments(tables)
@@ -121,6 +123,12 @@ class MemoryStore:
 
     async def cards_of(self, release: str) -> list[CardRef]:
         return [card for card in self.data.cards if card.release == release]
+
+    async def show_on_page(self, page: PageRef, releases: Collection[str]) -> None:
+        if releases:
+            self.data.pages[page] = frozenset(releases)
+        else:
+            self.data.pages.pop(page, None)
 
     def on_outbox_commit(self, listener: Callable[[], None]) -> None:
         self.data.listeners.append(listener)

@@ -18,7 +18,7 @@ from bot.domain import (
     SignalValue,
 )
 from bot.outbox import Outgoing
-from bot.ports import CardRef, ReleaseQuery
+from bot.ports import CardRef, PageRef, ReleaseQuery
 from bot.risks import ChangeItem, Decision, Huddle, Risk, Severity
 from bot.signoffs import SignOff
 from storage.memory_tables import Tables
@@ -226,6 +226,15 @@ class MemoryCards:
 
     async def of(self, subject: str) -> Sequence[CardRef]:
         return [card for card in self._cards if card.release == subject]
+
+
+class MemoryPages:
+    def __init__(self, pages: dict[PageRef, frozenset[str]]) -> None:
+        self._pages = pages
+
+    async def showing(self, release: str) -> Sequence[PageRef]:
+        shown = (page for page, releases in self._pages.items() if release in releases)
+        return sorted(shown, key=lambda page: (page.platform, page.person))
 
 
 class MemoryOutbox:

@@ -12,7 +12,7 @@ from typing import Any
 from bot.domain import AuditEvent, Freeze, Release, SignalValue
 from bot.observe import Deployment, Incident, SmokeResult
 from bot.outbox import Outgoing
-from bot.ports import CardRef
+from bot.ports import CardRef, PageRef
 from bot.risks import ChangeItem, Decision, Huddle, Risk
 from bot.schedules import Poll, PollAnswer, Sync
 from bot.signoffs import SignOff
@@ -75,6 +75,7 @@ class MemoryData:
     deliveries: set[str] = field(default_factory=set)
     conversation_refs: dict[str, dict[str, Any]] = field(default_factory=dict)
     cards: list[CardRef] = field(default_factory=list)
+    pages: dict[PageRef, frozenset[str]] = field(default_factory=dict)
     outbox: list[QueuedMessage] = field(default_factory=list)
     listeners: list[Callable[[], None]] = field(default_factory=list)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -24,6 +24,7 @@ from bot.ports import (
     MetricsReader,
     OccurrenceRepository,
     OutboxRepository,
+    PersonalPages,
     PollRepository,
     PostedCards,
     ReleaseRepository,
@@ -34,11 +35,11 @@ from bot.ports import (
     SyncRepository,
 )
 from storage import sql_outbox
-from storage.base import CardRef, DeadLetter, OutboxItem, Outcome
+from storage.base import CardRef, DeadLetter, OutboxItem, Outcome, PageRef
 from storage.sql_engine import Engines, create_engines
 from storage.sql_metrics import SqlMetrics
 from storage.sql_observe import SqlDeployments, SqlIncidents, SqlSmokeChecks
-from storage.sql_outbox import SqlCards, SqlOutbox
+from storage.sql_outbox import SqlCards, SqlOutbox, SqlPages
 from storage.sql_readiness import SqlFreezes, SqlSignals, SqlSignOffs
 from storage.sql_repos import SqlAudit, SqlReleases
 from storage.sql_risks import SqlChanges, SqlDecisions, SqlHuddles, SqlRisks
@@ -67,6 +68,7 @@ _REPOSITORIES: dict[str, Build] = {
     "occurrences": lambda db, _: SqlOccurrences(db),
     "polls": lambda db, _: SqlPolls(db),
     "cards": lambda db, _: SqlCards(db),
+    "pages": lambda db, _: SqlPages(db),
     "outbox": lambda db, _: SqlOutbox(db),
     "audit": lambda db, _: SqlAudit(db),
     "deployments": lambda db, _: SqlDeployments(db),
@@ -91,6 +93,7 @@ class SqlUnitOfWork:
     occurrences: OccurrenceRepository
     polls: PollRepository
     cards: PostedCards
+    pages: PersonalPages
     outbox: OutboxRepository
     audit: AuditLog
     deployments: DeploymentRepository
@@ -113,7 +116,7 @@ class SqlUnitOfWork:
         return self
 
     def __getattr__(self, name: str) -> object:
-        # Repositories are built on first use: a unit of work touches a few of its eighteen,
+        # Repositories are built on first use: a unit of work touches a few of its nineteen,
         # and building them all up front was a tenth of what a status card costs.
         build = _REPOSITORIES.get(name)
         db = self.__dict__.get("_db")
@@ -193,6 +196,10 @@ class SqlStore:
     async def save_card(self, card: CardRef) -> None:
         async with self._transaction() as db:
             await _remember(db, card, datetime.now(UTC))
+
+    async def show_on_page(self, page: PageRef, releases: Collection[str]) -> None:
+        async with self._transaction() as db:
+            await sql_outbox.show_on_page(db, page, releases)
 
     async def cards_of(self, release: str) -> list[CardRef]:
         columns = (posted_card.c.platform, posted_card.c.conversation_id, posted_card.c.message_id)

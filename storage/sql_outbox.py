@@ -1,19 +1,20 @@
-"""The outbox and the posted cards over SQL: queued in a unit of work, claimed by workers."""
+"""The outbox, posted cards and personal pages over SQL: queued in a unit of work, claimed by
+workers."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 
 from bot.domain import Conversation
 from bot.outbox import Delivery, Outgoing, reply_from_dict, reply_to_dict
-from bot.ports import CardRef
+from bot.ports import CardRef, PageRef
 from storage.base import DeadLetter, OutboxItem, Outcome
 from storage.sql_runner import Runner
-from storage.tables import UTCDateTime, outbox, posted_card
+from storage.tables import UTCDateTime, outbox, personal_page, posted_card
 
 _O = outbox.c
 # Typed, so SQLite compares stored UTC text with UTC text (not with an offset-suffixed string).
@@ -24,6 +25,17 @@ _CARDS_OF = (
     .where(posted_card.c.release == bindparam("subject"))
     .order_by(posted_card.c.posted_at, posted_card.c.message_id)
 )
+_PAGES_SHOWING = (
+    select(personal_page.c.platform, personal_page.c.person)
+    .where(personal_page.c.release == bindparam("release"))
+    .order_by(personal_page.c.platform, personal_page.c.person)
+)
+_FORGET_PAGE = (
+    delete(personal_page)
+    .where(personal_page.c.platform == bindparam("platform"))
+    .where(personal_page.c.person == bindparam("person"))
+)
+_SHOW_ON_PAGE = insert(personal_page)
 _HEADS = (
     select(func.min(_O.id).label("id"))
     .where(_O.status == "pending")
@@ -106,6 +118,23 @@ class SqlCards:
     async def of(self, subject: str) -> Sequence[CardRef]:
         rows = await self._db.fetch_all(_CARDS_OF, {"subject": subject})
         return [CardRef(subject, r.platform, r.conversation_id, r.message_id) for r in rows]
+
+
+class SqlPages:
+    def __init__(self, db: Runner) -> None:
+        self._db = db
+
+    async def showing(self, release: str) -> Sequence[PageRef]:
+        rows = await self._db.fetch_all(_PAGES_SHOWING, {"release": release})
+        return [PageRef(r.platform, r.person) for r in rows]
+
+
+async def show_on_page(db: Runner, page: PageRef, releases: Collection[str]) -> None:
+    """Replace what `page` is remembered to offer buttons for by `releases`."""
+    person = {"platform": page.platform, "person": page.person}
+    await db.execute(_FORGET_PAGE, person)
+    for name in sorted(set(releases)):
+        await db.execute(_SHOW_ON_PAGE, {**person, "release": name})
 
 
 async def claim_due(db: Runner, now: datetime, *, limit: int, lease: timedelta) -> list[OutboxItem]:

@@ -200,6 +200,17 @@ class PostedCardRow(SQLModel, table=True):
     posted_at: datetime = _column("posted_at", UTCDateTime)
 
 
+class PersonalPageRow(SQLModel, table=True):
+    """A release whose buttons a person's own page (Slack's App Home) offers right now."""
+
+    __tablename__ = "personal_page"
+    __table_args__ = (Index("ix_personal_page_release", "release"),)
+
+    platform: str = _column("platform", String, primary_key=True)
+    person: str = _column("person", String, primary_key=True)
+    release: str = _column("release", String, primary_key=True)
+
+
 class RiskRow(SQLModel, table=True):
     __tablename__ = "risk"
     # AUTOINCREMENT: `R7` in the decision log must never name a different risk.
@@ -406,6 +417,7 @@ signoff = _table(SignOffRow)
 readiness_signal = _table(SignalRow)
 freeze_window = _table(FreezeRow)
 posted_card = _table(PostedCardRow)
+personal_page = _table(PersonalPageRow)
 outbox = _table(OutboxRow)
 risk = _table(RiskRow)
 decision = _table(DecisionRow)

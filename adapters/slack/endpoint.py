@@ -25,6 +25,7 @@ from adapters.settings import SlackSettings
 from adapters.slack import listeners
 from adapters.slack.authorization import SingleWorkspace
 from adapters.slack.cards import PLATFORM, SlackCards
+from adapters.slack.home import SlackHome
 from adapters.slack.sender import SlackSender, build_delivery_client
 from adapters.slack.socket_mode import SocketModeConnection
 from adapters.tasks import InFlight
@@ -42,10 +43,11 @@ def mount(app: web.Application, components: Components) -> None:
     """
     settings = components.settings.slack
     delivery_client, bolt_client = build_delivery_client(settings), build_client(settings)
-    components.delivery.register(PLATFORM, SlackSender(delivery_client))
+    home = SlackHome(store=components.store, clock=components.clock, policy=components.policy)
+    components.delivery.register(PLATFORM, SlackSender(delivery_client, home))
     assert settings.bot_token, "Slack is mounted only with a bot token (SlackSettings.missing)"
     identity = SingleWorkspace(settings.bot_token, settings.api_base_url)
-    bolt, in_flight = build_bolt_app(components, bolt_client, identity)
+    bolt, in_flight = build_bolt_app(components, bolt_client, identity, home)
 
     async def finish_work_under_way(_app: web.Application) -> None:
         await in_flight.finish(listeners.SHUTDOWN_GRACE_SECONDS)
@@ -105,7 +107,7 @@ def _keep_connections_open(app: web.Application, *clients: AsyncWebClient) -> No
 
 
 def build_bolt_app(
-    components: Components, client: AsyncWebClient, identity: SingleWorkspace
+    components: Components, client: AsyncWebClient, identity: SingleWorkspace, home: SlackHome
 ) -> tuple[AsyncApp, InFlight]:
     """The bolt app with our listeners, and the work they leave under way (to finish at
     shutdown); nothing here touches the network."""
@@ -116,7 +118,7 @@ def build_bolt_app(
         authorize=identity,
         process_before_response=False,
     )
-    in_flight = listeners.register(bolt, components, SlackCards(components.store))
+    in_flight = listeners.register(bolt, components, SlackCards(components.store), home)
     return bolt, in_flight
 
 

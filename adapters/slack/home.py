@@ -3,7 +3,9 @@
 It is published when the person opens the tab, and again after they press a button on it:
 a click on App Home has no channel and no response_url, so the page itself is the answer.
 Publishing is an answer given while the person looks (like a modal), so it goes straight to
-the Web API with the interactive client, not through the outbox.
+the Web API with the interactive client, not through the outbox. A change made elsewhere to a
+release whose buttons the page offers publishes it again through the outbox (Delivery.PAGE,
+adapters/slack/sender.py), so that no stale button stays live on it.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import BlockKitError, home_view
+from adapters.slack.cards import PLATFORM
 from bot import home
 from bot.policy import Policy
 from bot.ports import Clock
 from bot.reply import Reply
-from storage.base import Store
+from storage.base import PageRef, Store
 
 log = logging.getLogger(__name__)
 
@@ -40,15 +43,28 @@ class SlackHome:
     ) -> None:
         """Publish `user`'s page, headed by `answer` (what their click did) when given."""
         try:
-            view = home_view(await self.page(user), answer=answer)
-            await client.views_publish(user_id=user, view=view)
+            await self.publish_or_raise(client, user, answer=answer)
         except (BlockKitError, *DELIVERY_ERRORS):
             # Nobody waits on this but the person looking; the next visit publishes afresh.
             log.exception("could not publish the App Home of %s", user)
 
-    async def page(self, user: str) -> Reply:
+    async def publish_or_raise(
+        self, client: AsyncWebClient, user: str, *, answer: Reply | None = None
+    ) -> None:
+        """Publish `user`'s page as it stands now; the outbox's sender retries what this raises.
+
+        Which releases the page offers buttons for is remembered before it is published: a
+        change to one of them after this point publishes the page again, so no stale button
+        stays live on it (a failed publish only costs a needless refresh later).
+        """
+        page = await self.page(user)
+        view = home_view(page.reply, answer=answer)
+        await self._store.show_on_page(PageRef(PLATFORM, user), page.offers)
+        await client.views_publish(user_id=user, view=view)
+
+    async def page(self, user: str) -> home.HomePage:
         """`user`'s home page as the core sees it now, read without taking any write lock."""
         async with self._store(read_only=True) as uow:
             return await home.page_for(
-                uow, principal=f"slack:{user}", policy=self._policy(), now=self._clock.now()
+                uow, principal=f"{PLATFORM}:{user}", policy=self._policy(), now=self._clock.now()
             )

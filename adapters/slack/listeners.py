@@ -61,11 +61,10 @@ SHUTDOWN_GRACE_SECONDS = 5.0
 PARSED = "releasebot_command"
 
 
-def register(app: AsyncApp, components: Components, cards: SlackCards) -> InFlight:
+def register(app: AsyncApp, components: Components, cards: SlackCards, home: SlackHome) -> InFlight:
     """Attach every listener: the slash command, the buttons, mentions, direct messages and
     the App Home tab. The server lets the returned work under way finish before the store
     closes (`InFlight.finish`)."""
-    home = SlackHome(store=components.store, clock=components.clock, policy=components.policy)
     in_flight = InFlight()
     app.use(AnswerInAck(components.bot, in_flight))
     app.command(COMMAND)(in_flight.track(_on_change(components.bot, cards)))

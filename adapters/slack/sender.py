@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import ClientError
 from slack_sdk.errors import SlackApiError
@@ -50,22 +50,29 @@ def build_delivery_client(
     )
 
 
-class SlackSender:
-    """A `adapters.delivery.Sender` for Slack conversations."""
+class PagePublisher(Protocol):
+    async def publish_or_raise(self, client: AsyncWebClient, user: str) -> None: ...
 
-    def __init__(self, client: AsyncWebClient) -> None:
+
+class SlackSender:
+    """A `adapters.delivery.Sender` for Slack conversations, and for people's App Home pages."""
+
+    def __init__(self, client: AsyncWebClient, home: PagePublisher) -> None:
         self._client = client
+        self._home = home
         self._progress = _Progress()
 
     async def send(self, message: Outgoing) -> str | None:
         """Deliver `message`; the ts of a posted message, so the worker can remember a card."""
         try:
-            pages = render(message.reply)
+            if message.kind is Delivery.PAGE:
+                # Built from the store now: the queued reply only says what changed.
+                await self._home.publish_or_raise(self._client, message.conversation.id)
+                return None
+            return await self._send(message, render(message.reply))
         except BlockKitError as problem:
             title = message.reply.title
             raise Undeliverable(f"slack: cannot render {title!r}: {problem}") from None
-        try:
-            return await self._send(message, pages)
         except SlackApiError as problem:
             verdict = refusal(problem)
             if isinstance(verdict, Undeliverable):

@@ -52,6 +52,8 @@ class TeamsSender:
 
     async def send(self, message: Outgoing) -> str | None:
         """Deliver `message`; the id of the (first) posted message, None for an update."""
+        if message.kind is Delivery.PAGE:
+            raise Undeliverable("teams: a person has no own page here to publish")
         try:
             if message.kind is Delivery.UPDATE:
                 await self._update(message)

@@ -27,9 +27,26 @@ async def update_cards(ctx: Context, subject: str, card: Reply) -> None:
 
 
 async def release_changed(ctx: Context, assessment: Assessment) -> None:
-    """Keep the release's cards true after a change."""
+    """Keep the release's cards true after a change, and the personal pages offering its
+    buttons (SPEC §4.2: no stale button stays live)."""
     card = presenters.release_card(assessment, ctx.policy, now=ctx.now)
     await update_cards(ctx, assessment.release.name, card)
+    await refresh_pages(ctx, assessment.release.name)
+
+
+async def refresh_pages(ctx: Context, release: str) -> None:
+    """Queue a fresh copy of every personal page that offers buttons for `release`.
+
+    Someone acting outside any conversation acts on their own page, and the surface publishes
+    that page again itself, with the outcome on top (bot/home.py); a second copy without the
+    outcome would only wipe it.
+    """
+    why = Reply(title=f"{release} changed", subject=release)
+    for page in await ctx.uow.pages.showing(release):
+        if ctx.conversation is None and page.principal == ctx.actor.principal:
+            continue
+        where = Conversation(page.platform, page.person)
+        await ctx.uow.outbox.add(Outgoing(where, why, kind=Delivery.PAGE), at=ctx.now)
 
 
 async def announce(ctx: Context, before: Release, after: Release, why: str | None = None) -> None:

@@ -30,6 +30,7 @@ STORE_TABLES = {
     "delivery",
     "conversation_ref",
     "posted_card",
+    "personal_page",
     "outbox",
     "risk",
     "decision",
@@ -44,7 +45,7 @@ STORE_TABLES = {
     "smoke_check",
 }
 
-HEAD = "0004"  # the newest revision; bump with every migration added
+HEAD = "0005"  # the newest revision; bump with every migration added
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

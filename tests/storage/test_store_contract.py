@@ -11,7 +11,7 @@ import pytest
 from bot.audit import GENESIS_HASH, verify_chain
 from bot.domain import AlreadyExists, ConcurrentChange, State
 from bot.ports import ReleaseQuery
-from storage.base import CardRef, Store
+from storage.base import CardRef, PageRef, Store
 from tests.storage.factories import T0, declare, draft, is_utc, names, read, release
 
 # Releases
@@ -269,6 +269,24 @@ async def test_posted_cards_are_remembered_once_per_message(store: Store) -> Non
     assert await store.cards_of("a@1") == [slack, teams]
     assert await store.cards_of("b@1") == [other]
     assert await store.cards_of("zzz@9") == []
+
+
+async def pages_showing(store: Store, release: str) -> list[PageRef]:
+    async with store(read_only=True) as uow:
+        return list(await uow.pages.showing(release))
+
+
+async def test_a_page_offers_the_releases_it_last_showed_and_no_others(store: Store) -> None:
+    ana, bo = PageRef("slack", "U0ANA0001"), PageRef("slack", "U0BO00001")
+    await store.show_on_page(ana, ["a@1", "b@1"])
+    await store.show_on_page(bo, ["a@1", "a@1"])
+    assert await pages_showing(store, "a@1") == [ana, bo]
+    await store.show_on_page(ana, ["b@1", "c@1"])  # published again: a@1 is gone from it
+    assert await pages_showing(store, "a@1") == [bo]
+    assert await pages_showing(store, "c@1") == [ana]
+    await store.show_on_page(bo, [])
+    assert await pages_showing(store, "a@1") == []
+    assert await pages_showing(store, "b@1") == [ana]
 
 
 async def test_ping_answers(store: Store) -> None:

@@ -100,6 +100,10 @@ class CardWatchingStore(MemoryStore):
         await self.watch.wait_for(lambda: len(self.data.cards) >= count, timeout)
         return list(self.data.cards)
 
+    async def drained(self) -> None:
+        """Wait until the worker has settled every message queued so far."""
+        await self.watch.wait_for(lambda: all(q.status != "pending" for q in self.data.outbox))
+
     async def settled(self, count: int) -> None:
         """Wait until the worker has recorded the outcome of `count` sends in all."""
         await self.watch.wait_for(lambda: self.watch.settled >= count)

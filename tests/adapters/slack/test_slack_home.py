@@ -37,6 +37,7 @@ from tests.support.slack_requests import (
 
 from .conftest import ALICE, CHANNEL
 from .signoff_steps import ENG, NAMES, NOBODY, QA, RELEASE, declared, shows, updates
+from .signoff_steps import press as press_on_card
 
 if TYPE_CHECKING:
     from .conftest import CardWatchingStore, Seed
@@ -196,6 +197,46 @@ async def test_approve_on_the_home_tab_signs_off_and_publishes_the_page_again(
     await fake.wait_for(lambda: len(fake.api_calls("chat.update")) == 1)
     (update,) = updates(fake)
     assert "✓ qa: approved by quinn" in shows(update, card.answer["ts"])
+    # …and quinn's page is not published a third time, which would wipe the outcome on top.
+    await store.drained()
+    assert len(fake.published(QA)) == 2
+
+
+async def test_a_sign_off_on_the_channel_card_takes_its_buttons_off_every_page_offering_them(
+    slack: SlackSender, fake: FakeSlack, store: CardWatchingStore
+) -> None:
+    card = await declared(slack, fake, store)
+    for user in (QA, ENG, NOBODY):
+        await opened(slack, fake, user)
+
+    await press_on_card(slack, card, "Approve as qa", QA)
+
+    await fake.wait_for(lambda: len(fake.api_calls("chat.update")) == 1)
+    await store.drained()
+    quinns = republished(fake, QA)
+    assert len(fake.published(QA)) == 2
+    assert button_labels(quinns) == []  # no stale Approve as qa left live
+    assert NOTHING_WAITING in block_texts(quinns)
+    erins = republished(fake, ENG)
+    assert len(fake.published(ENG)) == 2
+    assert button_labels(erins) == [f"Approve as eng · {RELEASE}", f"Reject as eng · {RELEASE}"]
+    assert "sign-off missing from eng" in line_of(erins, RELEASE)
+    assert len(fake.published(NOBODY)) == 1  # his page offered no button: left as it was
+
+
+async def test_a_cancelled_release_leaves_no_live_button_on_the_pages_that_offered_it(
+    slack: SlackSender, fake: FakeSlack, store: CardWatchingStore
+) -> None:
+    await declared(slack, fake, store)
+    await opened(slack, fake, QA)
+    assert button_labels(republished(fake, QA)) == [APPROVE_QA, REJECT_QA]
+
+    await slack.slash(f"cancel {RELEASE} postponed to next sprint")
+
+    await fake.wait_for(lambda: len(fake.published(QA)) == 2)
+    page = republished(fake, QA)
+    assert button_labels(page) == []
+    assert NOTHING_WAITING in block_texts(page)
 
 
 async def test_reject_on_the_home_tab_asks_why_then_publishes_the_page_again(

@@ -9,8 +9,11 @@ from types import SimpleNamespace
 import pytest
 from slack_sdk.errors import SlackApiError
 
+from adapters.clock import ManualClock
 from adapters.delivery import RetryLater, Undeliverable
+from adapters.policy_file import load_policy
 from adapters.settings import SlackSettings
+from adapters.slack.home import SlackHome
 from adapters.slack.sender import (
     MAX_RETRY_AFTER_SECONDS,
     SlackSender,
@@ -20,8 +23,10 @@ from adapters.slack.sender import (
 from bot.domain import Conversation
 from bot.outbox import Delivery, Outgoing
 from bot.reply import Reply, Section
+from storage.memory import MemoryStore
 from tests.support.blockkit import assert_block_kit_limits, block_texts
 from tests.support.fake_slack import FakeSlack
+from tests.support.people import NOW
 from tests.support.slack_requests import CHANNEL_ID
 
 CHANNEL = Conversation("slack", CHANNEL_ID)
@@ -32,7 +37,9 @@ LONG = Reply(title="Long", sections=tuple(Section(f"Part {n}", ("x",)) for n in 
 
 def sender_for(fake: FakeSlack, *, timeout: float = 5, url: str | None = None) -> SlackSender:
     settings = SlackSettings(bot_token="xoxb-test", api_base_url=url or fake.api_base_url)
-    return SlackSender(build_delivery_client(settings, timeout=timeout))
+    policy = load_policy(None, default_timezone="UTC")  # the demo policy
+    home = SlackHome(store=MemoryStore(), clock=ManualClock(NOW), policy=lambda: policy)
+    return SlackSender(build_delivery_client(settings, timeout=timeout), home)
 
 
 def parts(fake: FakeSlack) -> list[str]:
@@ -131,6 +138,29 @@ async def test_a_429_is_handed_to_the_worker_with_its_retry_after_and_not_retrie
 
     assert raised.value.after == 30
     assert len(fake.calls) == 1  # slack-sdk's own retry handlers are off
+
+
+async def test_a_page_is_the_persons_app_home_published_afresh(fake: FakeSlack) -> None:
+    changed = Reply(title="checkout@2.4.0 changed", subject="checkout@2.4.0")
+    page = Outgoing(Conversation("slack", "U0QA00001"), changed, kind=Delivery.PAGE)
+
+    assert await sender_for(fake).send(page) is None
+
+    (view,) = fake.published("U0QA00001")
+    assert view["type"] == "home"
+    assert "Nothing is waiting for your sign-off." in block_texts(view)
+
+
+async def test_a_page_slack_rate_limits_is_retried_later_with_its_retry_after(
+    fake: FakeSlack,
+) -> None:
+    fake.fail_next("views.publish", 1, status=429, retry_after=12)
+    page = Outgoing(Conversation("slack", "U0QA00001"), NOTICE, kind=Delivery.PAGE)
+
+    with pytest.raises(RetryLater) as raised:
+        await sender_for(fake).send(page)
+
+    assert raised.value.after == 12
 
 
 @pytest.mark.parametrize("status", [500, 502, 503])

@@ -138,6 +138,18 @@ async def test_a_conversation_the_bot_never_heard_from_is_undeliverable(
         await sender(store, clock).send(Outgoing(teams_at(THREAD), CARD))
 
 
+async def test_a_personal_page_is_undeliverable_in_teams_which_has_none(
+    teams: TeamsClient, store: MemoryStore, clock: ManualClock, connector: FakeConnector
+) -> None:
+    await heard_in_thread(teams)
+    page = Outgoing(Conversation("teams", ADA.removeprefix("teams:")), CARD, Delivery.PAGE)
+
+    with pytest.raises(Undeliverable, match="no own page"):
+        await sender(store, clock).send(page)
+
+    assert connector.requests == []
+
+
 RETRY = [429, 412, 500, 502, 503, 504]
 
 
