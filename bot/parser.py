@@ -15,6 +15,9 @@ from bot.usage import BY_VERB
 from bot.when import WhenError, parse_zone, take_when
 
 MAX_COMMAND_LENGTH = 2000
+# A release's name travels in its cards' buttons, twice in some (Slack allows a button value
+# 2,000 characters): a name of a thousand characters would leave its card unsendable.
+MAX_NAME_PART_LENGTH = 100
 # Ids are INTEGER columns, 32-bit in PostgreSQL (storage/tables.py): a bigger number cannot
 # name anything we stored, and handing it to the database overflows instead of finding nothing.
 MAX_ID = 2**31 - 1
@@ -77,6 +80,13 @@ def release_name(word: str, verb: str | None = None) -> str:
         raise ParseError(
             f"{word!r} is not a release: write service@version, e.g. checkout@2.4.0", verb
         )
+    for part, what in ((service, "service name"), (version, "version")):
+        if len(part) > MAX_NAME_PART_LENGTH:
+            raise ParseError(
+                f"the {what} is too long ({len(part):,} characters; the limit is "
+                f"{MAX_NAME_PART_LENGTH})",
+                verb,
+            )
     if not SERVICE_PATTERN.fullmatch(service):
         raise ParseError(
             f"{service!r} is not a service name (lowercase letters, digits, '.', '_' or '-')",

@@ -90,6 +90,8 @@ def test_the_command_language(text: str, expected: c.Command) -> None:
         ("status", "release is missing", "status"),
         ("status checkout", "not a release", "status"),
         ("status Checkout@1", "not a service name", "status"),
+        ("declare " + "s" * 101 + "@1", "the service name is too long (101 characters", "declare"),
+        ("status svc@1." + "x" * 980, "the version is too long (982 characters", "status"),
         ("declare a@1 at 2026-13-45 10:00", "not a calendar date", "declare"),
         ("declare a@1 class urgent", "not a change class", "declare"),
         ("declare a@1 owner bob", "not a person", "declare"),

@@ -125,8 +125,13 @@ HELP_USAGE = BY_VERB["help"].line
         ("declare a@1 at 2026-13-45 10:00", "'2026-13-45' is not a calendar date", DECLARE_USAGE),
         ("déclare ünïcode@1 🚀", "did you mean 'declare'?", DECLARE_USAGE),
         ("declare " + "x" * 4992, "The command is too long (5,000 characters", DECLARE_USAGE),
+        (
+            f"declare svc@1.{'x' * 980} at 2026-12-03 14:00",
+            "The version is too long (982 characters; the limit is 100)",
+            DECLARE_USAGE,
+        ),
     ],
-    ids=["empty", "unknown-verb", "bad-date", "unicode", "5000-chars"],
+    ids=["empty", "unknown-verb", "bad-date", "unicode", "5000-chars", "long-name"],
 )
 async def test_bad_input_gets_a_clear_private_answer_and_changes_nothing(
     slack: SlackSender,
