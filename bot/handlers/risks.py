@@ -124,11 +124,32 @@ async def decide(cmd: c.Decide, ctx: Context) -> Reply:
         decided_at=ctx.now,
         expires_at=cmd.expires_at,
     )
+    if await _repeats_latest(ctx, decision):
+        said = f"{decision.outcome.value}: {decision.rationale}"
+        return Reply(
+            title=f"Nothing changed: you already made that decision on {risk.label}", summary=said
+        )
     await ctx.uow.decisions.add(decision)
     note = await _follow(ctx, risk, release, decision)
     assessment = await _finish_with_huddle(ctx, release)
     said = f"{risk.label}: {decision.outcome.value} by {ctx.actor.display_name} — {note}"
     return presenters.release_card(assessment, ctx.policy, now=ctx.now, notes=[said])
+
+
+async def _repeats_latest(ctx: Context, decision: Decision) -> bool:
+    """Whether `decision` only says again what its decider last decided on the risk: a double
+    click, or two forms opened from one button, must not log it twice (SPEC §7). Once a deferral
+    has moved the risk, a second one would otherwise move it again, a release further on."""
+    earlier = await ctx.uow.decisions.for_risks([decision.risk_id])
+    if not earlier:
+        return False
+    latest = earlier[-1]
+    return (latest.outcome, latest.rationale, latest.decided_by, latest.expires_at) == (
+        decision.outcome,
+        decision.rationale,
+        decision.decided_by,
+        decision.expires_at,
+    )
 
 
 def _with_expiry(cmd: c.Decide, ctx: Context) -> c.Decide:

@@ -135,6 +135,28 @@ async def test_defer_moves_the_risk_to_the_next_release_of_the_train(
     assert listing.sections[-1].lines == ("R2 [low] lonely (from b@1)",)
 
 
+async def test_a_decision_said_again_is_recorded_once_and_a_deferral_moves_the_risk_once(
+    bot: ReleaseBot, store: MemoryStore
+) -> None:
+    for version, day in (("1", 3), ("2", 10), ("3", 17)):
+        await say(bot, f"declare a@{version} at 2026-12-{day:02d} 10:00 train public")
+    await say(bot, "risk a@1 medium old API still used")
+    await say(bot, "decide R1 defer ride the next train", QA)
+    audited = len(store.data.audit)
+
+    again = await say(bot, "decide R1 defer ride the next train", QA)
+
+    assert again.title == "Nothing changed: you already made that decision on R1"
+    assert again.summary == "defer: ride the next train"
+    assert again.tone is not Tone.ERROR
+    assert store.data.tables.risks[1].release == "a@2"  # not moved on to a@3
+    assert len(store.data.tables.decisions) == 1 and len(store.data.audit) == audited
+    # Another reason, or another person, is a decision of its own.
+    await say(bot, "decide R1 accept the old API is gone by then", QA)
+    await say(bot, "decide R1 accept the old API is gone by then", ENG)
+    assert len(store.data.tables.decisions) == 3
+
+
 async def test_a_risk_deferred_with_no_next_release_goes_to_the_next_one_declared(
     bot: ReleaseBot, store: MemoryStore
 ) -> None:

@@ -71,6 +71,29 @@ async def test_a_whole_huddle_decides_in_place_and_the_gate_follows(
     assert actions(store).count("decided") == 3
 
 
+async def test_two_forms_opened_from_one_button_record_the_decision_once(
+    slack: SlackSender, fake: FakeSlack, store: CardWatchingStore
+) -> None:
+    await declared(slack, fake, store)
+    await _raise_risks(slack, fake)
+    huddle = await _opened_huddle(slack, fake, store)
+    first = await _decision_modal(slack, fake, huddle, "R2: Accept risk", QA)
+    second = await _decision_modal(slack, fake, huddle, "R2: Accept risk", QA)  # a double click
+    await _submitted(slack, fake, first, "Cosmetic; fixed in 2.4.1", QA, huddle)
+    updated, told = len(fake.api_calls("chat.update")), len(fake.api_calls("chat.postEphemeral"))
+
+    reason = "Cosmetic; fixed in 2.4.1"
+    answer = await slack.submit(view_submission(second, reason, user=QA, name=NAMES[QA]))
+
+    assert (answer.status, answer.text) == (200, "")
+    await fake.wait_for(lambda: len(fake.api_calls("chat.postEphemeral")) == told + 1)
+    private = fake.api_calls("chat.postEphemeral")[-1].body
+    assert private["user"] == QA
+    assert block_texts(private).startswith("Nothing changed: you already made that decision on R2")
+    assert len(store.data.tables.decisions) == 1 and actions(store).count("decided") == 1
+    assert len(fake.api_calls("chat.update")) == updated
+
+
 async def _raise_risks(slack: SlackSender, fake: FakeSlack) -> None:
     seen = len(fake.api_calls("chat.update"))
     await slack.slash(f"risk {RELEASE} high Payment retries may double charge")
