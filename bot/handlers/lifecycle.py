@@ -9,6 +9,7 @@ from bot import presenters
 from bot.assessment import assess
 from bot.domain import CANCELLABLE_STATES, DEPLOYABLE_STATES, ChangeClass, Release, State
 from bot.handlers.base import Context, existing, finish, handles, refuse, save
+from bot.handlers.risks import close_with_release
 from bot.reply import Reply
 
 
@@ -43,6 +44,8 @@ async def _move(
 ) -> Reply:
     moved = release.changed(at=ctx.now, state=to)
     await save(ctx, action, release, moved, **detail)
+    if to is State.CANCELLED:
+        await close_with_release(ctx, moved)
     why = f": {detail['reason']}" if "reason" in detail else ""
     return await _done(ctx, moved, [f"{verb} by {ctx.actor.display_name}{why}"])
 

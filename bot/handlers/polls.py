@@ -11,8 +11,9 @@ from datetime import datetime, timedelta
 from bot import commands as c
 from bot import schedule_presenters as present
 from bot.domain import DomainError, NotFound, Release, in_chat
-from bot.handlers.base import Context, audit_draft, existing, finish, handles, refuse
+from bot.handlers.base import Context, audit_draft, existing, handles, refuse
 from bot.handlers.notify import update_cards
+from bot.handlers.risks import finish_with_huddle
 from bot.handlers.schedules import ACTIVE
 from bot.outbox import Delivery, Outgoing
 from bot.ports import ReleaseQuery
@@ -122,7 +123,8 @@ async def answer_poll(cmd: c.AnswerPoll, ctx: Context) -> Reply:
     card = await _poll_card(ctx, poll)
     await update_cards(ctx, poll.subject, card)
     if answer is Answer.BLOCKED:
-        await finish(ctx, release)  # the release's cards show the new risk; this commits
+        # The release's cards, and its open huddle's, show the new risk; this commits.
+        await finish_with_huddle(ctx, release)
     else:
         await ctx.uow.commit()
     return card

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from bot import commands as c
 from bot import presenters, risk_presenters
 from bot.assessment import Assessment, assess, risk_views
-from bot.domain import DEPLOYABLE_STATES, Conversation, DomainError, NotFound, Release
+from bot.domain import DEPLOYABLE_STATES, Conversation, DomainError, NotFound, Release, State
 from bot.handlers.base import Context, audit_draft, existing, finish, handles, refuse, settle
 from bot.handlers.deferral import next_release
 from bot.handlers.notify import release_changed, update_cards
@@ -31,7 +31,7 @@ async def add_risk(cmd: c.AddRisk, ctx: Context) -> Reply:
     )
     detail = {"risk": risk.label, "severity": cmd.severity, "description": cmd.description}
     await ctx.uow.audit.append(audit_draft(ctx, "risk_raised", release, detail=detail))
-    assessment = await _finish_with_huddle(ctx, release)
+    assessment = await finish_with_huddle(ctx, release)
     notes = [f"Risk {risk.label} recorded by {ctx.actor.display_name}"]
     return presenters.release_card(assessment, ctx.policy, now=ctx.now, notes=notes)
 
@@ -97,6 +97,21 @@ async def close_huddle(cmd: c.CloseHuddle, ctx: Context) -> Reply:
     )
 
 
+async def close_with_release(ctx: Context, release: Release) -> None:
+    """A cancelled release's open huddle closes, its decision buttons gone: there is nothing
+    left to decide for it (SPEC §4.2: no stale button stays live)."""
+    huddle = await ctx.uow.huddles.open_for(release.name)
+    if huddle is None:
+        return
+    await ctx.uow.huddles.close(huddle.id, at=ctx.now)
+    closed = replace(huddle, closed_at=ctx.now)
+    why = f"{release.name} is {release.state.label}"
+    detail = {"huddle": huddle.label, "why": why}
+    await ctx.uow.audit.append(audit_draft(ctx, "huddle_closed", release, detail=detail))
+    card = await _huddle_card(ctx, closed)
+    await update_cards(ctx, closed.subject, replace(card, notes=(*card.notes, f"Closed: {why}")))
+
+
 @handles(c.Decide)
 async def decide(cmd: c.Decide, ctx: Context) -> Reply:
     cmd = _with_expiry(cmd, ctx)
@@ -107,6 +122,8 @@ async def decide(cmd: c.Decide, ctx: Context) -> Reply:
     if risk.release is None:
         raise NotFound(f"{risk.label} is deferred and waits for its next release")
     release = await existing(ctx, risk.release, for_update=True)
+    if release.state is State.CANCELLED:
+        raise DomainError(f"{risk.label} was raised on {release.name}, which is cancelled")
     if not _may_decide(ctx, release):
         return await refuse(
             ctx,
@@ -131,7 +148,7 @@ async def decide(cmd: c.Decide, ctx: Context) -> Reply:
         )
     await ctx.uow.decisions.add(decision)
     note = await _follow(ctx, risk, release, decision)
-    assessment = await _finish_with_huddle(ctx, release)
+    assessment = await finish_with_huddle(ctx, release)
     said = f"{risk.label}: {decision.outcome.value} by {ctx.actor.display_name} — {note}"
     return presenters.release_card(assessment, ctx.policy, now=ctx.now, notes=[said])
 
@@ -206,6 +223,7 @@ async def _follow(ctx: Context, risk: Risk, release: Release, decision: Decision
         note += f" (moved to {target.name})" if target else " (waits for the next release)"
         if target is not None:
             await release_changed(ctx, await settle(ctx, target))
+            await _huddle_changed(ctx, target.name)
     await ctx.uow.audit.append(audit_draft(ctx, "decided", release, detail=detail))
     return note
 
@@ -220,11 +238,16 @@ async def _next_locked(ctx: Context, release: Release) -> Release | None:
     return target if target.state in DEPLOYABLE_STATES else None
 
 
-async def _finish_with_huddle(ctx: Context, release: Release) -> Assessment:
-    huddle = await ctx.uow.huddles.open_for(release.name)
+async def finish_with_huddle(ctx: Context, release: Release) -> Assessment:
+    """`finish`, and the open huddle's card shows the release's risks as they now stand."""
+    await _huddle_changed(ctx, release.name)
+    return await finish(ctx, release)
+
+
+async def _huddle_changed(ctx: Context, release: str) -> None:
+    huddle = await ctx.uow.huddles.open_for(release)
     if huddle is not None:
         await update_cards(ctx, huddle.subject, await _huddle_card(ctx, huddle))
-    return await finish(ctx, release)
 
 
 async def _huddle_card(ctx: Context, huddle: Huddle) -> Reply:

@@ -157,6 +157,29 @@ async def test_a_decision_said_again_is_recorded_once_and_a_deferral_moves_the_r
     assert len(store.data.tables.decisions) == 3
 
 
+async def test_a_deferred_risk_shows_on_the_open_huddle_card_of_the_release_it_moves_to(
+    bot: ReleaseBot, store: MemoryStore
+) -> None:
+    await say(bot, "declare a@1 at 2026-12-03 10:00 train public")
+    await say(bot, "declare a@2 at 2026-12-10 10:00 train public")
+    await say(bot, "huddle a@2 what rides along?")
+    await store.save_card(CardRef("huddle:1", "slack", "C0RELEASES", "2.2"))
+    await say(bot, "risk a@1 medium old API still used")
+
+    await say(bot, "decide R1 defer ride the next train", QA)
+
+    (update,) = [
+        q.message for q in store.data.outbox if q.message.target == "2.2"
+    ]  # the huddle card of a@2, replaced in place
+    assert update.kind is Delivery.UPDATE
+    assert "R1 [medium] old API still used — open" in plain_text(update.reply)
+    assert [a.label for a in update.reply.actions] == [
+        "R1: Blocker",
+        "R1: Accept risk",
+        "R1: Defer",
+    ]
+
+
 async def test_a_risk_deferred_with_no_next_release_goes_to_the_next_one_declared(
     bot: ReleaseBot, store: MemoryStore
 ) -> None:

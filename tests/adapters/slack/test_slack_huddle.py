@@ -94,6 +94,33 @@ async def test_two_forms_opened_from_one_button_record_the_decision_once(
     assert len(fake.api_calls("chat.update")) == updated
 
 
+async def test_cancelling_the_release_closes_its_huddle_and_its_buttons_decide_nothing(
+    slack: SlackSender, fake: FakeSlack, store: CardWatchingStore
+) -> None:
+    await declared(slack, fake, store)
+    await _raise_risks(slack, fake)
+    huddle = await _opened_huddle(slack, fake, store)
+    view = await _decision_modal(slack, fake, huddle, "R1: Accept risk", QA)  # opened before
+    seen = len(fake.api_calls("chat.update"))
+
+    await slack.slash(f"cancel {RELEASE} postponed to January")
+
+    await fake.wait_for(lambda: len(fake.api_calls("chat.update")) == seen + 2)
+    closed = _latest(fake, huddle.answer["ts"])
+    assert closed.startswith(f":white_check_mark: Risk huddle H1: {RELEASE} (closed)")
+    assert f"Closed: {RELEASE} is cancelled" in closed
+    last = [c for c in fake.api_calls("chat.update") if c.body["ts"] == huddle.answer["ts"]][-1]
+    assert button_labels(last.body) == []
+    told = len(fake.api_calls("chat.postEphemeral"))
+    submitted = await slack.submit(view_submission(view, "fine", user=QA, name=NAMES[QA]))
+    assert (submitted.status, submitted.text) == (200, "")
+    await fake.wait_for(lambda: len(fake.api_calls("chat.postEphemeral")) == told + 1)
+    refusal = block_texts(fake.api_calls("chat.postEphemeral")[-1].body)
+    assert f"R1 was raised on {RELEASE}, which is cancelled" in refusal
+    assert store.data.tables.decisions == []
+    assert actions(store)[-2:] == ["cancelled", "huddle_closed"]
+
+
 async def _raise_risks(slack: SlackSender, fake: FakeSlack) -> None:
     seen = len(fake.api_calls("chat.update"))
     await slack.slash(f"risk {RELEASE} high Payment retries may double charge")

@@ -80,6 +80,29 @@ async def test_a_poll_is_answered_in_place_reminds_and_escalates(
     assert closed.body["ts"] == poll.answer["ts"] and button_labels(closed.body) == []
 
 
+async def test_a_blocked_answer_puts_its_risk_on_the_open_huddle_card(
+    slack: SlackSender, fake: FakeSlack, store: CardWatchingStore
+) -> None:
+    await slack.slash(f"declare {RELEASE} at {RELEASE_AT}")
+    await store.wait_for_cards(1)
+    poll = await _opened_poll(slack, fake, store)
+    await slack.slash(f"huddle {RELEASE} Go or no go?")
+    await fake.wait_for(lambda: len(fake.api_calls("chat.postMessage")) == 3)
+    huddle_ts = fake.api_calls("chat.postMessage")[2].answer["ts"]
+
+    await _blocked(slack, fake, poll, ENG, "The migration was never run on a replica")
+
+    def huddle_updates() -> list[Call]:
+        return [c for c in fake.api_calls("chat.update") if c.body["ts"] == huddle_ts]
+
+    await fake.wait_for(lambda: len(huddle_updates()) == 1)
+    (huddle,) = huddle_updates()
+    assert_block_kit_limits(huddle.body)
+    risk = "R1 [high] Blocked (poll P1): The migration was never run on a replica — open"
+    assert risk in block_texts(huddle.body)
+    assert button_labels(huddle.body) == ["R1: Blocker", "R1: Accept risk", "R1: Defer"]
+
+
 async def _opened_poll(slack: SlackSender, fake: FakeSlack, store: CardWatchingStore) -> Call:
     """`/release poll`: the card goes to the channel through the outbox and is remembered."""
     answer = await slack.slash(f"poll {RELEASE}")
