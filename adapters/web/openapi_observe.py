@@ -62,10 +62,15 @@ def schemas() -> dict[str, Any]:
                 "severity": {"type": "string", "example": "sev1"},
                 "opened_at": INSTANT,
                 "resolved_at": NULLABLE_INSTANT,
-                "release": {"type": ["string", "null"], "example": "checkout@2.4.0"},
+                "release": {
+                    "type": ["string", "null"],
+                    "example": "checkout@2.4.0",
+                    "description": "The release at fault: one of the incident's service.",
+                },
                 "key": {
                     "type": ["string", "null"],
-                    "description": "Your id for the incident: posting it again updates it.",
+                    "description": "Your id for the incident: posting it again updates it; "
+                    "a resolved_at or release the new post leaves out keeps its value.",
                 },
             },
         },

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot import commands as c
@@ -46,22 +47,36 @@ async def record_deployment(cmd: c.RecordDeployment, ctx: Context) -> Reply:
     check_deployment_times(cmd.started_at, cmd.finished_at)
     release = await ctx.uow.releases.get(f"{cmd.service}@{cmd.version}", for_update=True)
     lead = lead_time(cmd.finished_at, await _commit_times(ctx, cmd))
-    deployment, created = await ctx.uow.deployments.record(
-        Deployment(
-            service=cmd.service,
-            version=cmd.version,
-            environment=cmd.environment,
-            status=status,
-            started_at=cmd.started_at,
-            finished_at=cmd.finished_at,
-            changes=lead.changes,
-            lead_seconds=lead.seconds,
-            release=release.name if release else None,
-        )
+    reported = Deployment(
+        service=cmd.service,
+        version=cmd.version,
+        environment=cmd.environment,
+        status=status,
+        started_at=cmd.started_at,
+        finished_at=cmd.finished_at,
+        changes=lead.changes,
+        lead_seconds=lead.seconds,
+        release=release.name if release else None,
     )
+    deployment, created = await ctx.uow.deployments.record(await _keeping_lead(ctx, reported))
     await ctx.uow.audit.append(_deployment_audit(ctx, deployment, release, created))
     notes = await _move_release(ctx, release, deployment)
     return present.deployment_recorded(deployment, created, notes)
+
+
+async def _keeping_lead(ctx: Context, reported: Deployment) -> Deployment:
+    """A report again without any commit times keeps the lead time an earlier one gave: a
+    retry that leaves a field out must not wipe what was known (nothing is lost)."""
+    if reported.changes:
+        return reported
+    for earlier in await ctx.uow.deployments.of_release(reported.service, reported.version):
+        same = (earlier.environment, earlier.started_at) == (
+            reported.environment,
+            reported.started_at,
+        )
+        if same:
+            return replace(reported, changes=earlier.changes, lead_seconds=earlier.lead_seconds)
+    return reported
 
 
 def _status(value: str) -> DeployStatus:
@@ -140,16 +155,20 @@ async def _move_release(ctx: Context, release: Release | None, deployment: Deplo
 @handles(c.RecordIncident)
 async def record_incident(cmd: c.RecordIncident, ctx: Context) -> Reply:
     _check_incident(cmd)
-    incident, created = await ctx.uow.incidents.record(
-        Incident(
-            service=cmd.service,
-            severity=cmd.severity,
-            opened_at=cmd.opened_at,
-            resolved_at=cmd.resolved_at,
-            release=cmd.release,
-            key=cmd.key,
-        )
+    earlier = await ctx.uow.incidents.by_key(cmd.key) if cmd.key is not None else None
+    # Posted again, an incident keeps what the new report leaves out (its resolution, the
+    # release at fault): a retry of the first report must not reopen or unattribute it.
+    reported = Incident(
+        service=cmd.service,
+        severity=cmd.severity,
+        opened_at=cmd.opened_at,
+        resolved_at=cmd.resolved_at or (earlier.resolved_at if earlier else None),
+        release=cmd.release or (earlier.release if earlier else None),
+        key=cmd.key,
     )
+    check_incident_times(reported.opened_at, reported.resolved_at)
+    _check_attribution(reported)
+    incident, created = await ctx.uow.incidents.record(reported)
     attributed = await ctx.uow.releases.get(cmd.release) if cmd.release else None
     await ctx.uow.audit.append(_incident_audit(ctx, incident, attributed, created))
     if created:
@@ -169,7 +188,16 @@ def _check_incident(cmd: c.RecordIncident) -> None:
         service, at, version = cmd.release.partition("@")
         if not at or not SERVICE_PATTERN.fullmatch(service) or not version:
             raise DomainError(f"{cmd.release!r} is not a release (service@version)")
-    check_incident_times(cmd.opened_at, cmd.resolved_at)
+
+
+def _check_attribution(incident: Incident) -> None:
+    """The release at fault must be one of the incident's own service: another service's would
+    count in that service's defect leakage, and the incident would be posted in its channel."""
+    if incident.release is None:
+        return
+    service = incident.release.partition("@")[0]
+    if service != incident.service:
+        raise DomainError(f"{incident.release} is not a release of {incident.service}")
 
 
 def _incident_audit(

@@ -47,7 +47,8 @@ async def test_a_deployment_is_recorded_once_and_moves_its_release(
     )
     assert status == 200 and again["release"]["state"] == "rolled_back"
     [stored] = store_of(bot).data.tables.deployments.values()
-    assert stored.status.value == "rolled_back" and stored.changes == 0  # no commits given again
+    # Reported again without commit times: the lead time the first report gave is kept.
+    assert stored.status.value == "rolled_back" and stored.changes == 2
     assert store_of(bot).data.releases["checkout@1.2"].state is State.ROLLED_BACK
 
 
@@ -98,6 +99,12 @@ async def test_an_incident_is_correlated_then_updated_by_its_key(
     assert "checkout@1.2 → prod · success" in correlation.reply.sections[0].lines[0]
     bad = {**incident, "key": "PD-8", "opened_at": "2026-13-01T00:00:00Z"}
     assert (await call(http, "POST", f"{api}/incidents", json=bad))[0] == 400
+    # The first report sent again (a retry) neither reopens it nor takes its release away.
+    status, body = await call(http, "POST", f"{api}/incidents", json={**incident, "release": None})
+    assert status == 200 and body["incident"]["resolved_at"] == "2026-11-26T13:00:00Z"
+    assert body["incident"]["release"] == "checkout@1.2"
+    [stored] = store_of(bot).data.tables.incidents.values()
+    assert (stored.resolved_at, stored.release) == (NOW + H, "checkout@1.2")
 
 
 @pytest.mark.parametrize(
@@ -106,6 +113,7 @@ async def test_an_incident_is_correlated_then_updated_by_its_key(
         ({"opened_at": "9999-12-31T23:59:00-01:00"}, "out of range"),
         ({"release": "checkout@1.2 extra"}, "may not contain spaces"),
         ({"key": "PD-9\n## forged"}, "must be one line"),
+        ({"release": "payments@2.0"}, "payments@2.0 is not a release of checkout"),
     ],
 )
 async def test_bad_incidents_get_400_and_change_nothing(
