@@ -167,19 +167,31 @@ def _db_upgrade(_args: argparse.Namespace) -> int:
 def _audit_verify(_args: argparse.Namespace) -> int:
     from adapters.audit_cli import verify
 
-    return asyncio.run(verify(_settings()))
+    return asyncio.run(verify(_existing_store_settings()))
 
 
 def _audit_export(args: argparse.Namespace) -> int:
     from adapters.audit_cli import export
 
-    return asyncio.run(export(_settings(), fmt=args.format, release=args.release))
+    return asyncio.run(export(_existing_store_settings(), fmt=args.format, release=args.release))
 
 
 def _outbox(_args: argparse.Namespace) -> int:
     from adapters.audit_cli import show_outbox
 
-    return asyncio.run(show_outbox(_settings()))
+    return asyncio.run(show_outbox(_existing_store_settings()))
+
+
+def _existing_store_settings() -> Settings:
+    """Settings whose database holds a releasebot store: the commands that only read it must
+    not create an empty one where the URL points by mistake, nor fail on missing tables."""
+    from storage.migrate import current
+
+    settings = _settings()
+    if current(settings.database_url) is None:
+        problem = "RELEASEBOT_DATABASE_URL: no releasebot store there yet (releasebot db upgrade)"
+        raise SettingsError([problem])
+    return settings
 
 
 def _teams_package(args: argparse.Namespace) -> int:

@@ -10,7 +10,12 @@ from typing import Any, Protocol
 from bot.outbox import Outgoing
 from bot.ports import CardRef, PageRef, UnitOfWork
 
-__all__ = ["CardRef", "DeadLetter", "OutboxItem", "Outcome", "PageRef", "Store"]
+__all__ = ["AuditHeadMissing", "CardRef", "DeadLetter", "OutboxItem", "Outcome", "PageRef", "Store"]
+
+
+class AuditHeadMissing(RuntimeError):
+    """The record of the audit chain's tip is gone: the store was not migrated, or someone
+    deleted it (with the newest events, say) to hide what they removed."""
 
 
 @dataclass(frozen=True, slots=True)

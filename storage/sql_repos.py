@@ -22,6 +22,7 @@ from bot.domain import (
     State,
 )
 from bot.ports import ReleaseQuery
+from storage.base import AuditHeadMissing
 from storage.sql_runner import Runner
 from storage.tables import audit_event, audit_head, release
 
@@ -225,5 +226,5 @@ class SqlAudit:
 def head_of(row: Any) -> tuple[int, str]:
     """The chain's tip from its `audit_head` row, which the first migration puts in place."""
     if row is None:
-        raise RuntimeError("audit_head has no row: run the migrations (releasebot db upgrade)")
+        raise AuditHeadMissing("audit_head has no row: the chain's tip is not recorded")
     return row.seq, row.hash

@@ -297,6 +297,22 @@ def test_audit_export_writes_the_trail_as_json_and_csv(tmp_path: Path) -> None:
     assert outbox.returncode == 0 and outbox.stdout.startswith("outbox: 0 waiting, 0 dead-lettered")
 
 
+@pytest.mark.parametrize("args", [["audit", "verify"], ["audit", "export"], ["outbox"]])
+def test_reading_a_store_that_is_not_there_says_so_and_creates_nothing(
+    tmp_path: Path, args: list[str]
+) -> None:
+    missing = tmp_path / "elsewhere" / "releasebot.db"
+    url = f"sqlite+aiosqlite:///{missing}"
+
+    answer = run(args, tmp_path, RELEASEBOT_DATABASE_URL=url)
+
+    assert answer.returncode == 2
+    assert answer.stderr.strip() == (
+        "releasebot: RELEASEBOT_DATABASE_URL: no releasebot store there yet (releasebot db upgrade)"
+    )
+    assert not missing.exists() and not missing.parent.exists()
+
+
 async def test_serving_freezes_start_up_objects_and_collects_young_objects_less_often() -> None:
     from aiohttp import web
 

@@ -83,8 +83,19 @@ TAMPERING = {
         "UPDATE audit_event SET seq = 2 WHERE seq = 3",
         "UPDATE audit_event SET seq = 3 WHERE seq = -1",
     ],
+    # The newest event and the record of the chain's tip, deleted together.
+    "delete the newest and the head": [
+        "DELETE FROM audit_event WHERE seq = 4",
+        "DELETE FROM audit_head",
+    ],
 }
-BROKEN_AT = {"edit": 2, "delete": 2, "delete the newest": 4, "swap": 2}
+BROKEN_SAYS = {
+    "edit": "BROKEN at event 2",
+    "delete": "BROKEN at event 2",
+    "delete the newest": "BROKEN at event 4",
+    "swap": "BROKEN at event 2",
+    "delete the newest and the head": "BROKEN: the record of its last event is gone (3 left)",
+}
 
 
 def verify(url: str) -> subprocess.CompletedProcess[str]:
@@ -130,4 +141,4 @@ async def test_audit_verify_catches_tampering(store: Store, backend: Backend, ho
     await tamper(backend, TAMPERING[how])
     broken = await asyncio.to_thread(verify, backend.url)
     assert broken.returncode == 1
-    assert f"BROKEN at event {BROKEN_AT[how]}" in broken.stdout
+    assert BROKEN_SAYS[how] in broken.stdout
