@@ -23,7 +23,7 @@ from bot.domain import State
 from bot.handlers.metrics import load_report
 from bot.metrics import MetricsWindow, format_fraction, format_value
 from bot.ports import ReleaseQuery
-from bot.when import format_moment
+from bot.when import FIRST_YEAR, LAST_YEAR, format_moment
 
 HERE = Path(__file__).parent
 ACTIVE = frozenset(State) - {State.VERIFIED, State.ROLLED_BACK, State.CANCELLED}
@@ -197,7 +197,11 @@ class Dashboard:
 
 
 def _date(text: str | None) -> date | None:
+    """The `date` asked for, in the years a moment may fall in (the grid goes a month on)."""
     try:
-        return date.fromisoformat(text) if text else None
+        day = date.fromisoformat(text) if text else None
     except ValueError:
         raise web.HTTPBadRequest(text="date must be YYYY-MM-DD") from None
+    if day is not None and not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise web.HTTPBadRequest(text=f"date must fall in the years {FIRST_YEAR}–{LAST_YEAR}")
+    return day

@@ -77,6 +77,10 @@ async def test_unknown_release_and_bad_dates_are_refused(bot: RunningBot) -> Non
     async with aiohttp.ClientSession() as http:
         assert (await text_of(http, f"{bot.url}/releases/nobody@1"))[0] == 404
         assert (await text_of(http, f"{bot.url}/calendar?date=2026-02-30"))[0] == 400
+        for far in ("date=9999-12-31", "date=0001-01-01", "view=week&date=9999-12-30"):
+            status, text = await text_of(http, f"{bot.url}/calendar?{far}")
+            assert (status, text) == (400, "date must fall in the years 1970–2999")
+        assert (await text_of(http, f"{bot.url}/calendar?date=2999-12-31"))[0] == 200
         assert (await text_of(http, f"{bot.url}/stats?days=0"))[0] == 400
 
 
