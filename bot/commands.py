@@ -312,7 +312,13 @@ class RecordSmoke(Command):
     results: tuple[tuple[str, int, int | None, bool, str, str], ...]
 
 
-COMMAND_TYPES: dict[str, type[Command]] = {cls.__name__: cls for cls in Command.__subclasses__()}
+# The commands behind the buttons the bot renders, and `status`, a read that changes nothing:
+# the only ones a button's data may carry. That data comes back from the client, which can
+# send anything; a command of any other kind (a declare, say) must be typed, where the parser
+# checks every word of it.
+BUTTON_COMMANDS: dict[str, type[Command]] = {
+    cls.__name__: cls for cls in (Approve, Reject, Decide, AnswerPoll, Rollback, Huddle, Status)
+}
 
 
 class CommandDecodeError(ValueError):
@@ -341,10 +347,11 @@ _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
 def load(text: str) -> Command:
-    """The command `dump` wrote; raises CommandDecodeError for anything else."""
+    """The button command `dump` wrote; raises CommandDecodeError for anything else, down to a
+    field of the wrong type."""
     try:
         data = json.loads(text)
-        cls = COMMAND_TYPES[data.pop("c")]
+        cls = BUTTON_COMMANDS[data.pop("c")]
         hints = typing.get_type_hints(cls)
         kwargs = {name: _decode(hints[name], value) for name, value in data.items()}
         return cls(**kwargs)
@@ -359,13 +366,17 @@ def _encode(value: Any) -> Any:
 
 
 def _decode(hint: Any, value: Any) -> Any:
-    if value is None:
+    members = _members(hint)
+    if value is None and type(None) in members:
         return None
-    if datetime in _members(hint):
-        return datetime.fromisoformat(value)
-    if typing.get_origin(hint) is tuple:
-        return tuple(tuple(v) if isinstance(v, list) else v for v in value)
-    return value
+    if datetime in members and isinstance(value, str):
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            raise ValueError(f"{value!r} has no UTC offset")
+        return moment
+    if type(value) in (str, int) and type(value) in members:  # type(): a bool is no int here
+        return value
+    raise TypeError(f"{value!r} is not a {hint}")
 
 
 def _members(hint: Any) -> tuple[Any, ...]:

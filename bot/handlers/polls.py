@@ -16,6 +16,7 @@ from bot.handlers.notify import update_cards
 from bot.handlers.risks import finish_with_huddle
 from bot.handlers.schedules import ACTIVE
 from bot.outbox import Delivery, Outgoing
+from bot.parser import MAX_ID
 from bot.ports import ReleaseQuery
 from bot.reply import Reply, Tone
 from bot.risks import Severity
@@ -86,10 +87,10 @@ async def _post_poll(ctx: Context, poll: Poll) -> None:
 
 @handles(c.AnswerPoll)
 async def answer_poll(cmd: c.AnswerPoll, ctx: Context) -> Reply:
-    poll = await ctx.uow.polls.get(cmd.poll_id)
+    answer = _answer(cmd.answer)
+    poll = await ctx.uow.polls.get(cmd.poll_id) if 0 < cmd.poll_id <= MAX_ID else None
     if poll is None:
         raise NotFound(f"there is no poll P{cmd.poll_id}")
-    answer = Answer(cmd.answer)
     release = await existing(ctx, poll.release, for_update=True)
     if release.state not in ACTIVE:
         raise DomainError(f"{poll.label} is closed: {release.name} is {release.state.label}")
@@ -128,6 +129,13 @@ async def answer_poll(cmd: c.AnswerPoll, ctx: Context) -> Reply:
     else:
         await ctx.uow.commit()
     return card
+
+
+def _answer(text: str) -> Answer:
+    try:
+        return Answer(text)
+    except ValueError:  # a button's data is the client's to send
+        raise DomainError(f"{text!r} is not an answer to a poll") from None
 
 
 async def _raise_blocking_risk(ctx: Context, release: Release, poll: Poll, what: str) -> None:

@@ -115,6 +115,7 @@ async def close_with_release(ctx: Context, release: Release) -> None:
 @handles(c.Decide)
 async def decide(cmd: c.Decide, ctx: Context) -> Reply:
     cmd = _with_expiry(cmd, ctx)
+    outcome = _outcome(cmd.outcome)
     if not cmd.rationale.strip():
         raise DomainError("a decision needs a rationale")
     _require_live_expiry(cmd, ctx)
@@ -134,7 +135,7 @@ async def decide(cmd: c.Decide, ctx: Context) -> Reply:
     decision = Decision(
         risk_id=risk.id,
         release=release.name,
-        outcome=Outcome(cmd.outcome),
+        outcome=outcome,
         rationale=cmd.rationale.strip(),
         decided_by=ctx.actor.principal,
         decided_name=ctx.actor.display_name,
@@ -167,6 +168,14 @@ async def _repeats_latest(ctx: Context, decision: Decision) -> bool:
         decision.decided_by,
         decision.expires_at,
     )
+
+
+def _outcome(text: str) -> Outcome:
+    try:
+        return Outcome(text)
+    except ValueError:  # a button's data is the client's to send: only the parser checked it
+        choices = ", ".join(outcome.value for outcome in Outcome)
+        raise DomainError(f"{text!r} is not a decision: {choices}") from None
 
 
 def _with_expiry(cmd: c.Decide, ctx: Context) -> c.Decide:

@@ -146,14 +146,30 @@ def test_an_id_stops_at_what_the_database_column_holds() -> None:
 
 def test_buttons_carry_commands_that_survive_a_round_trip() -> None:
     for command in [
-        c.Declare("a@1", datetime(2026, 12, 3, 14, tzinfo=UTC), train="t"),
-        c.Signal("a@1", (("coverage", "80"),)),
         c.Approve("a@1", "qa"),
+        c.Reject("a@1", "flaky tests", role="qa"),
+        c.Decide("R1", "accept", "fine", expires_at=datetime(2026, 12, 3, 14, tzinfo=UTC)),
+        c.AnswerPoll(3, "blocked", "migration"),
+        c.Rollback("a@1", "errors"),
+        c.Huddle("a@1", "go?"),
     ]:
         assert c.load(c.dump(command)) == command
 
 
-@pytest.mark.parametrize("garbage", ["", "{}", '{"c":"Nope"}', '{"c":"Status"}', "[1]", "not json"])
+FORGED = [
+    '{"c":"Declare","release":"Evil Name@1 2"}',  # no button declares: it must be typed
+    '{"c":"Signal","release":"a@1","values":"ab"}',
+    '{"c":"AnswerPoll","poll_id":"1","answer":"ready"}',
+    '{"c":"AnswerPoll","poll_id":true,"answer":"ready"}',
+    '{"c":"Approve","release":["a@1"]}',
+    '{"c":"Decide","risk_id":"R1","outcome":"accept","rationale":"x",'
+    '"expires_at":"2026-12-03T14:00:00"}',
+]
+
+
+@pytest.mark.parametrize(
+    "garbage", ["", "{}", '{"c":"Nope"}', '{"c":"Status"}', "[1]", "not json", *FORGED]
+)
 def test_a_foreign_button_value_is_refused(garbage: str) -> None:
     with pytest.raises(c.CommandDecodeError):
         c.load(garbage)

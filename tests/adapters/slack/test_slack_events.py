@@ -109,10 +109,10 @@ async def test_a_bots_direct_message_is_ignored(
 
 
 async def test_a_button_runs_its_command_as_the_person_who_pressed_it(
-    slack: SlackSender, fake: FakeSlack, seed: Seed
+    slack: SlackSender, fake: FakeSlack, seed: Seed, store: MemoryStore
 ) -> None:
     await seed("declare checkout@2.4.0 at 2026-12-03 14:00")
-    press = button_press(commands.dump(commands.Cancel("checkout@2.4.0", "found a bug")))
+    press = button_press(commands.dump(commands.Huddle("checkout@2.4.0", "found a bug")))
 
     answer = await slack.action(press)
 
@@ -122,7 +122,24 @@ async def test_a_button_runs_its_command_as_the_person_who_pressed_it(
     assert response["response_type"] == "ephemeral"
     assert response["replace_original"] is False
     assert_block_kit_limits(response)
-    assert "Cancelled by bob: found a bug" in block_texts(response)
+    assert "Huddle H1 on checkout@2.4.0 opened" in block_texts(response)
+    assert store.data.audit[-1].action == "huddle_opened"
+    assert store.data.audit[-1].actor == "slack:U04BOB00002"
+
+
+async def test_a_button_for_a_command_no_button_carries_changes_nothing(
+    slack: SlackSender, fake: FakeSlack, seed: Seed, snapshot: Snapshot
+) -> None:
+    await seed("declare checkout@2.4.0 at 2026-12-03 14:00")
+    before = snapshot()
+    press = button_press(commands.dump(commands.Cancel("checkout@2.4.0", "found a bug")))
+
+    answer = await slack.action(press)
+
+    await fake.wait_for(lambda: len(fake.responses(answer.response_key)) == 1)
+    response = fake.responses(answer.response_key)[0].body
+    assert "This button is not one I know; type the command" in block_texts(response)
+    assert snapshot() == before
 
 
 async def test_a_button_that_is_not_ours_gets_a_private_error(

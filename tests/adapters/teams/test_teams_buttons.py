@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from bot import commands
@@ -95,6 +96,33 @@ async def test_tampered_button_data_gets_a_card_saying_so(teams: TeamsClient) ->
     card = await teams.invoke(payload)
 
     assert "not one of releasebot's" in card_text(card)
+
+
+FORGED_DECLARE = '{"c":"Declare","release":"Evil Name@1 2","owner":"nobody"}'
+
+
+async def test_button_data_for_a_command_no_button_carries_changes_nothing(
+    teams: TeamsClient, store: MemoryStore
+) -> None:
+    payload = execute(teams.connector.service_url, {"rb": FORGED_DECLARE})
+
+    card = await teams.invoke(payload)
+
+    assert "not one of releasebot's" in card_text(card)
+    assert store.data.releases == {} and store.data.audit == []
+
+
+async def test_a_button_naming_no_known_answer_gets_a_clear_card_and_changes_nothing(
+    teams: TeamsClient, store: MemoryStore
+) -> None:
+    await declare(teams)
+    before = (dict(store.data.releases), list(store.data.audit))
+    forged = {"c": "AnswerPoll", "poll_id": 1, "answer": "maybe", "reason": ""}
+
+    card = await teams.invoke(execute(teams.connector.service_url, {"rb": json.dumps(forged)}))
+
+    assert "'maybe' is not an answer to a poll" in card_text(card)
+    assert (dict(store.data.releases), list(store.data.audit)) == before
 
 
 async def test_an_invoke_we_do_not_handle_gets_501(teams: TeamsClient) -> None:
