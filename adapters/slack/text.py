@@ -7,8 +7,8 @@ import re
 # A message that addresses the bot starts with its mention: `<@U0BOT> status x@1`.
 LEADING_MENTION = re.compile(r"^\s*<@[UW][A-Z0-9]+(?:\|[^>]*)?>[\s,:]*")
 USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
-# `<https://x|label>`, `<mailto:a@b|a@b>` and bare `<https://x>`; the target is what was meant.
-LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|[^>]*)?>")
+# `<https://x|label>`, `<mailto:a@b|a@b>` and bare `<https://x>`.
+LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]*))?>")
 # Slack escapes only these three; `&amp;` goes last so `&amp;lt;` stays the text `&lt;`.
 ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
 
@@ -23,8 +23,18 @@ def from_slack(text: str) -> str:
     # Most commands carry no markup; the checks keep their path through here short.
     if "<" in text:  # mentions and links both start with it
         text = USER.sub(lambda match: f"slack:{match.group(1)}", text)
-        text = LINK.sub(lambda match: match.group(1), text)
+        text = LINK.sub(_as_typed, text)
     if "&" in text:  # every entity starts with it
         for entity, character in ENTITIES:
             text = text.replace(entity, character)
     return text.strip()
+
+
+def _as_typed(link: re.Match[str]) -> str:
+    """What the person meant by a link: what they typed when Slack made the link itself (it
+    turns `api.example.com` into `<http://api.example.com|api.example.com>` and an address into
+    `<mailto:a@b|a@b>`), else its target (a labelled link points where it was meant to)."""
+    target, label = link.group(1), link.group(2)
+    if label is not None and target.partition(":")[2].lstrip("/") == label:
+        return label
+    return target

@@ -28,6 +28,13 @@ FORM = {"content-type": ["application/x-www-form-urlencoded"]}
             "risk a@1 low see https://x.example/i/1",
         ),
         ("risk a@1 low &lt;b&gt; &amp; c &amp;lt;", "risk a@1 low <b> & c &lt;"),
+        # What Slack links by itself stays what was typed.
+        (
+            "declare web@1.0 owner email:<mailto:bob@example.com|bob@example.com>",
+            "declare web@1.0 owner email:bob@example.com",
+        ),
+        ("status <http://api.example.com|api.example.com>@1.0", "status api.example.com@1.0"),
+        ("risk a@1 low see <https://x.example/i/1>", "risk a@1 low see https://x.example/i/1"),
     ],
 )
 def test_slack_markup_becomes_command_text(slack: str, command: str) -> None:

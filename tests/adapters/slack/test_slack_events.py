@@ -81,6 +81,16 @@ async def test_a_declaring_mention_posts_the_card_to_the_channel_not_the_thread(
     assert store.data.releases["search@7.1"].owner == "slack:U04ALICE001"
 
 
+async def test_an_address_slack_linked_by_itself_is_read_as_typed(
+    slack: SlackSender, fake: FakeSlack, store: MemoryStore
+) -> None:
+    owner = "email:<mailto:bob@example.com|bob@example.com>"  # as Slack sends `bob@example.com`
+    await slack.event(mention(f"declare web@1.0 at 2026-12-01 09:00 owner {owner}"))
+
+    await fake.wait_for(lambda: len(_posts(fake)) == 1)
+    assert store.data.releases["web@1.0"].owner == "email:bob@example.com"
+
+
 async def test_a_direct_message_is_answered_in_the_dm(slack: SlackSender, fake: FakeSlack) -> None:
     envelope = direct_message("help")
 
