@@ -36,7 +36,7 @@ from adapters.slack.modal import (
     filled,
     read_submission,
 )
-from adapters.slack.outgoing import post_ephemeral, respond_with
+from adapters.slack.outgoing import EPHEMERAL, IN_CHANNEL, post_ephemeral, respond_with
 from adapters.tasks import InFlight, Listener
 from bot import commands
 from bot.domain import Actor, Conversation
@@ -144,9 +144,16 @@ async def _settle_click(
         return
     if not click.ephemeral and await cards.shows(subject, click.channel, click.message_ts):
         return  # the outbox updates the clicked card for everyone
-    # A card we could not update (a private `status`, or one posted before we kept cards):
-    # a private one is replaced where it stands, otherwise the clicker sees the new card.
-    await respond_with(respond, reply, replace_original=click.ephemeral)
+    # A card the outbox cannot update (a private `status`, one posted through the response_url
+    # when the bot could not post it, one from before we kept cards): when the button acted on
+    # the release that card shows, the card is replaced where it stands, seen by whoever saw it
+    # (SPEC §4.2: no stale button stays live); a huddle's decision button changes its release,
+    # and the huddle card stays, so the clicker alone sees the release card then.
+    if click.ephemeral or getattr(command, "release", None) == subject:
+        seen_by = EPHEMERAL if click.ephemeral else IN_CHANNEL
+        await respond_with(respond, reply, response_type=seen_by, replace_original=True)
+    else:
+        await respond_with(respond, reply)
 
 
 async def _ask(client: AsyncWebClient, tell: Tell, click: Click, value: str, title: str) -> None:

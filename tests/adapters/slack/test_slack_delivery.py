@@ -13,11 +13,17 @@ from adapters import scheduler
 from adapters.clock import ManualClock
 from adapters.slack import listeners
 from storage.memory import MemoryStore
-from tests.support.blockkit import assert_block_kit_limits, privately_shown
+from tests.support.blockkit import assert_block_kit_limits, block_texts, privately_shown
 from tests.support.fake_slack import FakeSlack
 from tests.support.gated_store import GatedStore
 from tests.support.server import RunningBot, running_bot
-from tests.support.slack_requests import SIGNING_SECRET, SlackSender, slack_env
+from tests.support.slack_requests import (
+    SIGNING_SECRET,
+    SlackSender,
+    button_labels,
+    click,
+    slack_env,
+)
 
 
 @pytest.mark.parametrize("status", [429, 500])
@@ -51,6 +57,16 @@ async def test_a_card_the_bot_cannot_post_is_shown_in_channel_through_the_respon
     assert_block_kit_limits(response)
     assert fake.api_calls("chat.postMessage") == []
     assert list(store.data.releases) == ["checkout@2.4.0"]
+
+    # A click on it replaces it where it stands, for everyone: no stale button stays live.
+    press = click(response, "Approve as qa", user="U0QA00001", name="quinn", ts="1718040999.1")
+    clicked = await slack.action(press)
+    await fake.wait_for(lambda: len(fake.responses(clicked.response_key)) == 1)
+    replaced = fake.responses(clicked.response_key)[0].body
+    assert replaced["replace_original"] is True and replaced["response_type"] == "in_channel"
+    assert_block_kit_limits(replaced)
+    assert "✓ qa: approved by quinn" in block_texts(replaced)
+    assert "Approve as qa" not in button_labels(replaced)
 
 
 async def test_a_slow_read_is_acknowledged_at_once_and_answered_later(
