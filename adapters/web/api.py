@@ -120,8 +120,11 @@ async def declare(request: web.Request) -> web.Response:
         env=_optional(body, "env", _word),
         owner=_optional(body, "owner", principal),
     )
-    await _run(request, command)
-    return web.json_response(await _release_json(request, command.release), status=201)
+    reply = await _run(request, command)
+    # What chat shows under the card: a clash with a nearby release, a freeze it falls in,
+    # risks it took over. CI may decide to wait on them.
+    answer = {**await _release_json(request, command.release), "notes": list(reply.notes)}
+    return web.json_response(answer, status=201)
 
 
 async def signals(request: web.Request) -> web.Response:

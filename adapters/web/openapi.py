@@ -71,7 +71,7 @@ def _declare() -> dict[str, Any]:
         "operationId": "declareRelease",
         "requestBody": body("Declare"),
         "responses": {
-            "201": json_content(ref("Release"), "Declared"),
+            "201": json_content(ref("ReleaseDeclared"), "Declared"),
             **errors(400, 401, 403, 409),
         },
     }

@@ -59,6 +59,20 @@ def schemas() -> dict[str, Any]:
         "Error": _object(["error"], error={"type": "string"}),
         "Release": _release(),
         "ReleaseDetail": {"allOf": [ref("Release"), _release_detail()]},
+        "ReleaseDeclared": {
+            "allOf": [
+                ref("Release"),
+                _object(
+                    ["notes"],
+                    notes={
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "description": "What chat shows under the card: a clash with a nearby "
+                        "release, a freeze it falls in, deferred risks it took over.",
+                    },
+                ),
+            ]
+        },
         "SignOff": _signoff(),
         "Gate": _object(
             ["gate", "pass"], gate={"type": "string"}, reason={"type": "string"}, **PASS

@@ -53,6 +53,31 @@ async def test_declare_then_read_it_back(bot: RunningBot, http: aiohttp.ClientSe
     assert status == 409 and "already declared" in again["error"]
 
 
+async def test_a_declaration_says_what_it_clashes_with_as_chat_does(
+    bot: RunningBot, http: aiohttp.ClientSession
+) -> None:
+    api = f"{bot.url}/api/v1"
+    for line in (
+        "freeze 2026-12-05 00:00 2026-12-06 00:00 year-end",
+        "declare web@1 at 2026-12-05 09:30",
+    ):
+        reply = await bot.components.bot.handle_text(line, QA)
+        assert reply.problem is None, reply.title
+
+    status, body = await call(
+        http, "POST", f"{api}/releases", json={"release": "web@2", "at": "2026-12-05T10:00:00Z"}
+    )
+
+    assert status == 201
+    assert body["notes"] == [
+        "⚠ Close to web@1 at Sat 5 Dec 2026 09:30 UTC",
+        "⚠ Inside freeze F1 (year-end): deploys are blocked until Sun 6 Dec 2026 00:00 UTC "
+        "except for emergency changes",
+    ]
+    quiet = {"release": "web@3", "at": "2026-12-20T10:00:00Z"}
+    assert (await call(http, "POST", f"{api}/releases", json=quiet))[1]["notes"] == []
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [
