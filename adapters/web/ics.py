@@ -53,8 +53,12 @@ def feed(
     for event in events:
         calendar.add_component(event)
     starts = [e.decoded("dtstart").date() for e in events] or [now.date()]
-    # Only the transitions the feed needs, not fifty years of them.
-    calendar.add_missing_timezones(first_date=min(starts) - timedelta(days=1), last_date=_far(now))
+    ends = [e.decoded("dtend").date() for e in events]
+    # Only the transitions the feed needs, not fifty years of them: up to its last event, and
+    # a few years on for the syncs that repeat for ever. A reader follows the rules given, so a
+    # release beyond them would show an hour off in summer.
+    last = max([*ends, _far(now)]) + timedelta(days=1)
+    calendar.add_missing_timezones(first_date=min(starts) - timedelta(days=1), last_date=last)
     return calendar.to_ical()
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -73,6 +73,18 @@ async def test_times_carry_their_zone_with_a_vtimezone(bot: RunningBot) -> None:
     assert str(release["summary"]) == "Release checkout@2.4.0 (planned)"
     assert str(release["status"]) == "TENTATIVE"
     assert str(release["url"]).endswith("/releases/checkout@2.4.0")
+
+
+async def test_the_vtimezone_holds_the_rules_of_a_release_years_ahead(bot: RunningBot) -> None:
+    far = "declare far@1.0 at 2031-07-01 10:00"  # BST, beyond the few years syncs need
+    assert (await bot.components.bot.handle_text(far, ALICE, CHANNEL)).problem is None
+
+    cal = await calendar(bot)
+
+    (london,) = [tz for tz in cal.walk("VTIMEZONE") if str(tz["tzid"]) == "Europe/London"]
+    by_its_rules = london.to_tz(lookup_tzid=False)  # as a reader without a zone database
+    start = events(cal)["release-far%401.0@releasebot"]["dtstart"].dt
+    assert start.replace(tzinfo=by_its_rules).utcoffset() == timedelta(hours=1)
 
 
 async def test_freezes_and_syncs_are_in_the_feed(bot: RunningBot) -> None:
