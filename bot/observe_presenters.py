@@ -106,10 +106,16 @@ def _incident_facts(incident: Incident, zone: ZoneInfo) -> tuple[Fact, ...]:
     return tuple(facts)
 
 
+INCIDENT_FACT = "Incident"
+
+
 def incident_recorded(incident: Incident, created: bool) -> Reply:
     state = "resolved" if incident.resolved_at else "open"
     verb = "recorded" if created else "updated"
-    return Reply(title=f"Incident {incident.label} on {incident.service} {verb} ({state})")
+    return Reply(
+        title=f"Incident {incident.label} on {incident.service} {verb} ({state})",
+        facts=(Fact(INCIDENT_FACT, incident.label),),
+    )
 
 
 def smoke_section(results: Sequence[SmokeResult]) -> Section:

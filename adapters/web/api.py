@@ -227,9 +227,12 @@ def _is_word(value: str) -> bool:
 async def audit(request: web.Request) -> web.Response:
     components = request.app[COMPONENTS]
     release = request.query.get("release")
+    shape = request.query.get("format", "json")
+    if shape not in ("json", "csv"):
+        raise problem(400, "format must be json or csv")
     async with components.store(read_only=True) as uow:
         events = await (uow.audit.for_release(release) if release else uow.audit.all())
-    if request.query.get("format", "json") == "csv":
+    if shape == "csv":
         return web.Response(text=serialize.audit_csv(events), content_type="text/csv")
     return web.json_response({"events": [serialize.audit_event(e) for e in events]})
 

@@ -14,6 +14,7 @@ from bot.domain import SERVICE_PATTERN, State
 from bot.handlers.metrics import load_report
 from bot.metrics import MetricsWindow
 from bot.observe import Incident
+from bot.observe_presenters import INCIDENT_FACT
 from bot.parser import release_name
 
 MAX_DAYS = 366
@@ -91,7 +92,11 @@ async def record_incident(request: web.Request) -> web.Response:
     known = await _incident(request, command.key) is not None
     reply = await _run(request, command)
     stored = await _incident(request, command.key)
-    incident = serialize.incident(stored) if stored else _posted(command)
+    if stored is not None:
+        incident = serialize.incident(stored)
+    else:  # no key to find it by: as posted, with the id the core gave it
+        label = next(f.value for f in reply.facts if f.label == INCIDENT_FACT)
+        incident = {**_posted(command), "id": label}
     answer = {"title": reply.title, "incident": incident}
     return web.json_response(answer, status=200 if known else 201)
 

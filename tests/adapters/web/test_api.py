@@ -158,6 +158,8 @@ async def test_audit_as_json_and_csv(bot: RunningBot, http: aiohttp.ClientSessio
     assert [r["release"] for r in rows] == ["a@1", "b@1"] and rows[1]["prev_hash"] == rows[0][
         "hash"
     ]
+    status, refused = await call(http, "GET", f"{api}/audit?format=xml")
+    assert (status, refused) == (400, {"error": "format must be json or csv"})
 
 
 async def test_reads_are_open_and_writes_refused_without_a_configured_token(

@@ -105,6 +105,12 @@ async def test_an_incident_is_correlated_then_updated_by_its_key(
     assert body["incident"]["release"] == "checkout@1.2"
     [stored] = store_of(bot).data.tables.incidents.values()
     assert (stored.resolved_at, stored.release) == (NOW + H, "checkout@1.2")
+    # One posted without a key is answered with the id it was given.
+    keyless = {k: v for k, v in incident.items() if k != "key"}
+    status, body = await call(http, "POST", f"{api}/incidents", json=keyless)
+    assert (
+        status == 201 and body["incident"]["id"] == "I2" and body["title"].startswith("Incident I2")
+    )
 
 
 @pytest.mark.parametrize(
