@@ -207,6 +207,15 @@ async def _risk(ctx: Context, label: str) -> Risk:
     return risk
 
 
+async def _risk_of(ctx: Context, label: str, release: Release) -> Risk:
+    """A risk of `release`: accepting another release's changes nothing in its gates."""
+    risk = await _risk(ctx, label)
+    if risk.release != release.name:
+        where = f"a risk of {risk.release}" if risk.release else "deferred and waiting"
+        raise DomainError(f"{risk.label} is {where}, not of {release.name}")
+    return risk
+
+
 def _may_decide(ctx: Context, release: Release) -> bool:
     if not ctx.policy.restrict_deciders or ctx.actor.principal == release.owner:
         return True
@@ -284,7 +293,7 @@ async def decisions(cmd: c.Decisions, ctx: Context) -> Reply:
 @handles(c.Gate, read_only=True)
 async def gate(cmd: c.Gate, ctx: Context) -> Reply:
     release = await existing(ctx, cmd.release)
-    accepting = [(await _risk(ctx, label)).id for label in cmd.accept_risks]
+    accepting = [(await _risk_of(ctx, label, release)).id for label in cmd.accept_risks]
     assessment = await assess(ctx.uow, release, ctx.policy, ctx.now, accepting=accepting)
     reply = presenters.gate_report(assessment)
     if not accepting:

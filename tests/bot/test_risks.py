@@ -54,6 +54,11 @@ async def test_a_blocker_fails_the_gate_and_accepting_it_passes_again(
     assert "open blockers 1 > 0" in refused.title
     dry = await say(bot, "gate checkout@2.4.0 if accept R1")
     assert dry.title == "If you accept R1: gates would pass"
+    await say(bot, "declare pay@1.0 at 2026-12-04 10:00")
+    await say(bot, "risk pay@1.0 low a risk of another release")
+    elsewhere = await say(bot, "gate checkout@2.4.0 if accept R2")
+    assert elsewhere.tone is Tone.ERROR
+    assert elsewhere.title == "R2 is a risk of pay@1.0, not of checkout@2.4.0"
     assert store.data.releases["checkout@2.4.0"].state is State.PLANNED  # a dry run
     await say(bot, "decide R1 accept warm-up script ships in the same release", ENG)
     assert store.data.releases["checkout@2.4.0"].state is State.APPROVED
