@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.domain import DomainError
@@ -98,9 +98,24 @@ def lead_time(finished_at: datetime, commits: Iterable[datetime]) -> LeadTime:
     return LeadTime(len(moments), sum((finished_at - m).total_seconds() for m in moments))
 
 
-def check_deployment_times(started_at: datetime, finished_at: datetime) -> None:
+# How far ahead of our clock a reporter's clock may run before its times are taken as wrong.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def check_deployment_times(started_at: datetime, finished_at: datetime, now: datetime) -> None:
+    """A deployment is reported once it has finished: one that finishes later is a mistake,
+    and would count in the metrics of days still to come."""
     if finished_at < started_at:
         raise DomainError("finished_at is before started_at")
+    if finished_at > now + CLOCK_SKEW:
+        raise DomainError("finished_at is in the future: report a deployment once it is over")
+
+
+def check_incident_times(opened_at: datetime, resolved_at: datetime | None, now: datetime) -> None:
+    if resolved_at is not None and resolved_at < opened_at:
+        raise DomainError("resolved_at is before opened_at")
+    if opened_at > now + CLOCK_SKEW or (resolved_at is not None and resolved_at > now + CLOCK_SKEW):
+        raise DomainError("an incident cannot open or be resolved in the future")
 
 
 def check_commits(finished_at: datetime, commits: Iterable[datetime]) -> None:
@@ -108,8 +123,3 @@ def check_commits(finished_at: datetime, commits: Iterable[datetime]) -> None:
     late = [m for m in commits if m > finished_at]
     if late:
         raise DomainError(f"commit at {late[0].isoformat()} is after the deployment finished")
-
-
-def check_incident_times(opened_at: datetime, resolved_at: datetime | None) -> None:
-    if resolved_at is not None and resolved_at < opened_at:
-        raise DomainError("resolved_at is before opened_at")

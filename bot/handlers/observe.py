@@ -44,7 +44,7 @@ MOVES = {
 async def record_deployment(cmd: c.RecordDeployment, ctx: Context) -> Reply:
     status = _status(cmd.status)
     _check_names(cmd.service, cmd.version, cmd.environment)
-    check_deployment_times(cmd.started_at, cmd.finished_at)
+    check_deployment_times(cmd.started_at, cmd.finished_at, ctx.now)
     release = await ctx.uow.releases.get(f"{cmd.service}@{cmd.version}", for_update=True)
     lead = lead_time(cmd.finished_at, await _commit_times(ctx, cmd))
     reported = Deployment(
@@ -166,7 +166,7 @@ async def record_incident(cmd: c.RecordIncident, ctx: Context) -> Reply:
         release=cmd.release or (earlier.release if earlier else None),
         key=cmd.key,
     )
-    check_incident_times(reported.opened_at, reported.resolved_at)
+    check_incident_times(reported.opened_at, reported.resolved_at, ctx.now)
     _check_attribution(reported)
     incident, created = await ctx.uow.incidents.record(reported)
     attributed = await ctx.uow.releases.get(cmd.release) if cmd.release else None

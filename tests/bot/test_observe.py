@@ -145,7 +145,7 @@ async def given_checkout_deployments(bot: ReleaseBot) -> None:
 
 
 async def test_an_incident_lists_the_service_deployments_of_the_window_in_its_channel(
-    bot: ReleaseBot, store: MemoryStore
+    bot: ReleaseBot, store: MemoryStore, clock: ManualClock
 ) -> None:
     await given_checkout_deployments(bot)
     before = len(store.data.outbox)
@@ -160,6 +160,7 @@ async def test_an_incident_lists_the_service_deployments_of_the_window_in_its_ch
     assert message.reply.sections[0].title == "Deployments of checkout in the 24 h before"
     assert [line.split()[1] for line in lines] == ["checkout@1.2", "checkout@1.1"]
     assert "failure" in lines[1] and "5 h 00 min before" in lines[1]
+    clock.advance(H)
     resolved = c.RecordIncident("checkout", "sev1", NOW, NOW + H, key="PD-1")
     assert "updated (resolved)" in (await bot.handle(resolved, API)).title
     assert len(posted(store)) == before + 1  # an update is not a new incident
@@ -177,8 +178,9 @@ async def test_an_incident_is_posted_where_the_release_at_fault_is_discussed(
     before = len(store.data.outbox)
     await bot.handle(c.RecordIncident("checkout", "sev1", clock.now()), API)  # names no release
     await bot.handle(c.RecordIncident("checkout", "sev2", clock.now(), release="checkout@2.0"), API)
-    await bot.handle(c.RecordIncident("payments", "sev3", clock.now(), release="checkout@2.0"), API)
-    # The last names a release of another service: payments has no channel, so nothing is posted.
+    blamed = c.RecordIncident("payments", "sev3", clock.now(), release="checkout@2.0")
+    # The last names a release of another service: refused, so nothing is posted for it.
+    assert (await bot.handle(blamed, API)).title == "checkout@2.0 is not a release of payments"
     assert [m.conversation for m in posted(store)[before:]] == [CHANNEL, elsewhere]
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from adapters.clock import ManualClock
 from bot.domain import State
 from tests.support import metrics_data as data
 from tests.support.people import ALICE, CHANNEL, NOW
@@ -59,6 +60,7 @@ async def test_a_deployment_is_recorded_once_and_moves_its_release(
         (deployment(status="ok"), "status must be success, failure or rolled_back"),
         (deployment(finished_at="yesterday"), "finished_at: "),
         (deployment(finished_at=(NOW - 3 * H).isoformat()), "before started_at"),
+        (deployment(finished_at="2030-01-01T00:00:00Z"), "finished_at is in the future"),
         (deployment(commits="abc"), "commits must be a list"),
         (deployment(commits=["soon"]), "commits[0]: 'soon' is not an ISO 8601 instant"),
         (deployment(commits=[NOW.isoformat()]), "after the deployment finished"),
@@ -89,6 +91,9 @@ async def test_an_incident_is_correlated_then_updated_by_its_key(
     status, body = await call(http, "POST", f"{api}/incidents", json=incident)
     assert status == 201 and body["incident"]["id"] == "I1"
     assert body["incident"]["resolved_at"] is None
+    clock = bot.components.clock
+    assert isinstance(clock, ManualClock)
+    clock.advance(H)  # it is resolved an hour later
     resolved = {**incident, "resolved_at": (NOW + H).isoformat()}
     status, body = await call(http, "POST", f"{api}/incidents", json=resolved)
     assert status == 200 and body["incident"]["resolved_at"] == "2026-11-26T13:00:00Z"
@@ -120,6 +125,7 @@ async def test_an_incident_is_correlated_then_updated_by_its_key(
         ({"release": "checkout@1.2 extra"}, "may not contain spaces"),
         ({"key": "PD-9\n## forged"}, "must be one line"),
         ({"release": "payments@2.0"}, "payments@2.0 is not a release of checkout"),
+        ({"opened_at": "2030-01-01T00:00:00Z"}, "cannot open or be resolved in the future"),
     ],
 )
 async def test_bad_incidents_get_400_and_change_nothing(
