@@ -18,12 +18,14 @@ from storage.migrate import upgrade
 from storage.sql import open_store
 from tests.support.postgres import asyncpg_dsn, create_database, drop_database
 
-# Empties every table the store writes, and puts the audit chain back at its start.
+# Empties every table the store writes, and puts the audit chain back at its start (its head
+# row afresh: a tampering test deletes it).
 _RESET_POSTGRES = f"""
 TRUNCATE release, signoff, readiness_signal, freeze_window, audit_event, delivery,
-    conversation_ref, posted_card, outbox, risk, decision, huddle, change_item, sync,
-    occurrence, poll, poll_answer, deployment, incident, smoke_check RESTART IDENTITY;
-UPDATE audit_head SET seq = 0, hash = '{GENESIS_HASH}' WHERE id = 1;
+    conversation_ref, posted_card, personal_page, outbox, risk, decision, huddle, change_item,
+    sync, occurrence, poll, poll_answer, deployment, incident, smoke_check RESTART IDENTITY;
+DELETE FROM audit_head;
+INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '{GENESIS_HASH}');
 """
 
 
