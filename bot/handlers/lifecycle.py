@@ -9,6 +9,7 @@ from bot import presenters
 from bot.assessment import assess
 from bot.domain import CANCELLABLE_STATES, DEPLOYABLE_STATES, ChangeClass, Release, State
 from bot.handlers.base import Context, existing, finish, handles, refuse, save
+from bot.handlers.deferral import take_waiting_risks
 from bot.handlers.risks import close_with_release
 from bot.reply import Reply
 
@@ -103,4 +104,9 @@ async def promote(cmd: c.Promote, ctx: Context) -> Reply:
         return Reply(title=f"Nothing changed: {release.name} is already on train {cmd.train}")
     moved = release.changed(at=ctx.now, train=cmd.train)
     await save(ctx, "promoted", release, moved)
-    return await _done(ctx, moved, [f"Promoted to train {cmd.train} by {ctx.actor.display_name}"])
+    notes = [f"Promoted to train {cmd.train} by {ctx.actor.display_name}"]
+    if moved.state in DEPLOYABLE_STATES:
+        # Joining the train, it is the release the train's waiting risks were deferred to, as a
+        # release declared on it would be.
+        notes += await take_waiting_risks(ctx, moved)
+    return await _done(ctx, moved, notes)

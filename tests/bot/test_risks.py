@@ -185,6 +185,22 @@ async def test_a_deferred_risk_shows_on_the_open_huddle_card_of_the_release_it_m
     ]
 
 
+async def test_a_release_promoted_onto_the_train_takes_the_risks_waiting_for_it(
+    bot: ReleaseBot, store: MemoryStore
+) -> None:
+    await say(bot, "declare d@2 at 2026-12-03 10:00 train t1")
+    await say(bot, "risk d@2 critical payments may double-charge")
+    await say(bot, "decide R1 defer not in this one", QA)
+    await say(bot, "declare d@3 at 2026-12-10 10:00 train canary")
+
+    card = await say(bot, "promote d@3 t1")
+
+    assert "Deferred risk R1 from d@2 moves to this release" in card.notes
+    assert "R1 [critical] payments may double-charge — open" in plain_text(card)
+    assert store.data.tables.risks[1].release == "d@3"
+    assert "risk_moved" in [e.action for e in store.data.audit]
+
+
 async def test_a_risk_deferred_with_no_next_release_goes_to_the_next_one_declared(
     bot: ReleaseBot, store: MemoryStore
 ) -> None:
