@@ -49,6 +49,11 @@ class Deployment:
     def name(self) -> str:
         return f"{self.service}@{self.version}"
 
+    @property
+    def identity(self) -> tuple[str, str, str, datetime]:
+        """What tells one deployment from another: a report with the same is the same one."""
+        return (self.service, self.version, self.environment, self.started_at)
+
 
 @dataclass(frozen=True, slots=True)
 class Incident:

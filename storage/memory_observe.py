@@ -18,10 +18,6 @@ from storage.memory_tables import Tables
 REACHED = (DeployStatus.SUCCESS, DeployStatus.ROLLED_BACK)
 
 
-def _identity(item: Deployment) -> tuple[str, str, str, datetime]:
-    return (item.service, item.environment, item.version, item.started_at)
-
-
 def _newest_first(items: Iterable[Deployment]) -> list[Deployment]:
     return sorted(items, key=lambda d: (d.finished_at, d.id), reverse=True)
 
@@ -31,7 +27,7 @@ class MemoryDeployments:
         self._tables = tables
 
     async def record(self, item: Deployment) -> tuple[Deployment, bool]:
-        same = [d for d in self._tables.deployments.values() if _identity(d) == _identity(item)]
+        same = [d for d in self._tables.deployments.values() if d.identity == item.identity]
         created = not same
         stored = replace(item, id=same[0].id if same else self._tables.next_id("deployment"))
         self._tables.deployments[stored.id] = stored

@@ -10,7 +10,6 @@ from types import TracebackType
 from typing import Any
 
 from sqlalchemy import Engine, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.ports import (
@@ -43,7 +42,7 @@ from storage.sql_outbox import SqlCards, SqlOutbox, SqlPages
 from storage.sql_readiness import SqlFreezes, SqlSignals, SqlSignOffs
 from storage.sql_repos import SqlAudit, SqlReleases
 from storage.sql_risks import SqlChanges, SqlDecisions, SqlHuddles, SqlRisks
-from storage.sql_runner import AsyncRunner, InlineRunner, Runner
+from storage.sql_runner import AsyncRunner, InlineRunner, Runner, insert_for
 from storage.sql_schedules import SqlOccurrences, SqlPolls, SqlSyncs
 from storage.sqlite_reads import PLAIN_REPOSITORIES
 from storage.sqlite_snapshot import SnapshotReader, SnapshotRunner
@@ -169,12 +168,12 @@ class SqlStore:
 
     async def claim_delivery(self, key: str, *, at: datetime) -> bool:
         """True the first time `key` is claimed, False ever after, across processes."""
-        stmt = _insert_for(self._engines.dialect)(delivery).values(key=key, claimed_at=at)
+        stmt = insert_for(self._engines.dialect)(delivery).values(key=key, claimed_at=at)
         async with self._transaction() as db:
             return await db.execute(stmt.on_conflict_do_nothing(index_elements=["key"])) == 1
 
     async def save_conversation_ref(self, conversation_id: str, reference: dict[str, Any]) -> None:
-        stmt = _insert_for(self._engines.dialect)(conversation_ref).values(
+        stmt = insert_for(self._engines.dialect)(conversation_ref).values(
             conversation_id=conversation_id, reference=reference, updated_at=datetime.now(UTC)
         )
         fresh = {"reference": stmt.excluded.reference, "updated_at": stmt.excluded.updated_at}
@@ -313,7 +312,7 @@ class SqlStore:
 
 
 async def _remember(db: Runner, card: CardRef, at: datetime) -> None:
-    stmt = _insert_for(db.dialect)(posted_card).values(
+    stmt = insert_for(db.dialect)(posted_card).values(
         platform=card.platform,
         conversation_id=card.conversation_id,
         message_id=card.message_id,
@@ -321,11 +320,6 @@ async def _remember(db: Runner, card: CardRef, at: datetime) -> None:
         posted_at=at,
     )
     await db.execute(stmt.on_conflict_do_nothing())
-
-
-def _insert_for(dialect: str) -> Any:
-    """The dialect's INSERT construct, which offers ON CONFLICT on both SQLite and PostgreSQL."""
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 async def open_store(url: str) -> SqlStore:

@@ -8,10 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.observe import Deployment, DeployStatus, Incident, SmokeResult
-from storage.sql_runner import Runner
+from storage.sql_runner import Runner, insert_for
 from storage.tables import deployment, incident, smoke_check
 
 _d, _i, _s = deployment.c, incident.c, smoke_check.c
@@ -56,10 +55,6 @@ _LATEST_SMOKE = (
 )
 
 
-def _insert_for(dialect: str) -> Any:
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
-
-
 def to_deployment(row: Any) -> Deployment:
     return Deployment(
         service=row.service,
@@ -102,7 +97,7 @@ class SqlDeployments:
         identity = {k: getattr(item, k) for k in _IDENTITY}
         # ON CONFLICT DO NOTHING, then UPDATE: two reports of one deployment racing each other
         # end as one row on both databases, whichever commits first.
-        stmt = _insert_for(self._db.dialect)(deployment).values(**identity, **values)
+        stmt = insert_for(self._db.dialect)(deployment).values(**identity, **values)
         inserted = await self._db.fetch_one(
             stmt.on_conflict_do_nothing(index_elements=_IDENTITY).returning(_d.id)
         )
@@ -140,7 +135,7 @@ class SqlIncidents:
             row = await self._db.fetch_one(_INSERT_INCIDENT.values(key=None, **values))
             assert row is not None
             return to_incident(row), True
-        stmt = _insert_for(self._db.dialect)(incident).values(key=item.key, **values)
+        stmt = insert_for(self._db.dialect)(incident).values(key=item.key, **values)
         row = await self._db.fetch_one(
             stmt.on_conflict_do_nothing(index_elements=["key"]).returning(incident)
         )

@@ -13,7 +13,7 @@ from bot.domain import Conversation
 from bot.outbox import Delivery, Outgoing, reply_from_dict, reply_to_dict
 from bot.ports import CardRef, PageRef
 from storage.base import DeadLetter, OutboxItem, Outcome
-from storage.sql_runner import Runner
+from storage.sql_runner import Runner, insert_for
 from storage.tables import UTCDateTime, outbox, personal_page, posted_card
 
 _O = outbox.c
@@ -35,7 +35,6 @@ _FORGET_PAGE = (
     .where(personal_page.c.platform == bindparam("platform"))
     .where(personal_page.c.person == bindparam("person"))
 )
-_SHOW_ON_PAGE = insert(personal_page)
 _HEADS = (
     select(func.min(_O.id).label("id"))
     .where(_O.status == "pending")
@@ -134,7 +133,10 @@ async def show_on_page(db: Runner, page: PageRef, releases: Collection[str]) -> 
     person = {"platform": page.platform, "person": page.person}
     await db.execute(_FORGET_PAGE, person)
     for name in sorted(set(releases)):
-        await db.execute(_SHOW_ON_PAGE, {**person, "release": name})
+        # Two publishes of one page at once (the tab opened as the outbox refreshes it) would
+        # otherwise collide on PostgreSQL: both then record the same offers.
+        shown = insert_for(db.dialect)(personal_page).values(**person, release=name)
+        await db.execute(shown.on_conflict_do_nothing())
 
 
 async def claim_due(db: Runner, now: datetime, *, limit: int, lease: timedelta) -> list[OutboxItem]:

@@ -8,9 +8,15 @@ from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, Executable, Row
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 Params = Mapping[str, Any] | None
+
+
+def insert_for(dialect: str) -> Any:
+    """The dialect's INSERT construct, which offers ON CONFLICT on both SQLite and PostgreSQL."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 class Runner(Protocol):

@@ -144,16 +144,22 @@ async def _settle_click(
         return
     if not click.ephemeral and await cards.shows(subject, click.channel, click.message_ts):
         return  # the outbox updates the clicked card for everyone
-    # A card the outbox cannot update (a private `status`, one posted through the response_url
-    # when the bot could not post it, one from before we kept cards): when the button acted on
-    # the release that card shows, the card is replaced where it stands, seen by whoever saw it
-    # (SPEC §4.2: no stale button stays live); a huddle's decision button changes its release,
-    # and the huddle card stays, so the clicker alone sees the release card then.
-    if click.ephemeral or getattr(command, "release", None) == subject:
+    # A message the outbox cannot update (a private `status`, a card posted through the
+    # response_url when the bot could not post it, one from before we kept cards). A private one
+    # is replaced where it stands; so is a release card whose sign-off button was pressed (only a
+    # release card carries one), seen by whoever saw it (SPEC §4.2: no stale button stays live).
+    # Any other message stays as it is (a notice is not the card of what it changed), and the
+    # clicker alone sees the new card. (Buttons that ask for text first come back as a form's
+    # submission, settled below.)
+    if click.ephemeral or _signs_off(command, subject):
         seen_by = EPHEMERAL if click.ephemeral else IN_CHANNEL
         await respond_with(respond, reply, response_type=seen_by, replace_original=True)
     else:
         await respond_with(respond, reply)
+
+
+def _signs_off(command: commands.Command, release: str) -> bool:
+    return isinstance(command, commands.Approve) and command.release == release
 
 
 async def _ask(client: AsyncWebClient, tell: Tell, click: Click, value: str, title: str) -> None:

@@ -17,8 +17,10 @@ from aiohttp import ClientError
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.delivery import Undeliverable
 from adapters.slack.blocks import BlockKitError, home_view
 from adapters.slack.cards import PLATFORM
+from adapters.slack.sender import refusal
 from bot import home
 from bot.policy import Policy
 from bot.ports import Clock
@@ -59,8 +61,16 @@ class SlackHome:
         """
         page = await self.page(user)
         view = home_view(page.reply, answer=answer)
-        await self._store.show_on_page(PageRef(PLATFORM, user), page.offers)
-        await client.views_publish(user_id=user, view=view)
+        where = PageRef(PLATFORM, user)
+        await self._store.show_on_page(where, page.offers)
+        try:
+            await client.views_publish(user_id=user, view=view)
+        except SlackApiError as problem:
+            if isinstance(refusal(problem), Undeliverable):
+                # Slack will never take this person's page (say, they left the workspace):
+                # refreshing it after every change would only fill the dead letters.
+                await self._store.show_on_page(where, ())
+            raise
 
     async def page(self, user: str) -> home.HomePage:
         """`user`'s home page as the core sees it now, read without taking any write lock."""

@@ -68,9 +68,8 @@ def _commits(request: web.Request, value: Any) -> tuple[str, ...] | None:
 async def _known_deployment(request: web.Request, command: c.RecordDeployment) -> bool:
     async with request.app[COMPONENTS].store(read_only=True) as uow:
         found = await uow.deployments.of_release(command.service, command.version)
-    return any(
-        d.environment == command.environment and d.started_at == command.started_at for d in found
-    )
+    reported = (command.service, command.version, command.environment, command.started_at)
+    return any(d.identity == reported for d in found)
 
 
 async def _release_state(request: web.Request, name: str) -> dict[str, Any] | None:

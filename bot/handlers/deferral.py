@@ -57,7 +57,8 @@ def same_train(a: Release, b: Release) -> bool:
 
 
 async def take_waiting_risks(ctx: Context, release: Release) -> list[str]:
-    """A release just declared takes every deferred risk waiting for a release of its train.
+    """A release just declared (or promoted) takes every deferred risk waiting for a release of
+    its train.
 
     Those risks were deferred when their train had no release after theirs, so the next one
     declared is their next release, whatever its date. Each arrives open (its decisions were
@@ -68,7 +69,8 @@ async def take_waiting_risks(ctx: Context, release: Release) -> list[str]:
     notes = []
     for risk in waiting:
         source = sources.get(risk.id)
-        if source is None or not same_train(source, release):
+        # Its own deferred risk does not come back to a release promoted to another train.
+        if source is None or source.name == release.name or not same_train(source, release):
             continue
         if not await ctx.uow.risks.take(risk.id, release.name):
             continue  # another release declared meanwhile took it

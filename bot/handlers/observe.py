@@ -70,11 +70,7 @@ async def _keeping_lead(ctx: Context, reported: Deployment) -> Deployment:
     if reported.changes:
         return reported
     for earlier in await ctx.uow.deployments.of_release(reported.service, reported.version):
-        same = (earlier.environment, earlier.started_at) == (
-            reported.environment,
-            reported.started_at,
-        )
-        if same:
+        if earlier.identity == reported.identity:
             return replace(reported, changes=earlier.changes, lead_seconds=earlier.lead_seconds)
     return reported
 
@@ -167,7 +163,9 @@ async def record_incident(cmd: c.RecordIncident, ctx: Context) -> Reply:
         key=cmd.key,
     )
     check_incident_times(reported.opened_at, reported.resolved_at, ctx.now)
-    _check_attribution(reported)
+    # The release this post names: one stored before the check may not pass it, and must not
+    # keep the incident from being resolved.
+    _check_attribution(cmd.service, cmd.release)
     incident, created = await ctx.uow.incidents.record(reported)
     attributed = await ctx.uow.releases.get(cmd.release) if cmd.release else None
     await ctx.uow.audit.append(_incident_audit(ctx, incident, attributed, created))
@@ -190,14 +188,11 @@ def _check_incident(cmd: c.RecordIncident) -> None:
             raise DomainError(f"{cmd.release!r} is not a release (service@version)")
 
 
-def _check_attribution(incident: Incident) -> None:
+def _check_attribution(service: str, release: str | None) -> None:
     """The release at fault must be one of the incident's own service: another service's would
     count in that service's defect leakage, and the incident would be posted in its channel."""
-    if incident.release is None:
-        return
-    service = incident.release.partition("@")[0]
-    if service != incident.service:
-        raise DomainError(f"{incident.release} is not a release of {incident.service}")
+    if release is not None and release.partition("@")[0] != service:
+        raise DomainError(f"{release} is not a release of {service}")
 
 
 def _incident_audit(

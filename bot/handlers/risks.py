@@ -15,7 +15,7 @@ from bot.handlers.notify import release_changed, update_cards
 from bot.outbox import Outgoing
 from bot.parser import ParseError, id_number, parse
 from bot.reply import Reply, Tone
-from bot.risks import Decision, Huddle, Outcome, Risk, Severity
+from bot.risks import Decision, Huddle, Outcome, Risk, RiskView, Severity
 from bot.when import format_moment
 
 
@@ -39,6 +39,8 @@ async def add_risk(cmd: c.AddRisk, ctx: Context) -> Reply:
 @handles(c.Huddle)
 async def open_huddle(cmd: c.Huddle, ctx: Context) -> Reply:
     release = await existing(ctx, cmd.release, for_update=True)
+    if release.state is State.CANCELLED:
+        raise DomainError(f"{release.name} is cancelled: there is nothing left to decide on it")
     huddle = await ctx.uow.huddles.open_for(release.name)
     if huddle is not None:
         return Reply(title=f"Huddle {huddle.label} on {release.name} is already open")
@@ -75,14 +77,7 @@ async def close_huddle(cmd: c.CloseHuddle, ctx: Context) -> Reply:
     huddle = await ctx.uow.huddles.open_for(release.name)
     if huddle is None:
         raise NotFound(f"there is no open huddle on {release.name}")
-    await ctx.uow.huddles.close(huddle.id, at=ctx.now)
-    closed = await ctx.uow.huddles.get(huddle.id)
-    assert closed is not None
-    await ctx.uow.audit.append(
-        audit_draft(ctx, "huddle_closed", release, detail={"huddle": huddle.label})
-    )
-    risks = await risk_views(ctx.uow, release.name, ctx.now)
-    await update_cards(ctx, closed.subject, risk_presenters.huddle_card(closed, risks, _zone(ctx)))
+    closed, risks = await _close(ctx, huddle, release)
     outcome = risk_presenters.huddle_outcome(closed, risks, _zone(ctx))
     channels = _huddle_channels(closed, release)
     for where in channels:
@@ -101,15 +96,24 @@ async def close_with_release(ctx: Context, release: Release) -> None:
     """A cancelled release's open huddle closes, its decision buttons gone: there is nothing
     left to decide for it (SPEC §4.2: no stale button stays live)."""
     huddle = await ctx.uow.huddles.open_for(release.name)
-    if huddle is None:
-        return
+    if huddle is not None:
+        await _close(ctx, huddle, release, why=f"{release.name} is {release.state.label}")
+
+
+async def _close(
+    ctx: Context, huddle: Huddle, release: Release, *, why: str | None = None
+) -> tuple[Huddle, list[RiskView]]:
+    """Close the huddle (audited) and take the buttons off its card; `why` when nobody asked."""
     await ctx.uow.huddles.close(huddle.id, at=ctx.now)
     closed = replace(huddle, closed_at=ctx.now)
-    why = f"{release.name} is {release.state.label}"
-    detail = {"huddle": huddle.label, "why": why}
+    detail = {"huddle": huddle.label, **({"why": why} if why else {})}
     await ctx.uow.audit.append(audit_draft(ctx, "huddle_closed", release, detail=detail))
-    card = await _huddle_card(ctx, closed)
-    await update_cards(ctx, closed.subject, replace(card, notes=(*card.notes, f"Closed: {why}")))
+    risks = await risk_views(ctx.uow, release.name, ctx.now)
+    card = risk_presenters.huddle_card(closed, risks, _zone(ctx))
+    if why:
+        card = replace(card, notes=(*card.notes, f"Closed: {why}"))
+    await update_cards(ctx, closed.subject, card)
+    return closed, risks
 
 
 @handles(c.Decide)
@@ -157,7 +161,8 @@ async def decide(cmd: c.Decide, ctx: Context) -> Reply:
 async def _repeats_latest(ctx: Context, decision: Decision) -> bool:
     """Whether `decision` only says again what its decider last decided on the risk: a double
     click, or two forms opened from one button, must not log it twice (SPEC §7). Once a deferral
-    has moved the risk, a second one would otherwise move it again, a release further on."""
+    has moved the risk, a second one would otherwise move it again, a release further on (the
+    form names the risk, not the release it was on); to defer it on again, say why anew."""
     earlier = await ctx.uow.decisions.for_risks([decision.risk_id])
     if not earlier:
         return False

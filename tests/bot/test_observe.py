@@ -12,6 +12,7 @@ import yaml
 from adapters.clock import ManualClock
 from bot import commands as c
 from bot.domain import Actor, Conversation, State
+from bot.observe import Incident
 from bot.policy import Policy, PolicyError, parse_policy
 from bot.reply import Reply, Tone
 from bot.service import ReleaseBot
@@ -182,6 +183,22 @@ async def test_an_incident_is_posted_where_the_release_at_fault_is_discussed(
     # The last names a release of another service: refused, so nothing is posted for it.
     assert (await bot.handle(blamed, API)).title == "checkout@2.0 is not a release of payments"
     assert [m.conversation for m in posted(store)[before:]] == [CHANNEL, elsewhere]
+
+
+async def test_an_incident_stored_blaming_another_service_can_still_be_resolved(
+    bot: ReleaseBot, store: MemoryStore, clock: ManualClock
+) -> None:
+    # Stored before attributions were checked.
+    old = Incident("payments", "sev3", NOW - H, release="checkout@2.0", key="PD-9")
+    async with store() as uow:
+        await uow.incidents.record(old)
+        await uow.commit()
+
+    resolved = await bot.handle(c.RecordIncident("payments", "sev3", NOW - H, NOW, key="PD-9"), API)
+
+    assert resolved.title == "Incident I1 on payments updated (resolved)"
+    [stored] = store.data.tables.incidents.values()
+    assert (stored.resolved_at, stored.release) == (NOW, "checkout@2.0")
 
 
 async def test_the_correlation_window_comes_from_the_policy(

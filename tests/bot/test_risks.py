@@ -201,6 +201,19 @@ async def test_a_release_promoted_onto_the_train_takes_the_risks_waiting_for_it(
     assert "risk_moved" in [e.action for e in store.data.audit]
 
 
+async def test_a_release_promoted_away_does_not_take_back_its_own_deferred_risk(
+    bot: ReleaseBot, store: MemoryStore
+) -> None:
+    await say(bot, "declare d@2 at 2026-12-03 10:00 train t1")
+    await say(bot, "risk d@2 critical payments may double-charge")
+    await say(bot, "decide R1 defer not in this one", QA)
+
+    card = await say(bot, "promote d@2 t2")
+
+    assert not any("Deferred risk" in note for note in card.notes)
+    assert store.data.tables.risks[1].release is None  # still waiting for t1's next release
+
+
 async def test_a_risk_deferred_with_no_next_release_goes_to_the_next_one_declared(
     bot: ReleaseBot, store: MemoryStore
 ) -> None:

@@ -119,6 +119,11 @@ async def test_cancelling_the_release_closes_its_huddle_and_its_buttons_decide_n
     assert f"R1 was raised on {RELEASE}, which is cancelled" in refusal
     assert store.data.tables.decisions == []
     assert actions(store)[-2:] == ["cancelled", "huddle_closed"]
+    reopened = await slack.slash(f"huddle {RELEASE}")  # and none opens again
+    await fake.wait_for(lambda: len(fake.responses(reopened.response_key)) == 1)
+    answer = block_texts(fake.responses(reopened.response_key)[0].body)
+    assert f"{RELEASE} is cancelled: there is nothing left to decide on it" in answer
+    assert actions(store)[-1] == "huddle_closed"
 
 
 async def _raise_risks(slack: SlackSender, fake: FakeSlack) -> None:

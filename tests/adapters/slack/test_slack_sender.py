@@ -23,7 +23,9 @@ from adapters.slack.sender import (
 from bot.domain import Conversation
 from bot.outbox import Delivery, Outgoing
 from bot.reply import Reply, Section
+from storage.base import PageRef, Store
 from storage.memory import MemoryStore
+from tests.storage.factories import declare, release
 from tests.support.blockkit import assert_block_kit_limits, block_texts
 from tests.support.fake_slack import FakeSlack
 from tests.support.people import NOW
@@ -35,10 +37,13 @@ NOTICE = Reply(title="checkout@2.4.0 is deploying")
 LONG = Reply(title="Long", sections=tuple(Section(f"Part {n}", ("x",)) for n in range(60)))
 
 
-def sender_for(fake: FakeSlack, *, timeout: float = 5, url: str | None = None) -> SlackSender:
+def sender_for(
+    fake: FakeSlack, *, timeout: float = 5, url: str | None = None, store: Store | None = None
+) -> SlackSender:
     settings = SlackSettings(bot_token="xoxb-test", api_base_url=url or fake.api_base_url)
     policy = load_policy(None, default_timezone="UTC")  # the demo policy
-    home = SlackHome(store=MemoryStore(), clock=ManualClock(NOW), policy=lambda: policy)
+    pages_from = store or MemoryStore()
+    home = SlackHome(store=pages_from, clock=ManualClock(NOW), policy=lambda: policy)
     return SlackSender(build_delivery_client(settings, timeout=timeout), home)
 
 
@@ -161,6 +166,24 @@ async def test_a_page_slack_rate_limits_is_retried_later_with_its_retry_after(
         await sender_for(fake).send(page)
 
     assert raised.value.after == 12
+
+
+async def test_a_page_slack_refuses_for_good_offers_nothing_to_refresh_after(
+    fake: FakeSlack,
+) -> None:
+    store = MemoryStore()
+    await declare(store, release("checkout@2.4.0", owner="slack:U0ENG0001"))  # quinn signs it
+    fake.fail_next("views.publish", error="user_not_found")
+    page = Outgoing(Conversation("slack", "U0QA00001"), NOTICE, kind=Delivery.PAGE)
+
+    with pytest.raises(Undeliverable, match="user_not_found"):
+        await sender_for(fake, store=store).send(page)
+
+    async with store(read_only=True) as uow:
+        assert await uow.pages.showing("checkout@2.4.0") == []
+    await sender_for(fake, store=store).send(page)  # published when Slack takes it again
+    async with store(read_only=True) as uow:
+        assert await uow.pages.showing("checkout@2.4.0") == [PageRef("slack", "U0QA00001")]
 
 
 @pytest.mark.parametrize("status", [500, 502, 503])
