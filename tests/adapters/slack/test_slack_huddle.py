@@ -74,9 +74,7 @@ async def test_a_whole_huddle_decides_in_place_and_the_gate_follows(
 async def test_two_forms_opened_from_one_button_record_the_decision_once(
     slack: SlackSender, fake: FakeSlack, store: CardWatchingStore
 ) -> None:
-    await declared(slack, fake, store)
-    await _raise_risks(slack, fake)
-    huddle = await _opened_huddle(slack, fake, store)
+    huddle = await _huddle_on_two_risks(slack, fake, store)
     first = await _decision_modal(slack, fake, huddle, "R2: Accept risk", QA)
     second = await _decision_modal(slack, fake, huddle, "R2: Accept risk", QA)  # a double click
     await _submitted(slack, fake, first, "Cosmetic; fixed in 2.4.1", QA, huddle)
@@ -97,9 +95,7 @@ async def test_two_forms_opened_from_one_button_record_the_decision_once(
 async def test_cancelling_the_release_closes_its_huddle_and_its_buttons_decide_nothing(
     slack: SlackSender, fake: FakeSlack, store: CardWatchingStore
 ) -> None:
-    await declared(slack, fake, store)
-    await _raise_risks(slack, fake)
-    huddle = await _opened_huddle(slack, fake, store)
+    huddle = await _huddle_on_two_risks(slack, fake, store)
     view = await _decision_modal(slack, fake, huddle, "R1: Accept risk", QA)  # opened before
     seen = len(fake.api_calls("chat.update"))
 
@@ -124,6 +120,15 @@ async def test_cancelling_the_release_closes_its_huddle_and_its_buttons_decide_n
     answer = block_texts(fake.responses(reopened.response_key)[0].body)
     assert f"{RELEASE} is cancelled: there is nothing left to decide on it" in answer
     assert actions(store)[-1] == "huddle_closed"
+
+
+async def _huddle_on_two_risks(
+    slack: SlackSender, fake: FakeSlack, store: CardWatchingStore
+) -> Call:
+    """The release's card in the channel, two risks on it, and the huddle card posted."""
+    await declared(slack, fake, store)
+    await _raise_risks(slack, fake)
+    return await _opened_huddle(slack, fake, store)
 
 
 async def _raise_risks(slack: SlackSender, fake: FakeSlack) -> None:
