@@ -24,7 +24,7 @@ from adapters.tasks import finish_or_cancel
 from bot import commands as c
 from bot.domain import Actor
 from bot.ports import Clock
-from bot.schedules import Sync, with_named_weekdays
+from bot.schedules import Sync, for_the_scheduler
 from bot.service import ReleaseBot
 from storage.base import Store
 
@@ -40,7 +40,13 @@ MAX_OCCURRENCES = 1000  # a year of an every-8-hours sync: enough for any outage
 def occurrences(sync: Sync, after: datetime, until: datetime) -> list[datetime]:
     """The firings of `sync` after `after` up to `until`, one per local wall-clock time."""
     zone = ZoneInfo(sync.timezone)
-    trigger = cron_trigger(sync, zone)
+    try:
+        trigger = cron_trigger(sync, zone)
+    except ValueError:
+        # Stored before its schedule was checked as it is now (a step longer than its range):
+        # it never fires, and must not stop every other sync, the polls or the calendar.
+        log.warning("sync %s (%s) cannot be scheduled: it never fires", sync.label, sync.cron)
+        return []
     seen_wall = _wall(after, zone)
     found = []
     for moment in _fire_times(trigger, after, until):
@@ -52,8 +58,8 @@ def occurrences(sync: Sync, after: datetime, until: datetime) -> list[datetime]:
 
 
 def cron_trigger(sync: Sync, zone: ZoneInfo) -> CronTrigger:
-    # Cron's weekday numbers are not APScheduler's: hand it names (see with_named_weekdays).
-    return CronTrigger.from_crontab(with_named_weekdays(sync.cron), timezone=zone)
+    # Cron's weekday numbers and month steps are not APScheduler's (see for_the_scheduler).
+    return CronTrigger.from_crontab(for_the_scheduler(sync.cron), timezone=zone)
 
 
 def _fire_times(trigger: CronTrigger, after: datetime, until: datetime) -> Iterator[datetime]:

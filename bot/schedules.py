@@ -92,18 +92,21 @@ def to_cron(schedule: str) -> str:
     return f"{minute} {hour} * * {DAY_SETS.get(days, days)}"
 
 
-def with_named_weekdays(cron: str) -> str:
-    """`cron` with its day-of-week field spelt out as day names (`1-5` → `mon,tue,wed,thu,fri`).
+def for_the_scheduler(cron: str) -> str:
+    """`cron` as APScheduler reads it alike: months as numbers, weekdays as names.
 
     In cron 0 and 7 are Sunday and 1 is Monday; APScheduler counts from Monday = 0, so a number
-    handed to it fires a day late (and 7 fails). Names mean the same to both.
+    handed to it fires a day late (and 7 fails): names mean the same to both (`1-5` →
+    `mon,tue,wed,thu,fri`). And APScheduler drops the step after a month name (`jan-dec/3`
+    fired every month): the months are listed instead (`1,4,7,10`).
     """
-    *rest, weekdays = cron.split()
-    if weekdays == "*":
-        return cron
-    days = _values(weekdays, FIELDS[WEEKDAY])
-    names = [DAY_NAMES[d] for d in range(7) if d in days or (d == 0 and 7 in days)]
-    return " ".join([*rest, ",".join(names)])
+    *rest, months, weekdays = cron.split()
+    if months != "*":
+        months = ",".join(str(m) for m in sorted(_values(months, FIELDS[MONTH])))
+    if weekdays != "*":
+        days = _values(weekdays, FIELDS[WEEKDAY])
+        weekdays = ",".join(DAY_NAMES[d] for d in range(7) if d in days or (d == 0 and 7 in days))
+    return " ".join([*rest, months, weekdays])
 
 
 def _values(text: str, field: _Field) -> set[int]:
@@ -114,6 +117,10 @@ def _values(text: str, field: _Field) -> set[int]:
         if slash and not (step.isascii() and step.isdigit() and int(step) > 0):
             raise ScheduleError(f"{part!r} has a bad step")
         low, high = _range(base, field, stepped=bool(slash))
+        if slash and int(step) > high - low:
+            # Cron would fire once; the scheduler refuses it, and a stored sync it cannot read
+            # would fail every tick.
+            raise ScheduleError(f"{part!r}: a step of {step} is longer than {low}–{high}")
         values.update(range(low, high + 1, int(step) if slash else 1))
     return values
 

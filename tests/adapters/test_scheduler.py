@@ -26,6 +26,15 @@ def sync(schedule: str, zone: str, created: datetime) -> Sync:
     return Sync(1, CHANNEL, schedule, to_cron(schedule), zone, "slack:U1", created)
 
 
+@pytest.mark.parametrize("months", ["jan-dec/3", "*/3", "1-12/3", "jan/3"])
+def test_months_stepped_by_name_fire_as_in_cron(months: str) -> None:
+    quarterly = sync(f"0 9 1 {months} *", "UTC", datetime(2026, 12, 1, tzinfo=UTC))
+
+    fired = occurrences(quarterly, quarterly.created_at, datetime(2027, 12, 31, tzinfo=UTC))
+
+    assert [m.month for m in fired] == [1, 4, 7, 10]
+
+
 def local(moments: list[datetime], zone: str) -> list[str]:
     return [m.astimezone(ZoneInfo(zone)).strftime("%m-%d %H:%M %Z") for m in moments]
 
@@ -150,6 +159,28 @@ async def test_missed_occurrences_are_reported_once_after_a_restart() -> None:
     await world.run_until(world.clock.now() + timedelta(days=1))
     syncs = [t for t in world.posted() if t.startswith("Release sync")]
     assert syncs[-1] == "Release sync — Fri 27 Nov 2026 09:30 GMT" and len(syncs) == 2
+
+
+async def test_a_stored_sync_the_scheduler_cannot_read_never_fires_and_stops_nothing() -> None:
+    start = datetime(2026, 11, 23, 8, tzinfo=UTC)
+    world = World(start)
+    async with world.store() as uow:  # stored before steps longer than their range were refused
+        await uow.syncs.add(
+            conversation=CHANNEL,
+            schedule="0 */24 * * *",
+            cron="0 */24 * * *",
+            timezone="UTC",
+            created_by=ALICE.principal,
+            created_at=start,
+        )
+        await uow.commit()
+    await world.bot.handle_text("sync daily 09:30 tz UTC", ALICE, CHANNEL)
+
+    await world.run_until(start + timedelta(hours=2))
+
+    assert [t for t in world.posted() if t.startswith("Release sync")] == [
+        "Release sync — Mon 23 Nov 2026 09:30 UTC"
+    ]
 
 
 async def _running_on(store: GatedStore) -> Scheduler:

@@ -57,6 +57,8 @@ async def test_a_sync_is_kept_per_channel_and_listed(bot: ReleaseBot) -> None:
         ("sync 0 9 30-31 feb *", "Feb has no days 30, 31"),
         ("sync 0 9 31-1 * *", "31-1 runs backwards"),
         ("sync */0 9 * * *", "bad step"),
+        ("sync 0 */24 * * *", "'*/24': a step of 24 is longer than 0–23"),
+        ("sync 0 9 1-1/5 * *", "'1-1/5': a step of 5 is longer than 1–1"),
         ("sync 0 9 1 * mon", "the day of the month or the weekday, not both"),
         ("sync 0 9 * * jan", "'jan' is not a number"),
         ("sync mon 9 * * *", "'mon' is not a number"),
@@ -74,9 +76,16 @@ def test_a_schedule_is_refused_exactly_when_the_scheduler_would_never_fire_it() 
     # The scheduler (APScheduler) has the last word on when a cron fires; the core must agree.
     crons = ["0 9 31 feb *", "0 9 31 4 *"]
     crons += ["0 9 29 2 *", "0 9 31 */2 *", "0 9 28-31 2 *", "0 9 5/10 2 *"]
+    # Steps: the scheduler refuses one longer than its range, and so must the core.
+    crons += ["0 */24 * * *", "*/60 * * * *", "0 9 */31 * *", "0 9 * */12 *", "0 9 1-1/5 * *"]
+    crons += ["0 */23 * * *", "*/59 * * * *", "0 9 */30 * *", "0 9 1 */11 *", "5/54 * * * *"]
     for cron in crons:
-        trigger = CronTrigger.from_crontab(cron, timezone=UTC)
-        fires = trigger.get_next_fire_time(None, NOW) is not None
+        try:
+            trigger = CronTrigger.from_crontab(cron, timezone=UTC)
+        except ValueError:
+            fires = False
+        else:
+            fires = trigger.get_next_fire_time(None, NOW) is not None
         try:
             to_cron(cron)
         except ScheduleError:
