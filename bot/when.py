@@ -68,10 +68,13 @@ def _take_when(
         return now + timedelta(**{unit: amount}), start + 1
     if "t" in first and _DATE.match(first):
         return _iso_instant(tokens[start], tokens, start + 1, zone)
-    day, after_day = _day(first, now=now, zone=zone), start + 1
+    _day(first, now=now, zone=zone)  # a word that names no day is refused first
+    after_day = start + 1
     if after_day >= len(tokens) or not _TIME.fullmatch(tokens[after_day]):
         raise WhenError(f"{tokens[start]!r} needs a time of day after it, e.g. {first} 14:00")
     moment_zone, end = _optional_zone(tokens, after_day + 1, zone)
+    # `tomorrow 10:00 America/New_York` is tomorrow in New York, whatever day it is in London.
+    day = _day(first, now=now, zone=moment_zone)
     local = datetime.combine(day, _clock_time(tokens[after_day]))
     moment = _localize(local, moment_zone)
     if first in WEEKDAYS and moment <= now:

@@ -40,6 +40,23 @@ def test_when_forms(text: str, expected: datetime) -> None:
     assert when(text) == expected
 
 
+# Sunday 29 Nov 21:00 in New York is already Monday 30 Nov 02:00 in London.
+LATE_SUNDAY_IN_NEW_YORK = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("tomorrow 10:00 America/New_York", datetime(2026, 11, 30, 15, 0, tzinfo=UTC)),  # Mon
+        ("today 22:00 America/New_York", datetime(2026, 11, 30, 3, 0, tzinfo=UTC)),  # Sun
+        ("sun 22:00 America/New_York", datetime(2026, 11, 30, 3, 0, tzinfo=UTC)),  # tonight
+        ("tomorrow 10:00", datetime(2026, 12, 1, 10, 0, tzinfo=UTC)),  # Tue, in London
+    ],
+)
+def test_a_day_word_counts_days_where_the_time_is_read(text: str, expected: datetime) -> None:
+    assert when(text, now=LATE_SUNDAY_IN_NEW_YORK) == expected
+
+
 def test_summer_time_is_read_in_the_zone() -> None:
     assert when("2027-07-01 09:00") == datetime(2027, 7, 1, 8, 0, tzinfo=UTC)
 
