@@ -21,6 +21,7 @@ from bot.ports import ReleaseQuery
 from bot.reply import Reply, Tone
 from bot.risks import Severity
 from bot.schedules import Answer, Poll, PollAnswer, latest_answers
+from bot.when import format_moment
 
 
 @handles(c.Poll)
@@ -36,11 +37,20 @@ async def open_poll(cmd: c.Poll, ctx: Context) -> Reply:
     opens = cmd.at or ctx.now
     if opens < ctx.now:
         raise DomainError("that time is in the past")
+    if release.scheduled_at is not None and opens >= release.scheduled_at:
+        when = format_moment(release.scheduled_at, ctx.policy.zone)
+        raise DomainError(f"a poll opens before the release, and {release.name} is {when}")
+    live = [p for p in await ctx.uow.polls.for_release(release.name) if not p.escalated]
+    if live:
+        # One card per release (SPEC §4.5): a second would ask everyone twice.
+        return Reply(title=f"Nothing changed: poll {live[0].label} is open for {release.name}")
+    if not _addressees(ctx, release):
+        raise DomainError(f"nobody signs {release.name} off here, so a poll would ask no one")
     poll = await _create_poll(ctx, release, opens)
     if opens <= ctx.now:
         await _post_poll(ctx, poll)
     await ctx.uow.commit()
-    when = "now" if opens <= ctx.now else f"at {opens.astimezone(ctx.policy.zone):%a %H:%M}"
+    when = "now" if opens <= ctx.now else format_moment(opens, ctx.policy.zone)
     return Reply(
         title=f"Readiness poll {poll.label} for {release.name} opens {when}", tone=Tone.SUCCESS
     )
@@ -55,20 +65,22 @@ def _deadline(ctx: Context, release: Release, opens: datetime) -> datetime:
     return max(opens + timedelta(hours=1), before)
 
 
-async def _create_poll(ctx: Context, release: Release, opens: datetime) -> Poll:
-    deadline = _deadline(ctx, release, opens)
+def _addressees(ctx: Context, release: Release) -> tuple[str, ...]:
+    """The members of the release's sign-off roles who can answer in its channel's platform."""
     where = release.channel
     assert where is not None, "only releases in a chat channel are polled"
     roles = ctx.policy.for_class(release.change_class).signoffs
     members = dict.fromkeys(p for r in roles for p in ctx.policy.roles.get(r, ()))
-    # Ask the principals who can answer in the poll's own channel.
-    people = tuple(p for p in members if p.startswith(where.platform + ":"))
+    return tuple(p for p in members if p.startswith(where.platform + ":"))
+
+
+async def _create_poll(ctx: Context, release: Release, opens: datetime) -> Poll:
     poll = await ctx.uow.polls.add(
         release=release.name,
         conversation=release.channel,
         opens_at=opens,
-        deadline=deadline,
-        addressees=people,
+        deadline=_deadline(ctx, release, opens),
+        addressees=_addressees(ctx, release),
     )
     await ctx.uow.audit.append(
         audit_draft(ctx, "poll_opened", release, detail={"poll": poll.label})
@@ -190,6 +202,8 @@ async def _open_automatic_polls(ctx: Context) -> int:
     for release in await ctx.uow.releases.find(query):
         if not in_chat(release.channel):
             continue  # nowhere to ask (declared from the console or the API)
+        if not _addressees(ctx, release):
+            continue  # a standard change, say: nobody signs it off, nobody to ask
         claim = await ctx.uow.occurrences.claim(
             f"autopoll:{release.name}", release.scheduled_at or ctx.now, at=ctx.now
         )

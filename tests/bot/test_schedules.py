@@ -258,6 +258,27 @@ async def test_a_poll_follows_its_release_when_it_is_rescheduled(
     }
 
 
+async def test_a_release_has_one_poll_opening_before_it_and_asking_someone(
+    bot: ReleaseBot, store: MemoryStore
+) -> None:
+    await say(bot, "declare checkout@2.4.0 at 2026-11-27 14:00")
+    await say(bot, "declare docs@1 at 2026-11-27 14:00 class standard")
+
+    assert (await say(bot, "poll checkout@2.4.0")).tone is Tone.SUCCESS
+    again = await say(bot, "poll checkout@2.4.0")
+    late = await say(bot, "poll checkout@2.4.0 at 2026-11-27 15:00")
+    nobody = await say(bot, "poll docs@1")
+
+    assert again.title == "Nothing changed: poll P1 is open for checkout@2.4.0"
+    assert late.tone is Tone.ERROR
+    assert late.title == (
+        "A poll opens before the release, and checkout@2.4.0 is Fri 27 Nov 2026 14:00 GMT"
+    )
+    assert nobody.tone is Tone.ERROR and "a poll would ask no one" in nobody.title
+    assert list(store.data.tables.polls) == [1]
+    assert [e.action for e in store.data.audit].count("poll_opened") == 1
+
+
 async def test_automatic_polls_open_before_each_release(
     store: MemoryStore, clock: ManualClock
 ) -> None:
@@ -272,6 +293,7 @@ async def test_automatic_polls_open_before_each_release(
     await say(bot, "declare soon@1 at 2026-11-27 10:00")
     await say(bot, "declare later@1 at 2026-12-10 10:00")
     await bot.handle_text("declare quiet@1 at 2026-11-27 11:00", ALICE, CONSOLE)  # no channel
+    await say(bot, "declare docs@1 at 2026-11-27 12:00 class standard")  # nobody to ask
     await bot.handle(c.PollTick(), ALICE)
     await bot.handle(c.PollTick(), ALICE)
     assert [p.release for p in store.data.tables.polls.values()] == ["soon@1"]
