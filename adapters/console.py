@@ -40,9 +40,11 @@ async def run_console(
 
 
 async def _piped_lines(stdin: TextIO) -> AsyncIterator[str]:
-    """Non-empty lines that are not `#` comments, until end of input."""
+    """Non-empty lines that are not `#` comments, until end of input or `quit`."""
     while line := await asyncio.to_thread(stdin.readline):
         text = line.strip()
+        if text.lower() in QUIT_WORDS:
+            return
         if text and not text.startswith("#"):
             yield text
 

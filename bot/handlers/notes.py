@@ -7,7 +7,7 @@ from datetime import datetime
 from bot import commands as c
 from bot import risk_presenters
 from bot.assessment import risk_views
-from bot.domain import DomainError
+from bot.domain import DomainError, in_chat
 from bot.handlers.base import Context, audit_draft, existing, finish, handles
 from bot.handlers.releases import stale_signoffs
 from bot.outbox import Outgoing
@@ -45,9 +45,12 @@ async def notes(cmd: c.Notes, ctx: Context) -> Reply:
     reply = await release_notes(ctx, release.name)
     if not cmd.publish:
         return reply
-    where = release.channel or ctx.conversation
+    where = next((c for c in (release.channel, ctx.conversation) if in_chat(c)), None)
     if where is None:
-        raise DomainError(f"{release.name} has no channel to publish to")
+        # A console is nowhere to publish to: the notes would wait for a sender for ever.
+        raise DomainError(
+            f"{release.name} has no Slack or Teams channel to publish to: publish from one"
+        )
     await ctx.uow.outbox.add(Outgoing(where, reply), at=ctx.now)
     await ctx.uow.audit.append(
         audit_draft(ctx, "notes_published", release, detail={"channel": str(where)})

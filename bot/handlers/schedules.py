@@ -60,6 +60,9 @@ async def cancel_sync(cmd: c.CancelSync, ctx: Context) -> Reply:
     sync = await ctx.uow.syncs.get(number) if number is not None else None
     if sync is None or sync.cancelled_at is not None:
         raise NotFound(f"there is no sync {cmd.sync_id}")
+    if sync.conversation != ctx.conversation:
+        # A sync belongs to its channel, as `syncs` lists it: cancelled where it is held.
+        raise DomainError(f"{sync.label} reminds another channel: cancel it there")
     await ctx.uow.syncs.cancel(sync.id, at=ctx.now)
     await ctx.uow.audit.append(
         audit_draft(ctx, "sync_cancelled", None, detail={"sync": sync.label})

@@ -163,6 +163,22 @@ def test_console_exit_status_says_a_command_was_refused(tmp_path: Path) -> None:
     assert "Unknown command 'frobnicate'" in result.stdout
 
 
+def test_console_stops_at_quit_in_piped_input(tmp_path: Path) -> None:
+    result = run(["console"], tmp_path, "help sync\nquit\ndeclare a@1\n")
+
+    assert result.returncode == 0
+    assert "Unknown command" not in result.stdout
+    assert "declared" not in result.stdout.lower()  # nothing after `quit` is run
+
+
+def test_console_refuses_to_publish_notes_it_has_nowhere_to_send(tmp_path: Path) -> None:
+    result = run(["console"], tmp_path, "declare a@1 class standard\nnotes a@1 publish\n")
+
+    assert result.returncode == 1
+    assert "a@1 has no Slack or Teams channel to publish to: publish from one" in result.stdout
+    assert run(["outbox"], tmp_path).stdout.startswith("outbox: 0 waiting, 0 dead-lettered")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

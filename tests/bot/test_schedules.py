@@ -44,6 +44,13 @@ async def test_a_sync_is_kept_per_channel_and_listed(bot: ReleaseBot) -> None:
     )
     await say(bot, "sync cancel S1")
     assert (await say(bot, "syncs")).sections[0].lines == ("S2 mon,thu 14:00 (Europe/London)",)
+    elsewhere = Conversation("slack", "C0OTHER001")
+    refused = await bot.handle_text("sync cancel S2", ALICE, elsewhere)
+    assert (
+        refused.tone is Tone.ERROR
+        and refused.title == "S2 reminds another channel: cancel it there"
+    )
+    assert (await say(bot, "syncs")).sections[0].lines == ("S2 mon,thu 14:00 (Europe/London)",)
 
 
 @pytest.mark.parametrize(
