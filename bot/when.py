@@ -133,14 +133,21 @@ def _looks_like_zone(token: str) -> bool:
     return "/" in token or token.upper() == "UTC"
 
 
+# Files of the zone database that name no place: the machine's own zone (which differs from
+# one replica to the next), the rules file, and the variants kept for old systems.
+_NO_PLACE = frozenset({"localtime", "posixrules", "factory"})
+_NO_PLACE_FOLDERS = ("posix/", "right/")
+
+
 def parse_zone(name: str) -> ZoneInfo:
     """An IANA timezone by name, or WhenError naming it."""
+    problem = f"{name!r} is not a timezone (use an IANA name such as Europe/London)"
+    if name.lower() in _NO_PLACE or name.lower().startswith(_NO_PLACE_FOLDERS):
+        raise WhenError(problem)
     try:
         return ZoneInfo("UTC" if name.upper() == "UTC" else name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise WhenError(
-            f"{name!r} is not a timezone (use an IANA name such as Europe/London)"
-        ) from None
+        raise WhenError(problem) from None
 
 
 def _localize(local: datetime, zone: tzinfo) -> datetime:

@@ -64,6 +64,8 @@ async def test_a_sync_is_kept_per_channel_and_listed(bot: ReleaseBot) -> None:
         ("sync 0 9 30-31 feb *", "Feb has no days 30, 31"),
         ("sync 0 9 31-1 * *", "31-1 runs backwards"),
         ("sync */0 9 * * *", "bad step"),
+        ("sync daily 10:00 tz localtime", "'localtime' is not a timezone"),
+        ("sync daily 10:00 tz posixrules", "'posixrules' is not a timezone"),
         ("sync 0 */24 * * *", "'*/24': a step of 24 is longer than 0–23"),
         ("sync 0 9 1-1/5 * *", "'1-1/5': a step of 5 is longer than 1–1"),
         ("sync 0 9 1 * mon", "the day of the month or the weekday, not both"),

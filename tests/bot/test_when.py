@@ -78,6 +78,9 @@ def test_an_ambiguous_time_takes_the_first_occurrence() -> None:
         ("tomorrow 25:00", "not a time of day"),
         ("someday 10:00", "not a time I can read"),
         ("2026-12-03 10:00 Mars/Olympus", "not a timezone"),
+        # In the zone database, but no place: the machine's own zone, and rule variants.
+        ("2026-12-03 10:00 posix/Europe/London", "not a timezone"),
+        ("2026-12-03 10:00 right/UTC", "not a timezone"),
         ("2026-12-03T99:00", "not a date and time"),
         ("9999-12-31 23:59", "the date 9999-12-31 is out of range"),
         ("9999-12-31T23:59-01:00", "out of range"),  # UTC would be in year 10000
