@@ -46,7 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8080)
     serve.set_defaults(run=_serve)
     console = commands.add_parser("console", help="type commands in a terminal or pipe them in")
-    console.add_argument("--as", dest="principal", help="act as this principal, e.g. slack:U123")
+    console.add_argument(
+        "--as", dest="principal", type=_principal, help="act as this principal, e.g. slack:U123"
+    )
     console.set_defaults(run=_console)
     db = commands.add_parser("db", help="database maintenance").add_subparsers(required=True)
     db.add_parser("upgrade", help="apply the schema migrations").set_defaults(run=_db_upgrade)
@@ -130,6 +132,16 @@ async def _reload_policy_on_sighup(components: Components) -> None:
         loop.add_signal_handler(signal.SIGHUP, components.policy.reload)
     except (NotImplementedError, AttributeError):  # pragma: no cover - no SIGHUP on Windows
         log.info("SIGHUP is not available here; restart to reload the policy")
+
+
+def _principal(text: str) -> str:
+    """A person as commands name one (`slack:U123`); argparse says what is wrong otherwise."""
+    from bot.parser import ParseError, principal
+
+    try:
+        return principal(text)
+    except ParseError as problem:
+        raise argparse.ArgumentTypeError(problem.problem) from None
 
 
 def _console(args: argparse.Namespace) -> int:

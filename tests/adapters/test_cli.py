@@ -163,6 +163,14 @@ def test_console_exit_status_says_a_command_was_refused(tmp_path: Path) -> None:
     assert "Unknown command 'frobnicate'" in result.stdout
 
 
+def test_console_refuses_to_act_as_no_one(tmp_path: Path) -> None:
+    result = run(["console", "--as", "garbage"], tmp_path, "declare a@1\n")
+
+    assert result.returncode == 2
+    assert "argument --as: 'garbage' is not a person" in result.stderr
+    assert not (tmp_path / "var").exists()  # nothing was opened, let alone declared
+
+
 def test_console_stops_at_quit_in_piped_input(tmp_path: Path) -> None:
     result = run(["console"], tmp_path, "help sync\nquit\ndeclare a@1\n")
 
