@@ -2,9 +2,10 @@
 
 Each sync's occurrences come from its cron expression in its IANA timezone. An occurrence is
 its local wall-clock time: when clocks fall back, the repeated hour yields one occurrence,
-not two; when they spring forward, a time that does not exist fires once, at the first
-instant after the gap. Every firing is claimed in the store first, so replicas post it once;
-occurrences older than the grace period were missed while nothing ran and are reported once.
+not two; when they spring forward, a time that does not exist still fires once that day, the
+length of the gap later by the clock (01:30 in London fires at 02:30 BST). Every firing is
+claimed in the store first, so replicas post it once; occurrences older than the grace period
+were missed while nothing ran and are reported once.
 """
 
 from __future__ import annotations

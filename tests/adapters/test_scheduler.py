@@ -99,6 +99,10 @@ def test_a_time_skipped_by_spring_forward_still_fires_that_day(zone: str, day: d
     first = dates[0]
     assert dates == [first + timedelta(days=n) for n in range(3)]
     assert day.date() in dates  # the day whose 01:30/02:30 does not exist still has its sync
+    (skipped,) = [m for m in found if m.astimezone(ZoneInfo(zone)).date() == day.date()]
+    assert skipped.astimezone(ZoneInfo(zone)).strftime("%H:%M") == (
+        "02:30" if zone == "Europe/London" else "03:30"
+    )
 
 
 class World:
