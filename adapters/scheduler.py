@@ -41,12 +41,8 @@ MAX_OCCURRENCES = 1000  # a year of an every-8-hours sync: enough for any outage
 def occurrences(sync: Sync, after: datetime, until: datetime) -> list[datetime]:
     """The firings of `sync` after `after` up to `until`, one per local wall-clock time."""
     zone = ZoneInfo(sync.timezone)
-    try:
-        trigger = cron_trigger(sync, zone)
-    except ValueError:
-        # Stored before its schedule was checked as it is now (a step longer than its range):
-        # it never fires, and must not stop every other sync, the polls or the calendar.
-        log.warning("sync %s (%s) cannot be scheduled: it never fires", sync.label, sync.cron)
+    trigger = readable_trigger(sync, zone)
+    if trigger is None:
         return []
     seen_wall = _wall(after, zone)
     found = []
@@ -56,6 +52,22 @@ def occurrences(sync: Sync, after: datetime, until: datetime) -> list[datetime]:
             found.append(moment)
             seen_wall = wall
     return found
+
+
+def readable_trigger(sync: Sync, zone: ZoneInfo) -> CronTrigger | None:
+    """`sync`'s trigger; None for one stored before its schedule was checked as it is now (a
+    step longer than its range), which never fires and must not stop every other sync, the
+    polls or the calendar."""
+    try:
+        return cron_trigger(sync, zone)
+    except ValueError:
+        if sync.id not in _UNREADABLE:  # said once, not at every tick
+            _UNREADABLE.add(sync.id)
+            log.warning("sync %s (%s) cannot be scheduled: it never fires", sync.label, sync.cron)
+        return None
+
+
+_UNREADABLE: set[int] = set()
 
 
 def cron_trigger(sync: Sync, zone: ZoneInfo) -> CronTrigger:
@@ -181,8 +193,10 @@ class Scheduler:
             if job.id.startswith("sync:") and job.id not in wanted:
                 job.remove()
         for job_id, sync in wanted.items():
-            if self._apscheduler.get_job(job_id) is None:
-                trigger = cron_trigger(sync, ZoneInfo(sync.timezone))
+            if self._apscheduler.get_job(job_id) is not None:
+                continue
+            trigger = readable_trigger(sync, ZoneInfo(sync.timezone))
+            if trigger is not None:
                 self._apscheduler.add_job(
                     self._safe_tick,
                     trigger,

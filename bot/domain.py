@@ -65,6 +65,15 @@ class Conversation:
     def __str__(self) -> str:
         return f"{self.platform}:{self.id}"
 
+    @property
+    def channel(self) -> Conversation:
+        """The channel itself, for a reply chain in it (Teams names a channel's reply chain by
+        the channel's id and its root post's); any other conversation is its own channel."""
+        return Conversation(self.platform, self.id.split(REPLY_CHAIN_MARK, 1)[0])
+
+
+REPLY_CHAIN_MARK = ";messageid="
+
 
 def in_chat(conversation: Conversation | None) -> TypeGuard[Conversation]:
     """Whether messages can be posted there for people to read and answer."""

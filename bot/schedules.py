@@ -63,6 +63,9 @@ class _Field:
     low: int
     high: int
     names: tuple[str, ...] = ()
+    # Handed to the scheduler as written, so a step it refuses is refused here too (months and
+    # weekdays are handed over as lists: see for_the_scheduler).
+    as_written: bool = True
 
 
 MINUTE, HOUR, DAY, MONTH, WEEKDAY = range(5)
@@ -70,8 +73,8 @@ FIELDS = (
     _Field(0, 59),
     _Field(0, 23),
     _Field(1, 31),
-    _Field(1, 12, MONTH_NAMES),
-    _Field(0, 7, DAY_NAMES),
+    _Field(1, 12, MONTH_NAMES, as_written=False),
+    _Field(0, 7, DAY_NAMES, as_written=False),
 )
 
 
@@ -117,9 +120,9 @@ def _values(text: str, field: _Field) -> set[int]:
         if slash and not (step.isascii() and step.isdigit() and int(step) > 0):
             raise ScheduleError(f"{part!r} has a bad step")
         low, high = _range(base, field, stepped=bool(slash))
-        if slash and int(step) > high - low:
-            # Cron would fire once; the scheduler refuses it, and a stored sync it cannot read
-            # would fail every tick.
+        if slash and field.as_written and int(step) > high - low:
+            # Cron would fire once; the scheduler refuses it, and a sync it cannot read never
+            # fires.
             raise ScheduleError(f"{part!r}: a step of {step} is longer than {low}–{high}")
         values.update(range(low, high + 1, int(step) if slash else 1))
     return values

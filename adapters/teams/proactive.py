@@ -14,7 +14,7 @@ from typing import Any
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ConversationReference
 
-THREAD_MARK = ";messageid="
+from bot.domain import REPLY_CHAIN_MARK
 
 
 def load_reference(reference_dict: dict[str, Any]) -> ConversationReference:
@@ -29,12 +29,12 @@ def load_reference(reference_dict: dict[str, Any]) -> ConversationReference:
 
 def channel_of(conversation_id: str) -> str:
     """The channel of a reply chain (or the id itself, for a channel or a chat)."""
-    return conversation_id.split(THREAD_MARK, 1)[0]
+    return conversation_id.split(REPLY_CHAIN_MARK, 1)[0]
 
 
 def thread_of(conversation_id: str) -> str | None:
     """The id of the root post of a channel reply chain; None for a channel or a chat."""
-    _, mark, root = conversation_id.partition(THREAD_MARK)
+    _, mark, root = conversation_id.partition(REPLY_CHAIN_MARK)
     return (root or None) if mark else None
 
 
@@ -44,7 +44,7 @@ def post_to(conversation_id: str, thread: str | None) -> str:
     if thread_of(conversation_id) is None and thread is None:
         return conversation_id  # a chat, or already the channel itself
     channel = channel_of(conversation_id)
-    return f"{channel}{THREAD_MARK}{thread}" if thread else channel
+    return f"{channel}{REPLY_CHAIN_MARK}{thread}" if thread else channel
 
 
 def starts_a_post(reference: ConversationReference, conversation_id: str) -> bool:

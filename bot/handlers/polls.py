@@ -37,13 +37,14 @@ async def open_poll(cmd: c.Poll, ctx: Context) -> Reply:
     opens = cmd.at or ctx.now
     if opens < ctx.now:
         raise DomainError("that time is in the past")
-    if release.scheduled_at is not None and opens >= release.scheduled_at:
+    if cmd.at is not None and release.scheduled_at is not None and opens >= release.scheduled_at:
+        # Asked for later on purpose; a poll for now stays allowed on a late or deploying one.
         when = format_moment(release.scheduled_at, ctx.policy.zone)
         raise DomainError(f"a poll opens before the release, and {release.name} is {when}")
     live = [p for p in await ctx.uow.polls.for_release(release.name) if not p.escalated]
     if live:
         # One card per release (SPEC §4.5): a second would ask everyone twice.
-        return Reply(title=f"Nothing changed: poll {live[0].label} is open for {release.name}")
+        return Reply(title=f"Nothing changed: {release.name} has poll {live[0].label} already")
     if not _addressees(ctx, release):
         raise DomainError(f"nobody signs {release.name} off here, so a poll would ask no one")
     poll = await _create_poll(ctx, release, opens)

@@ -50,7 +50,7 @@ async def add_sync(cmd: c.AddSync, ctx: Context) -> Reply:
 
 @handles(c.ListSyncs, read_only=True)
 async def list_syncs(cmd: c.ListSyncs, ctx: Context) -> Reply:
-    syncs = [s for s in await ctx.uow.syncs.active() if s.conversation == ctx.conversation]
+    syncs = [s for s in await ctx.uow.syncs.active() if _here(s, ctx)]
     return present.sync_list(syncs)
 
 
@@ -60,7 +60,7 @@ async def cancel_sync(cmd: c.CancelSync, ctx: Context) -> Reply:
     sync = await ctx.uow.syncs.get(number) if number is not None else None
     if sync is None or sync.cancelled_at is not None:
         raise NotFound(f"there is no sync {cmd.sync_id}")
-    if sync.conversation != ctx.conversation:
+    if not _here(sync, ctx):
         # A sync belongs to its channel, as `syncs` lists it: cancelled where it is held.
         raise DomainError(f"{sync.label} reminds another channel: cancel it there")
     await ctx.uow.syncs.cancel(sync.id, at=ctx.now)
@@ -69,6 +69,11 @@ async def cancel_sync(cmd: c.CancelSync, ctx: Context) -> Reply:
     )
     await ctx.uow.commit()
     return Reply(title=f"Release sync {sync.label} cancelled", tone=Tone.SUCCESS)
+
+
+def _here(sync: Sync, ctx: Context) -> bool:
+    """Whether `sync` reminds the channel the command came from (any post of it, in Teams)."""
+    return ctx.conversation is not None and sync.conversation.channel == ctx.conversation.channel
 
 
 @handles(c.FireSync)

@@ -165,10 +165,10 @@ async def test_missed_occurrences_are_reported_once_after_a_restart() -> None:
     assert syncs[-1] == "Release sync — Fri 27 Nov 2026 09:30 GMT" and len(syncs) == 2
 
 
-async def test_a_stored_sync_the_scheduler_cannot_read_never_fires_and_stops_nothing() -> None:
-    start = datetime(2026, 11, 23, 8, tzinfo=UTC)
+async def _with_an_unreadable_sync(start: datetime) -> World:
+    """S1 stored before steps longer than their range were refused; S2 a good one."""
     world = World(start)
-    async with world.store() as uow:  # stored before steps longer than their range were refused
+    async with world.store() as uow:
         await uow.syncs.add(
             conversation=CHANNEL,
             schedule="0 */24 * * *",
@@ -179,12 +179,30 @@ async def test_a_stored_sync_the_scheduler_cannot_read_never_fires_and_stops_not
         )
         await uow.commit()
     await world.bot.handle_text("sync daily 09:30 tz UTC", ALICE, CHANNEL)
+    return world
+
+
+async def test_a_stored_sync_the_scheduler_cannot_read_never_fires_and_stops_nothing() -> None:
+    start = datetime(2026, 11, 23, 8, tzinfo=UTC)
+    world = await _with_an_unreadable_sync(start)
 
     await world.run_until(start + timedelta(hours=2))
 
     assert [t for t in world.posted() if t.startswith("Release sync")] == [
         "Release sync — Mon 23 Nov 2026 09:30 UTC"
     ]
+
+
+async def test_the_sync_after_an_unreadable_one_still_gets_its_own_job() -> None:
+    world = await _with_an_unreadable_sync(datetime(2026, 11, 23, 8, tzinfo=UTC))
+    world.scheduler.start()
+    try:
+        await world.scheduler._follow_stored_syncs()  # what its 15-second job runs
+
+        jobs = {job.id for job in world.scheduler._apscheduler.get_jobs()}  # type: ignore[union-attr]
+        assert {"sync:2"} <= jobs and "sync:1" not in jobs
+    finally:
+        await world.scheduler.stop()
 
 
 async def _running_on(store: GatedStore) -> Scheduler:

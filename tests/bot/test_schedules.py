@@ -13,7 +13,7 @@ from bot.domain import Actor, Conversation
 from bot.outbox import Delivery
 from bot.policy import parse_policy
 from bot.reply import Reply, Tone
-from bot.schedules import ScheduleError, to_cron
+from bot.schedules import ScheduleError, for_the_scheduler, to_cron
 from bot.service import ReleaseBot
 from bot.text import plain_text
 from storage.base import CardRef
@@ -53,6 +53,21 @@ async def test_a_sync_is_kept_per_channel_and_listed(bot: ReleaseBot) -> None:
     assert (await say(bot, "syncs")).sections[0].lines == ("S2 mon,thu 14:00 (Europe/London)",)
 
 
+async def test_a_teams_sync_belongs_to_the_channel_not_the_post_it_was_set_up_under(
+    bot: ReleaseBot,
+) -> None:
+    channel = "19:abc@thread.tacv2"
+    under_one_post = Conversation("teams", f"{channel};messageid=1718000000001")
+    under_another = Conversation("teams", f"{channel};messageid=1718000000999")
+    await bot.handle_text("sync daily 09:30", ALICE, under_one_post)
+
+    listed = await bot.handle_text("syncs", ALICE, under_another)
+    cancelled = await bot.handle_text("sync cancel S1", ALICE, under_another)
+
+    assert listed.sections[0].lines == ("S1 daily 09:30 (Europe/London)",)
+    assert cancelled.title == "Release sync S1 cancelled"
+
+
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
@@ -86,12 +101,13 @@ def test_a_schedule_is_refused_exactly_when_the_scheduler_would_never_fire_it() 
     crons = ["0 9 31 feb *", "0 9 31 4 *"]
     crons += ["0 9 29 2 *", "0 9 31 */2 *", "0 9 28-31 2 *", "0 9 5/10 2 *"]
     # Steps: the scheduler refuses one longer than its range, and so must the core.
-    crons += ["0 */24 * * *", "*/60 * * * *", "0 9 */31 * *", "0 9 * */12 *", "0 9 1-1/5 * *"]
+    crons += ["0 */24 * * *", "*/60 * * * *", "0 9 */31 * *", "0 9 1-1/5 * *"]
     crons += ["0 */23 * * *", "*/59 * * * *", "0 9 */30 * *", "0 9 1 */11 *", "5/54 * * * *"]
+    crons += ["0 9 * */12 1", "0 9 1 jan-dec/12 *", "0 9 * * 1-5/5"]  # handed over as lists
     for cron in crons:
         try:
-            trigger = CronTrigger.from_crontab(cron, timezone=UTC)
-        except ValueError:
+            trigger = CronTrigger.from_crontab(for_the_scheduler(cron), timezone=UTC)
+        except (ValueError, ScheduleError):
             fires = False
         else:
             fires = trigger.get_next_fire_time(None, NOW) is not None
@@ -278,7 +294,7 @@ async def test_a_release_has_one_poll_opening_before_it_and_asking_someone(
     late = await say(bot, "poll checkout@2.4.0 at 2026-11-27 15:00")
     nobody = await say(bot, "poll docs@1")
 
-    assert again.title == "Nothing changed: poll P1 is open for checkout@2.4.0"
+    assert again.title == "Nothing changed: checkout@2.4.0 has poll P1 already"
     assert late.tone is Tone.ERROR
     assert late.title == (
         "A poll opens before the release, and checkout@2.4.0 is Fri 27 Nov 2026 14:00 GMT"
