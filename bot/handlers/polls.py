@@ -59,11 +59,12 @@ async def open_poll(cmd: c.Poll, ctx: Context) -> Reply:
 
 def _deadline(ctx: Context, release: Release, opens: datetime) -> datetime:
     """Answers are due `deadline_hours` before the release (an hour after opening at the
-    earliest), or a day after opening for a release with no date."""
+    earliest, the release itself at the latest), or a day after opening for a release with no
+    date."""
     if release.scheduled_at is None:
         return opens + timedelta(hours=24)
     before = release.scheduled_at - timedelta(hours=ctx.policy.polls.deadline_hours)
-    return max(opens + timedelta(hours=1), before)
+    return min(max(opens + timedelta(hours=1), before), release.scheduled_at)
 
 
 def _addressees(ctx: Context, release: Release) -> tuple[str, ...]:
@@ -179,7 +180,9 @@ async def poll_tick(cmd: c.PollTick, ctx: Context) -> Reply:
             await _close(ctx, live, release)
             continue
         poll = await _following(ctx, live, release)
-        if not poll.posted and poll.opens_at <= ctx.now:
+        # A poll set to open after its release (moved earlier since) opens at once.
+        moved_past = release.scheduled_at is not None and poll.opens_at >= release.scheduled_at
+        if not poll.posted and (poll.opens_at <= ctx.now or moved_past):
             # Every replica ticks at once: only the one that claims the opening posts the card.
             if await ctx.uow.occurrences.claim(f"{poll.subject}:post", poll.opens_at, at=ctx.now):
                 await _post_poll(ctx, poll)

@@ -283,6 +283,21 @@ async def test_a_poll_follows_its_release_when_it_is_rescheduled(
     }
 
 
+async def test_a_poll_set_to_open_after_its_release_moved_earlier_opens_at_once(
+    bot: ReleaseBot, store: MemoryStore
+) -> None:
+    await say(bot, "declare checkout@2.4.0 at 2026-11-28 14:00")
+    await say(bot, "poll checkout@2.4.0 at 2026-11-28 10:00")
+    await say(bot, "reschedule checkout@2.4.0 2026-11-27 15:00")  # now before the poll
+
+    await bot.handle(c.PollTick(), ALICE)
+
+    assert store.data.tables.polls[1].posted
+    assert [q.message.remember_as for q in store.data.outbox].count("poll:1") == 1
+    # Its answers are due by the release at the latest, not an hour after its old opening.
+    assert store.data.tables.polls[1].deadline == datetime(2026, 11, 27, 15, tzinfo=UTC)
+
+
 async def test_a_release_has_one_poll_opening_before_it_and_asking_someone(
     bot: ReleaseBot, store: MemoryStore
 ) -> None:
