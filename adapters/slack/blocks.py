@@ -85,6 +85,20 @@ def render(reply: Reply) -> list[SlackMessage]:
     ]
 
 
+def render_in_place(reply: Reply) -> SlackMessage:
+    """The reply as one message, to replace one in place (a card keeps one message however long
+    it grows): what passes Slack's 50 blocks is cut from its sections, never its buttons."""
+    first, *rest = render(reply)
+    if not rest:
+        return first
+    head = [*_heading(reply), *_facts(reply.facts)]
+    tail = [*_context(reply), *_actions(reply.actions)]
+    cut = _context_block(["Too long for one message: some of its lines are cut here."])
+    room = max(MAX_BLOCKS - len(head) - len(tail) - 1, 0)
+    blocks = [*head, *_sections(reply.sections)[:room], cut, *tail][:MAX_BLOCKS]
+    return SlackMessage(text=_fallback(reply, 1, 1), blocks=blocks)
+
+
 def home_view(reply: Reply, *, answer: Reply | None = None) -> Block:
     """The App Home tab showing `reply`, under a short `answer` to what the person just did.
 

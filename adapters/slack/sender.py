@@ -20,7 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.delivery import RetryLater, Undeliverable
 from adapters.settings import SlackSettings
-from adapters.slack.blocks import BlockKitError, SlackMessage, render
+from adapters.slack.blocks import BlockKitError, SlackMessage, render, render_in_place
 from bot.outbox import Delivery, Outgoing
 
 # Long enough for a slow Slack, short enough that a hung call does not hold a conversation's
@@ -69,6 +69,9 @@ class SlackSender:
                 # Built from the store now: the queued reply only says what changed.
                 await self._home.publish_or_raise(self._client, message.conversation.id)
                 return None
+            if message.kind is Delivery.UPDATE:
+                await self._update(message, render_in_place(message.reply))
+                return None
             return await self._send(message, render(message.reply))
         except BlockKitError as problem:
             title = message.reply.title
@@ -83,9 +86,6 @@ class SlackSender:
             raise RetryLater(f"slack: {type(problem).__name__}: {problem}") from problem
 
     async def _send(self, message: Outgoing, pages: list[SlackMessage]) -> str | None:
-        if message.kind is Delivery.UPDATE:
-            await self._update(message, pages[0])
-            return None
         if message.kind is Delivery.EPHEMERAL:
             user = _slack_user(message.target)
             await self._pages(message, pages, lambda page: self._ephemeral(message, user, page))
@@ -111,13 +111,13 @@ class SlackSender:
         )
         return str(answer.get("ts") or "") or None
 
-    async def _update(self, message: Outgoing, first: SlackMessage) -> None:
-        # A card too big for one message was posted as several and is remembered by its first
-        # message's ts only, so only that one is replaced. Cards stay far below 50 blocks.
+    async def _update(self, message: Outgoing, card: SlackMessage) -> None:
+        # A card is remembered by its (first) message's ts, and only that one is replaced: so it
+        # comes as one message, cut short if it must be, its buttons kept (render_in_place).
         if not message.target:
             raise Undeliverable("slack: an update without the ts of the message to replace")
         await self._client.chat_update(
-            channel=message.conversation.id, ts=message.target, text=first.text, blocks=first.blocks
+            channel=message.conversation.id, ts=message.target, text=card.text, blocks=card.blocks
         )
 
     async def _ephemeral(self, message: Outgoing, user: str, page: SlackMessage) -> None:

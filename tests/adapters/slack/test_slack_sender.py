@@ -4,6 +4,7 @@ method, and each failure is sorted into "retry later" (with Slack's Retry-After)
 from __future__ import annotations
 
 import socket
+from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
@@ -22,14 +23,14 @@ from adapters.slack.sender import (
 )
 from bot.domain import Conversation
 from bot.outbox import Delivery, Outgoing
-from bot.reply import Reply, Section
+from bot.reply import Action, Reply, Section
 from storage.base import PageRef, Store
 from storage.memory import MemoryStore
 from tests.storage.factories import declare, release
 from tests.support.blockkit import assert_block_kit_limits, block_texts
 from tests.support.fake_slack import FakeSlack
 from tests.support.people import NOW
-from tests.support.slack_requests import CHANNEL_ID
+from tests.support.slack_requests import CHANNEL_ID, button_labels
 
 CHANNEL = Conversation("slack", CHANNEL_ID)
 NOTICE = Reply(title="checkout@2.4.0 is deploying")
@@ -97,17 +98,22 @@ async def test_a_page_refused_part_way_is_retried_without_posting_the_others_aga
     assert parts(fake) == ["Long", "*Part 49*\nx"]
 
 
-async def test_an_update_replaces_the_target_message_with_the_first_page(
+async def test_an_update_too_long_for_one_message_is_cut_and_keeps_its_buttons(
     fake: FakeSlack,
 ) -> None:
-    message = Outgoing(CHANNEL, LONG, kind=Delivery.UPDATE, target="1718040563.000042")
+    buttons = (Action("Approve as qa", "{}"), Action("Reject as qa", "{}"))
+    card = replace(LONG, actions=buttons)
+    message = Outgoing(CHANNEL, card, kind=Delivery.UPDATE, target="1718040563.000042")
 
     assert await sender_for(fake).send(message) is None
 
-    (call,) = fake.api_calls("chat.update")
+    (call,) = fake.api_calls("chat.update")  # one message replaced: the card's own
     assert (call.body["channel"], call.body["ts"]) == (CHANNEL_ID, "1718040563.000042")
-    assert block_texts(call.body).startswith("Long\n*Part 0*")
     assert_block_kit_limits(call.body)
+    text = block_texts(call.body)
+    assert text.startswith("Long\n*Part 0*")
+    assert "Too long for one message: some of its lines are cut here." in text
+    assert button_labels(call.body) == ["Approve as qa", "Reject as qa"]
 
 
 async def test_an_ephemeral_notice_goes_to_the_slack_user_of_the_principal(
