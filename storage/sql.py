@@ -197,6 +197,15 @@ class SqlStore:
             await _remember(db, card, datetime.now(UTC))
 
     async def show_on_page(self, page: PageRef, releases: Collection[str]) -> None:
+        # Read first: opening the App Home tab mostly shows what it showed, and then needs no
+        # write transaction (on SQLite, the one writer's lock).
+        db = await self._open_reader()
+        try:
+            shown = await sql_outbox.offered_on(db, page)
+        finally:
+            await db.close()
+        if shown == set(releases):
+            return
         async with self._transaction() as db:
             await sql_outbox.show_on_page(db, page, releases)
 

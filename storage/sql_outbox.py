@@ -30,6 +30,11 @@ _PAGES_SHOWING = (
     .where(personal_page.c.release == bindparam("release"))
     .order_by(personal_page.c.platform, personal_page.c.person)
 )
+_OFFERED_ON = (
+    select(personal_page.c.release)
+    .where(personal_page.c.platform == bindparam("platform"))
+    .where(personal_page.c.person == bindparam("person"))
+)
 _FORGET_PAGE = (
     delete(personal_page)
     .where(personal_page.c.platform == bindparam("platform"))
@@ -126,6 +131,12 @@ class SqlPages:
     async def showing(self, release: str) -> Sequence[PageRef]:
         rows = await self._db.fetch_all(_PAGES_SHOWING, {"release": release})
         return [PageRef(r.platform, r.person) for r in rows]
+
+
+async def offered_on(db: Runner, page: PageRef) -> set[str]:
+    """The releases `page` is remembered to offer buttons for."""
+    rows = await db.fetch_all(_OFFERED_ON, {"platform": page.platform, "person": page.person})
+    return {r.release for r in rows}
 
 
 async def show_on_page(db: Runner, page: PageRef, releases: Collection[str]) -> None:

@@ -281,6 +281,8 @@ async def test_a_page_offers_the_releases_it_last_showed_and_no_others(store: St
     await store.show_on_page(ana, ["a@1", "b@1"])
     await store.show_on_page(bo, ["a@1", "a@1"])
     assert await pages_showing(store, "a@1") == [ana, bo]
+    await store.show_on_page(bo, ["a@1"])  # published again showing the same
+    assert await pages_showing(store, "a@1") == [ana, bo]
     await store.show_on_page(ana, ["b@1", "c@1"])  # published again: a@1 is gone from it
     assert await pages_showing(store, "a@1") == [bo]
     assert await pages_showing(store, "c@1") == [ana]
