@@ -10,11 +10,10 @@ from datetime import datetime, timedelta
 
 from bot import commands as c
 from bot import schedule_presenters as present
-from bot.domain import DomainError, NotFound, Release, in_chat
+from bot.domain import ON_ITS_WAY_STATES, DomainError, NotFound, Release, in_chat
 from bot.handlers.base import Context, audit_draft, existing, handles, refuse
 from bot.handlers.notify import update_cards
-from bot.handlers.risks import finish_with_huddle
-from bot.handlers.schedules import ACTIVE
+from bot.handlers.risks import finish_with_huddle, raise_risk
 from bot.outbox import Delivery, Outgoing
 from bot.parser import MAX_ID
 from bot.ports import ReleaseQuery
@@ -27,7 +26,7 @@ from bot.when import format_moment
 @handles(c.Poll)
 async def open_poll(cmd: c.Poll, ctx: Context) -> Reply:
     release = await existing(ctx, cmd.release, for_update=True)
-    if release.state not in ACTIVE:
+    if release.state not in ON_ITS_WAY_STATES:
         raise DomainError(f"{release.name} is {release.state.label}; there is nothing to poll")
     if not in_chat(release.channel):
         raise DomainError(
@@ -45,9 +44,10 @@ async def open_poll(cmd: c.Poll, ctx: Context) -> Reply:
     if live:
         # One card per release (SPEC §4.5): a second would ask everyone twice.
         return Reply(title=f"Nothing changed: {release.name} has poll {live[0].label} already")
-    if not _addressees(ctx, release):
+    people = _addressees(ctx, release)
+    if not people:
         raise DomainError(f"nobody signs {release.name} off here, so a poll would ask no one")
-    poll = await _create_poll(ctx, release, opens)
+    poll = await _create_poll(ctx, release, opens, people)
     if opens <= ctx.now:
         await _post_poll(ctx, poll)
     await ctx.uow.commit()
@@ -76,13 +76,15 @@ def _addressees(ctx: Context, release: Release) -> tuple[str, ...]:
     return tuple(p for p in members if p.startswith(where.platform + ":"))
 
 
-async def _create_poll(ctx: Context, release: Release, opens: datetime) -> Poll:
+async def _create_poll(
+    ctx: Context, release: Release, opens: datetime, people: tuple[str, ...]
+) -> Poll:
     poll = await ctx.uow.polls.add(
         release=release.name,
         conversation=release.channel,
         opens_at=opens,
         deadline=_deadline(ctx, release, opens),
-        addressees=_addressees(ctx, release),
+        addressees=people,
     )
     await ctx.uow.audit.append(
         audit_draft(ctx, "poll_opened", release, detail={"poll": poll.label})
@@ -106,7 +108,7 @@ async def answer_poll(cmd: c.AnswerPoll, ctx: Context) -> Reply:
     if poll is None:
         raise NotFound(f"there is no poll P{cmd.poll_id}")
     release = await existing(ctx, poll.release, for_update=True)
-    if release.state not in ACTIVE:
+    if release.state not in ON_ITS_WAY_STATES:
         raise DomainError(f"{poll.label} is closed: {release.name} is {release.state.label}")
     if ctx.actor.principal not in poll.addressees:
         return await refuse(
@@ -134,7 +136,8 @@ async def answer_poll(cmd: c.AnswerPoll, ctx: Context) -> Reply:
         )
     )
     if answer is Answer.BLOCKED:
-        await _raise_blocking_risk(ctx, release, poll, f"Blocked (poll {poll.label}): {reason}")
+        # A Blocked answer is a high risk on the release, audited as any risk raised is.
+        await raise_risk(ctx, release, Severity.HIGH, f"Blocked (poll {poll.label}): {reason}")
     card = await _poll_card(ctx, poll)
     await update_cards(ctx, poll.subject, card)
     if answer is Answer.BLOCKED:
@@ -152,19 +155,6 @@ def _answer(text: str) -> Answer:
         raise DomainError(f"{text!r} is not an answer to a poll") from None
 
 
-async def _raise_blocking_risk(ctx: Context, release: Release, poll: Poll, what: str) -> None:
-    """A "Blocked" answer is a high risk on the release, audited as any risk raised is."""
-    risk = await ctx.uow.risks.add(
-        release=release.name,
-        severity=Severity.HIGH,
-        description=what,
-        raised_by=ctx.actor.principal,
-        raised_at=ctx.now,
-    )
-    detail = {"risk": risk.label, "severity": risk.severity.value, "description": what}
-    await ctx.uow.audit.append(audit_draft(ctx, "risk_raised", release, detail=detail))
-
-
 async def _poll_card(ctx: Context, poll: Poll) -> Reply:
     answers = latest_answers(list(await ctx.uow.polls.answers(poll.id)))
     return present.poll_card(poll, answers, ctx.policy.zone)
@@ -176,7 +166,7 @@ async def poll_tick(cmd: c.PollTick, ctx: Context) -> Reply:
     opened = await _open_automatic_polls(ctx)
     for live in await ctx.uow.polls.live():
         release = await ctx.uow.releases.get(live.release)
-        if release is None or release.state not in ACTIVE:
+        if release is None or release.state not in ON_ITS_WAY_STATES:
             await _close(ctx, live, release)
             continue
         poll = await _following(ctx, live, release)
@@ -197,7 +187,7 @@ async def _open_automatic_polls(ctx: Context) -> int:
     if hours is None:
         return 0
     query = ReleaseQuery(
-        states=ACTIVE,
+        states=ON_ITS_WAY_STATES,
         scheduled_from=ctx.now,
         scheduled_until=ctx.now + timedelta(hours=hours),
         include_unscheduled=False,
@@ -206,13 +196,14 @@ async def _open_automatic_polls(ctx: Context) -> int:
     for release in await ctx.uow.releases.find(query):
         if not in_chat(release.channel):
             continue  # nowhere to ask (declared from the console or the API)
-        if not _addressees(ctx, release):
+        people = _addressees(ctx, release)
+        if not people:
             continue  # a standard change, say: nobody signs it off, nobody to ask
         claim = await ctx.uow.occurrences.claim(
             f"autopoll:{release.name}", release.scheduled_at or ctx.now, at=ctx.now
         )
         if claim and not await ctx.uow.polls.for_release(release.name):
-            await _post_poll(ctx, await _create_poll(ctx, release, ctx.now))
+            await _post_poll(ctx, await _create_poll(ctx, release, ctx.now, people))
             opened += 1
     return opened
 

@@ -22,18 +22,24 @@ from bot.when import format_moment
 @handles(c.AddRisk)
 async def add_risk(cmd: c.AddRisk, ctx: Context) -> Reply:
     release = await existing(ctx, cmd.release, for_update=True)
-    risk = await ctx.uow.risks.add(
-        release=release.name,
-        severity=Severity(cmd.severity),
-        description=cmd.description,
-        raised_by=ctx.actor.principal,
-        raised_at=ctx.now,
-    )
-    detail = {"risk": risk.label, "severity": cmd.severity, "description": cmd.description}
-    await ctx.uow.audit.append(audit_draft(ctx, "risk_raised", release, detail=detail))
+    risk = await raise_risk(ctx, release, Severity(cmd.severity), cmd.description)
     assessment = await finish_with_huddle(ctx, release)
     notes = [f"Risk {risk.label} recorded by {ctx.actor.display_name}"]
     return presenters.release_card(assessment, ctx.policy, now=ctx.now, notes=notes)
+
+
+async def raise_risk(ctx: Context, release: Release, severity: Severity, what: str) -> Risk:
+    """A risk on `release`, raised by the actor, with its audit event (committed later)."""
+    risk = await ctx.uow.risks.add(
+        release=release.name,
+        severity=severity,
+        description=what,
+        raised_by=ctx.actor.principal,
+        raised_at=ctx.now,
+    )
+    detail = {"risk": risk.label, "severity": severity.value, "description": what}
+    await ctx.uow.audit.append(audit_draft(ctx, "risk_raised", release, detail=detail))
+    return risk
 
 
 @handles(c.Huddle)
