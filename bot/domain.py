@@ -30,7 +30,9 @@ class State(StrEnum):
 
 
 TERMINAL_STATES = frozenset({State.VERIFIED, State.ROLLED_BACK, State.CANCELLED})
-CANCELLABLE_STATES = frozenset({State.PLANNED, State.APPROVED, State.DEPLOYING})
+# A release still on its way out: on a sync's agenda, polled, and cancellable.
+ON_ITS_WAY_STATES = frozenset({State.PLANNED, State.APPROVED, State.DEPLOYING})
+CANCELLABLE_STATES = ON_ITS_WAY_STATES
 RESCHEDULABLE_STATES = frozenset({State.PLANNED, State.APPROVED})
 # Where `deploy` starts from; a release in any other state is on its way out or never going.
 DEPLOYABLE_STATES = frozenset({State.PLANNED, State.APPROVED})
@@ -68,7 +70,9 @@ class Conversation:
     @property
     def channel(self) -> Conversation:
         """The channel itself, for a reply chain in it (Teams names a channel's reply chain by
-        the channel's id and its root post's); any other conversation is its own channel."""
+        the channel's id and its root post's, `…;messageid=…`: its wire format, kept here because
+        the core must tell channels apart, e.g. whose syncs a post may cancel); any other
+        conversation is its own channel."""
         return Conversation(self.platform, self.id.split(REPLY_CHAIN_MARK, 1)[0])
 
 

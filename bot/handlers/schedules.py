@@ -7,7 +7,7 @@ from datetime import timedelta
 from bot import commands as c
 from bot import schedule_presenters as present
 from bot.assessment import Assessment, assess
-from bot.domain import DomainError, NotFound, State, in_chat
+from bot.domain import ON_ITS_WAY_STATES, DomainError, NotFound, in_chat
 from bot.handlers.base import Context, audit_draft, handles
 from bot.outbox import Outgoing
 from bot.parser import id_number
@@ -17,7 +17,6 @@ from bot.schedules import ScheduleError, Sync, to_cron
 
 AGENDA_DAYS = 7
 AGENDA_SIZE = 25
-ACTIVE = frozenset({State.PLANNED, State.APPROVED, State.DEPLOYING})
 
 
 @handles(c.AddSync)
@@ -111,7 +110,7 @@ async def _live_sync(ctx: Context, sync_id: int) -> Sync:
 
 async def _agenda(ctx: Context) -> list[Assessment]:
     query = ReleaseQuery(
-        states=ACTIVE,
+        states=ON_ITS_WAY_STATES,
         scheduled_from=ctx.now,
         scheduled_until=ctx.now + timedelta(days=AGENDA_DAYS),
         include_unscheduled=False,
