@@ -14,7 +14,7 @@ from typing import Any
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ConversationReference
 
-from bot.domain import REPLY_CHAIN_MARK
+from bot.domain import REPLY_CHAIN_MARK, Conversation
 
 
 def load_reference(reference_dict: dict[str, Any]) -> ConversationReference:
@@ -29,7 +29,7 @@ def load_reference(reference_dict: dict[str, Any]) -> ConversationReference:
 
 def channel_of(conversation_id: str) -> str:
     """The channel of a reply chain (or the id itself, for a channel or a chat)."""
-    return conversation_id.split(REPLY_CHAIN_MARK, 1)[0]
+    return Conversation("teams", conversation_id).channel.id
 
 
 def thread_of(conversation_id: str) -> str | None:
