@@ -90,9 +90,6 @@ async def _deferred_from(ctx: Context, risks: Sequence[Risk]) -> dict[int, Relea
     names.update(
         {d.risk_id: d.release for d in decisions if d.outcome is Outcome.DEFER and d.release}
     )
-    found = {}
-    for risk_id, name in names.items():
-        source = await ctx.uow.releases.get(name)
-        if source is not None:
-            found[risk_id] = source
-    return found
+    # Several risks often left one release: read each release once.
+    releases = {name: await ctx.uow.releases.get(name) for name in set(names.values())}
+    return {risk_id: r for risk_id, name in names.items() if (r := releases[name]) is not None}
