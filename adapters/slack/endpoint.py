@@ -74,6 +74,8 @@ def _serve_http(app: web.Application, bolt: AsyncApp) -> None:
     """`POST /slack/events`: signed requests from Slack, verified by bolt."""
 
     async def slack_events(request: web.Request) -> web.Response:
+        if not _signature_headers_well_formed(request):
+            return web.json_response({"error": "invalid request"}, status=401)
         try:
             bolt_request = await to_bolt_request(request)
         except ValueError:
@@ -82,6 +84,19 @@ def _serve_http(app: web.Application, bolt: AsyncApp) -> None:
         return to_aiohttp_response(await bolt.async_dispatch(bolt_request))
 
     app.router.add_post(PATH, slack_events)
+
+
+def _signature_headers_well_formed(request: web.Request) -> bool:
+    """False for a timestamp that is no whole number or a signature that is not ASCII.
+
+    bolt refuses missing and wrong ones, but fails on these while reading them; such a request
+    is no more signed than a forged one and gets the same answer.
+    """
+    timestamp = request.headers.get("X-Slack-Request-Timestamp")
+    signature = request.headers.get("X-Slack-Signature")
+    if timestamp is not None and not (timestamp.isascii() and timestamp.isdigit()):
+        return False
+    return signature is None or signature.isascii()
 
 
 def _keep_connections_open(app: web.Application, *clients: AsyncWebClient) -> None:

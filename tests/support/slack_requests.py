@@ -123,13 +123,15 @@ class SlackSender:
         signed: bool = True,
         extra_headers: dict[str, str] | None = None,
     ) -> Answer:
-        """POST `body`, signed (or forged, or stale) over exactly the bytes sent."""
+        """POST `body`, signed (or forged, or stale) over exactly the bytes sent; any
+        `extra_headers` are sent as given, over the signing ones."""
         timestamp = str(int(time.time()) - (STALE_SECONDS if stale else 0))
-        headers = {"Content-Type": content_type, **(extra_headers or {})}
+        headers = {"Content-Type": content_type}
         if signed:
             secret = "not-" + self.secret if forge else self.secret
             headers["X-Slack-Request-Timestamp"] = timestamp
             headers["X-Slack-Signature"] = sign(secret, timestamp, body)
+        headers.update(extra_headers or {})  # may replace what signing set
         async with self.session.post(self.url, data=body.encode(), headers=headers) as response:
             return Answer(response.status, await response.text(), dict(response.headers))
 

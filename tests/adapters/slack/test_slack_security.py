@@ -36,6 +36,31 @@ async def test_a_request_not_signed_by_slack_now_is_refused_and_changes_nothing(
     assert fake.responses() == []
 
 
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-Slack-Request-Timestamp": "abc"},
+        {"X-Slack-Request-Timestamp": "1.5"},
+        {"X-Slack-Request-Timestamp": "²"},
+        {"X-Slack-Signature": "v0=ÿ"},
+    ],
+    ids=["word-timestamp", "fraction-timestamp", "superscript-timestamp", "non-ascii-signature"],
+)
+async def test_malformed_signature_headers_are_refused_like_a_forgery(
+    slack: SlackSender, snapshot: Snapshot, headers: dict[str, str]
+) -> None:
+    before = snapshot()
+    forged = await slack.send("command=%2Frelease&text=declare+evil%406.6.6", FORM, forge=True)
+
+    answer = await slack.send(
+        "command=%2Frelease&text=declare+evil%406.6.6", FORM, extra_headers=headers
+    )
+
+    assert forged.status == 401
+    assert (answer.status, answer.text) == (forged.status, forged.text)
+    assert snapshot() == before
+
+
 async def test_url_verification_echoes_the_challenge(slack: SlackSender) -> None:
     challenge = fixture("event_url_verification.json")
 
