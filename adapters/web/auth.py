@@ -18,8 +18,23 @@ def check_token(request: web.Request, token: str | None) -> None:
         return
     given = request.headers.get("Authorization", "")
     scheme, _, value = given.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(value.encode(), token.encode()):
+    if scheme.lower() != "bearer" or not same_secret(value, token):
         raise problem(401, "a valid bearer token is required", bearer=True)
+
+
+def same_secret(given: str | None, expected: str) -> bool:
+    """Whether `given` is `expected`, compared in constant time.
+
+    aiohttp hands over undecodable header and cookie bytes as surrogates: they are compared
+    as the bytes that came (never equal to a real secret) rather than failing to encode.
+    """
+    if given is None:
+        return False
+    return hmac.compare_digest(_raw(given), _raw(expected))
+
+
+def _raw(text: str) -> bytes:
+    return text.encode("utf-8", "surrogateescape")
 
 
 ERRORS: dict[int, type[web.HTTPException]] = {

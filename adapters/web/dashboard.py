@@ -17,6 +17,7 @@ from adapters.bootstrap import Components
 from adapters.scheduler import occurrences
 from adapters.web import dashboard_auth as auth
 from adapters.web import dashboard_views as views
+from adapters.web.auth import same_secret
 from adapters.web.events_api import _days, _service
 from bot.assessment import assess, risk_views
 from bot.domain import State
@@ -182,7 +183,7 @@ class Dashboard:
         token = self._api_token()
         if token is None:
             raise web.HTTPSeeOther(target)
-        if not auth.token_matches(str(form.get("token", "")), token):
+        if not same_secret(str(form.get("token", "")), token):
             page = self._render(request, "login.html", next=target, failed=True)
             page.set_status(401)
             return page

@@ -14,6 +14,8 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from adapters.web.auth import same_secret
+
 COOKIE = "releasebot_dashboard"
 COOKIE_DAYS = 30
 Page = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -23,15 +25,10 @@ def session_value(token: str) -> str:
     return hmac.new(token.encode(), b"releasebot dashboard session", hashlib.sha256).hexdigest()
 
 
-def token_matches(given: str | None, token: str) -> bool:
-    return given is not None and hmac.compare_digest(given.encode(), token.encode())
-
-
 def signed_in(request: web.Request, token: str | None) -> bool:
     if token is None:
         return True
-    cookie = request.cookies.get(COOKIE)
-    return cookie is not None and hmac.compare_digest(cookie, session_value(token))
+    return same_secret(request.cookies.get(COOKIE), session_value(token))
 
 
 def remember(response: web.StreamResponse, request: web.Request, token: str) -> None:
@@ -65,7 +62,7 @@ def guarded(page: Page, token: Callable[[], str | None]) -> Page:
         if signed_in(request, secret):
             return await page(request)
         assert secret is not None
-        if token_matches(request.query.get("token"), secret):
+        if same_secret(request.query.get("token"), secret):
             rest = [(k, v) for k, v in request.query.items() if k != "token"]
             clean = request.rel_url.with_query(rest)
             response = see_other(str(clean))

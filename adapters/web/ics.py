@@ -19,7 +19,8 @@ from icalendar import Calendar, Event
 
 from adapters.bootstrap import Components
 from adapters.scheduler import occurrences
-from adapters.web.dashboard_auth import signed_in, token_matches
+from adapters.web.auth import same_secret
+from adapters.web.dashboard_auth import signed_in
 from bot.domain import Freeze, Release, State
 from bot.ports import ReleaseQuery
 from bot.schedules import DAY_NAMES, Sync
@@ -183,7 +184,7 @@ def endpoint(components: Components) -> Callable[[web.Request], Awaitable[web.Re
         # Calendar apps cannot send headers or keep cookies: the token rides in the URL. A
         # browser signed in to the dashboard may download the feed with its cookie.
         if token is not None and not (
-            token_matches(request.query.get("token"), token)
+            same_secret(request.query.get("token"), token)
             or _bearer_ok(request, token)
             or signed_in(request, token)
         ):
@@ -215,4 +216,4 @@ def endpoint(components: Components) -> Callable[[web.Request], Awaitable[web.Re
 
 def _bearer_ok(request: web.Request, token: str) -> bool:
     scheme, _, value = request.headers.get("Authorization", "").partition(" ")
-    return scheme.lower() == "bearer" and token_matches(value, token)
+    return scheme.lower() == "bearer" and same_secret(value, token)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -34,3 +36,20 @@ def store_of(bot: RunningBot) -> MemoryStore:
     store = bot.components.store
     assert isinstance(store, MemoryStore)
     return store
+
+
+async def status_of_raw_get(url: str, header: bytes) -> int:
+    """The status of a GET of `url` carrying one header line of raw bytes, which need not be
+    UTF-8: no HTTP client library sends such a header, but anyone on the network can."""
+    parts = urlsplit(url)
+    assert parts.hostname is not None and parts.port is not None
+    reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+    try:
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        request = f"GET {target} HTTP/1.1\r\nHost: {parts.netloc}\r\nConnection: close\r\n"
+        writer.write(request.encode() + header + b"\r\n\r\n")
+        status_line = await reader.readline()
+    finally:
+        writer.close()
+        await writer.wait_closed()
+    return int(status_line.split()[1])

@@ -12,7 +12,7 @@ import pytest
 
 from bot.domain import Actor
 from storage.memory import MemoryStore
-from tests.support.rest import call, store_of
+from tests.support.rest import call, status_of_raw_get, store_of
 from tests.support.server import RunningBot, running_bot
 
 QA = Actor("slack:U0QA00001", "quinn", "slack")
@@ -33,6 +33,21 @@ async def test_without_the_token_nothing_is_read_or_written(
         wrong = {"Authorization": "Bearer nope"}
         assert (await call(http, method, api + path, headers=wrong, json={}))[0] == 401
     assert not store_of(bot).data.releases
+
+
+@pytest.mark.parametrize(
+    ("path", "header", "refused"),
+    [
+        ("/api/v1/releases", b"Authorization: Bearer \xff\xfe", 401),
+        ("/calendar.ics", b"Authorization: Bearer \xff\xfe", 401),
+        ("/", b"Cookie: releasebot_dashboard=\xff\xfe", 303),  # to the sign-in page
+    ],
+    ids=["api-token", "calendar-token", "dashboard-cookie"],
+)
+async def test_credentials_that_are_not_utf8_are_refused_like_wrong_ones(
+    bot: RunningBot, path: str, header: bytes, refused: int
+) -> None:
+    assert await status_of_raw_get(bot.url + path, header) == refused
 
 
 async def test_declare_then_read_it_back(bot: RunningBot, http: aiohttp.ClientSession) -> None:
