@@ -81,7 +81,8 @@ async def test_unknown_release_and_bad_dates_are_refused(bot: RunningBot) -> Non
             status, text = await text_of(http, f"{bot.url}/calendar?{far}")
             assert (status, text) == (400, "date must fall in the years 1970–2999")
         assert (await text_of(http, f"{bot.url}/calendar?date=2999-12-31"))[0] == 200
-        assert (await text_of(http, f"{bot.url}/stats?days=0"))[0] == 400
+        for days in ("0", "%C2%B2"):
+            assert (await text_of(http, f"{bot.url}/stats?days={days}"))[0] == 400
 
 
 def browser_like() -> aiohttp.ClientSession:

@@ -180,7 +180,9 @@ async def test_metrics_over_http_match_the_hand_counted_data_set(
     assert one["overall"]["change_failure_rate"]["value"] is None
 
 
-@pytest.mark.parametrize("query", ["days=0", "days=400", "days=x", "service=Not%20A%20Service"])
+@pytest.mark.parametrize(
+    "query", ["days=0", "days=400", "days=x", "days=%C2%B2", "service=Not%20A%20Service"]
+)
 async def test_bad_metrics_queries_get_400(
     bot: RunningBot, http: aiohttp.ClientSession, query: str
 ) -> None:
