@@ -6,6 +6,7 @@ registered in prometheus-client's global registry.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -16,6 +17,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 
 from bot.ports import Clock
 from storage.base import Store
+
+log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # Slack must be answered within 3 s: the buckets resolve the range where that is decided.
@@ -94,11 +97,21 @@ class Telemetry:
             _child(self._latency_children, self.latency, surface).observe(elapsed)
             _child(self._request_children, self.requests, surface, str(code)).inc()
 
-    async def exposition(self, store: Store, last_tick: datetime | None) -> bytes:
-        """The text format, with the gauges read fresh."""
-        waiting, dead = await store.outbox_depth()
+    async def _read_outbox_depth(self, store: Store) -> None:
+        # A store that is down must not take the other series with it: those are what shows
+        # the outage. The outbox series are left out, rather than shown stale, until it is back.
+        try:
+            waiting, dead = await store.outbox_depth()
+        except Exception as problem:
+            log.warning("metrics: the outbox depth could not be read: %s", problem)
+            self.outbox.clear()
+            return
         self.outbox.labels("waiting").set(waiting)
         self.outbox.labels("dead").set(dead)
+
+    async def exposition(self, store: Store, last_tick: datetime | None) -> bytes:
+        """The text format, with the gauges read fresh."""
+        await self._read_outbox_depth(store)
         since = last_tick or self._started
         self.scheduler_lag.set(max(0.0, (self._clock.now() - since).total_seconds()))
         return generate_latest(self.registry)

@@ -94,3 +94,32 @@ async def test_two_apps_in_one_process_count_apart(tmp_path: Path) -> None:
         first, second = await scrape(http, one), await scrape(http, two)
     key = ("releasebot_http_requests_total", (("code", "200"), ("surface", "web")))
     assert first[key] == 3 and key not in second
+
+
+class StoreGoingDown(MemoryStore):
+    """A store whose outbox cannot be read while `down` is set, as when the database is."""
+
+    down = False
+
+    async def outbox_depth(self) -> tuple[int, int]:
+        if self.down:
+            raise ConnectionRefusedError("the database is not answering")
+        return await super().outbox_depth()
+
+
+async def test_a_store_that_is_down_leaves_out_only_the_outbox_series(tmp_path: Path) -> None:
+    store = StoreGoingDown()
+    waiting = ("releasebot_outbox_messages", (("state", "waiting"),))
+    served = ("releasebot_http_requests_total", (("code", "200"), ("surface", "web")))
+    async with (
+        running_bot({}, cwd=tmp_path, store=store) as bot,
+        aiohttp.ClientSession() as http,
+    ):
+        assert waiting in await scrape(http, bot)
+        assert await get(http, f"{bot.url}/healthz") == 200
+        store.down = True
+        during = await scrape(http, bot)
+        store.down = False
+        after = await scrape(http, bot)
+    assert waiting not in during and during[served] == 1
+    assert after[waiting] == 0
