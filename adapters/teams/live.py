@@ -22,6 +22,7 @@ from adapters.teams.proactive import channel_of
 from bot import commands as c
 from bot import risk_presenters, schedule_presenters
 from bot.assessment import risk_views
+from bot.parser import id_number
 from bot.ports import Clock
 from bot.reply import Reply, Tone
 from bot.schedules import latest_answers
@@ -132,10 +133,11 @@ class LiveCards:
     async def _huddle_card(self, huddle_id: str) -> Reply | None:
         # The core has no read-only way to ask for a huddle card yet, so it is built here from
         # the same pieces the core uses when it queues the huddle card's updates.
-        if not huddle_id.isdigit():
+        number = id_number(huddle_id, "")
+        if number is None:  # the id came with a click: anything may be in it
             return None
         async with self._store(read_only=True) as uow:
-            huddle = await uow.huddles.get(int(huddle_id))
+            huddle = await uow.huddles.get(number)
             if huddle is None:
                 return None
             risks = await risk_views(uow, huddle.release, self._clock.now())
@@ -143,10 +145,11 @@ class LiveCards:
 
     async def _poll_card(self, poll_id: str) -> Reply | None:
         # Likewise for a readiness poll: the card the core queues as the poll's updates.
-        if not poll_id.isdigit():
+        number = id_number(poll_id, "")
+        if number is None:  # the id came with a click: anything may be in it
             return None
         async with self._store(read_only=True) as uow:
-            poll = await uow.polls.get(int(poll_id))
+            poll = await uow.polls.get(number)
             if poll is None:
                 return None
             answers = latest_answers(list(await uow.polls.answers(poll.id)))

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from adapters.teams.cards import ON_KEY
 from storage.base import CardRef
 from storage.memory import MemoryStore
 from tests.support.fake_connector import FakeConnector, Recorded
@@ -160,3 +161,19 @@ async def test_the_card_input_text_is_kept_exactly_and_the_text_twin_agrees(
 
     log = card_text((await say(teams, f"decisions {RELEASE}")).cards[0])
     assert "R2 defer by Ada Lovelace: next train *please*" in log
+
+
+@pytest.mark.parametrize("on", ["huddle:²", "huddle:99999999999999999999", "poll:x"])
+async def test_a_click_naming_a_card_that_cannot_exist_still_gets_its_answer(
+    teams: TeamsClient, huddle: Recorded, store: MemoryStore, on: str
+) -> None:
+    data = pressed(huddle.cards[0], "R1: Blocker", RATIONALE)
+    data[ON_KEY] = on  # what the card carried was changed on the way
+
+    card = await teams.invoke(
+        clicked_on(teams.connector.service_url, in_post(huddle), str(huddle.sent_id), data)
+    )
+
+    assert R1_BLOCKER in card_text(card)  # the decision's own answer, as for no card at all
+    [decision] = store.data.tables.decisions
+    assert decision.rationale == RATIONALE
