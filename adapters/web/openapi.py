@@ -178,7 +178,7 @@ def _audit() -> dict[str, Any]:
                     "text/csv": {"schema": {"type": "string"}},
                 },
             },
-            **errors(401),
+            **errors(400, 401),
         },
     }
 
