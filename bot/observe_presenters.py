@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -66,12 +67,25 @@ def _ago(delta: timedelta) -> str:
     return f"{minutes // 60} h {minutes % 60:02d} min before"
 
 
-def deployment_recorded(item: Deployment, created: bool, notes: Sequence[str]) -> Reply:
-    verb = "recorded" if created else "updated"
+class Report(enum.Enum):
+    """What a reported deployment or incident was to the store; its value is the verb."""
+
+    NEW = "recorded"
+    UPDATED = "updated"
+    REPEATED = "already recorded"
+
+
+# The fact naming what the report was: the REST API answers 201 for a new one.
+REPORT_FACT = "Report"
+
+
+def deployment_recorded(item: Deployment, report: Report, notes: Sequence[str]) -> Reply:
     tone = Tone.SUCCESS if item.status is DeployStatus.SUCCESS else Tone.WARNING
     return Reply(
-        title=f"Deployment of {item.name} to {item.environment} {verb}: {item.status.label}",
+        title=f"Deployment of {item.name} to {item.environment} {report.value}: "
+        f"{item.status.label}",
         tone=tone,
+        facts=(Fact(REPORT_FACT, report.name.lower()),),
         notes=tuple(notes),
     )
 
@@ -109,12 +123,11 @@ def _incident_facts(incident: Incident, zone: ZoneInfo) -> tuple[Fact, ...]:
 INCIDENT_FACT = "Incident"
 
 
-def incident_recorded(incident: Incident, created: bool) -> Reply:
+def incident_recorded(incident: Incident, report: Report) -> Reply:
     state = "resolved" if incident.resolved_at else "open"
-    verb = "recorded" if created else "updated"
     return Reply(
-        title=f"Incident {incident.label} on {incident.service} {verb} ({state})",
-        facts=(Fact(INCIDENT_FACT, incident.label),),
+        title=f"Incident {incident.label} on {incident.service} {report.value} ({state})",
+        facts=(Fact(INCIDENT_FACT, incident.label), Fact(REPORT_FACT, report.name.lower())),
     )
 
 

@@ -14,8 +14,9 @@ from bot.domain import SERVICE_PATTERN, State
 from bot.handlers.metrics import load_report
 from bot.metrics import MetricsWindow
 from bot.observe import Incident
-from bot.observe_presenters import INCIDENT_FACT
+from bot.observe_presenters import INCIDENT_FACT, REPORT_FACT, Report
 from bot.parser import release_name
+from bot.reply import Reply
 
 MAX_DAYS = 366
 MAX_COMMITS = 1000
@@ -38,14 +39,20 @@ async def record_deployment(request: web.Request) -> web.Response:
         finished_at=_field(body, "finished_at", lambda v: _instant(request, v)),
         commits=_commits(request, body.get("commits")),
     )
-    known = await _known_deployment(request, command)
     reply = await _run(request, command)
     components = request.app[COMPONENTS]
     release = await _release_state(request, f"{command.service}@{command.version}")
     if release is not None and release["state"] == State.DEPLOYED.value:
         components.smoke.kick()  # its smoke checks are due now
     answer = {"title": reply.title, "release": release, "notes": list(reply.notes)}
-    return web.json_response(answer, status=200 if known else 201)
+    return web.json_response(answer, status=_status_of(reply))
+
+
+def _status_of(reply: Reply) -> int:
+    """201 for a deployment or incident the store had not seen, else 200. The core says which,
+    inside the transaction that stored it: of two identical reports racing, one is new."""
+    report = next(f.value for f in reply.facts if f.label == REPORT_FACT)
+    return 201 if report == Report.NEW.name.lower() else 200
 
 
 def _commits(request: web.Request, value: Any) -> tuple[str, ...] | None:
@@ -65,13 +72,6 @@ def _commits(request: web.Request, value: Any) -> tuple[str, ...] | None:
     return tuple(instants)
 
 
-async def _known_deployment(request: web.Request, command: c.RecordDeployment) -> bool:
-    async with request.app[COMPONENTS].store(read_only=True) as uow:
-        found = await uow.deployments.of_release(command.service, command.version)
-    reported = (command.service, command.version, command.environment, command.started_at)
-    return any(d.identity == reported for d in found)
-
-
 async def _release_state(request: web.Request, name: str) -> dict[str, Any] | None:
     async with request.app[COMPONENTS].store(read_only=True) as uow:
         release = await uow.releases.get(name)
@@ -88,7 +88,6 @@ async def record_incident(request: web.Request) -> web.Response:
         release=_optional(body, "release", release_name),
         key=_optional(body, "key", _line),
     )
-    known = await _incident(request, command.key) is not None
     reply = await _run(request, command)
     stored = await _incident(request, command.key)
     if stored is not None:
@@ -97,7 +96,7 @@ async def record_incident(request: web.Request) -> web.Response:
         label = next(f.value for f in reply.facts if f.label == INCIDENT_FACT)
         incident = {**_posted(command), "id": label}
     answer = {"title": reply.title, "incident": incident}
-    return web.json_response(answer, status=200 if known else 201)
+    return web.json_response(answer, status=_status_of(reply))
 
 
 async def _incident(request: web.Request, key: str | None) -> Incident | None:

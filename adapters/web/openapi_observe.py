@@ -119,7 +119,9 @@ def paths() -> dict[str, Any]:
                 "requestBody": body("Deployment"),
                 "responses": {
                     "201": json_content(deployed, "Recorded"),
-                    "200": json_content(deployed, "The same deployment again: updated"),
+                    "200": json_content(
+                        deployed, "The same deployment again: updated, or unchanged"
+                    ),
                     **errors(400, 401, 403),
                 },
             }
@@ -131,7 +133,9 @@ def paths() -> dict[str, Any]:
                 "requestBody": body("Incident"),
                 "responses": {
                     "201": json_content(incident, "Recorded"),
-                    "200": json_content(incident, "The incident with this key again: updated"),
+                    "200": json_content(
+                        incident, "The incident with this key again: updated, or unchanged"
+                    ),
                     **errors(400, 401, 403),
                 },
             }

@@ -29,9 +29,11 @@ from bot.observe import (
     lead_time,
 )
 from bot.outbox import Outgoing
+from bot.parser import MAX_NAME_PART_LENGTH
 from bot.ports import ReleaseQuery
 from bot.reply import Reply
 
+MAX_KEY_LENGTH = 200  # an incident key is the reporter's own id: a ticket or alert number
 TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}")
 # What a reported deployment does to its release: (target state, states it may leave).
 MOVES = {
@@ -58,21 +60,44 @@ async def record_deployment(cmd: c.RecordDeployment, ctx: Context) -> Reply:
         lead_seconds=lead.seconds,
         release=release.name if release else None,
     )
-    deployment, created = await ctx.uow.deployments.record(await _keeping_lead(ctx, reported))
-    await ctx.uow.audit.append(_deployment_audit(ctx, deployment, release, created))
-    notes = await _move_release(ctx, release, deployment)
-    return present.deployment_recorded(deployment, created, notes)
+    earlier = await _same_deployment(ctx, reported)
+    deployment, notes = _merged(earlier, reported)
+    report = present.Report.REPEATED
+    if deployment != earlier:  # a repeat writes nothing: no second audit event
+        deployment, created = await ctx.uow.deployments.record(deployment)
+        report = present.Report.NEW if created else present.Report.UPDATED
+        await ctx.uow.audit.append(_deployment_audit(ctx, deployment, release, earlier, created))
+    notes += await _move_release(ctx, release, deployment)
+    return present.deployment_recorded(deployment, report, notes)
 
 
-async def _keeping_lead(ctx: Context, reported: Deployment) -> Deployment:
-    """A report again without any commit times keeps the lead time an earlier one gave: a
-    retry that leaves a field out must not wipe what was known (nothing is lost)."""
-    if reported.changes:
-        return reported
+async def _same_deployment(ctx: Context, reported: Deployment) -> Deployment | None:
+    """The deployment stored with the identity of `reported`, if it was reported before."""
     for earlier in await ctx.uow.deployments.of_release(reported.service, reported.version):
         if earlier.identity == reported.identity:
-            return replace(reported, changes=earlier.changes, lead_seconds=earlier.lead_seconds)
-    return reported
+            return earlier
+    return None
+
+
+def _merged(earlier: Deployment | None, reported: Deployment) -> tuple[Deployment, list[str]]:
+    """What to store of a deployment reported (again), and why it is not all of the report.
+
+    A report without any commit times keeps the lead time an earlier one gave: a retry that
+    leaves a field out must not wipe what was known. A rollback is final: a success or failure
+    report arriving after it (a late retry) would otherwise take it out of the metrics.
+    """
+    if earlier is None:
+        return reported, []
+    release = reported.release or earlier.release
+    if earlier.status is DeployStatus.ROLLED_BACK and reported.status is not earlier.status:
+        note = (
+            f"This deployment of {earlier.name} to {earlier.environment} was rolled back; "
+            f"a report of {reported.status.label} does not undo that"
+        )
+        return replace(earlier, release=release), [note]
+    if not reported.changes:
+        reported = replace(reported, changes=earlier.changes, lead_seconds=earlier.lead_seconds)
+    return replace(reported, release=release, id=earlier.id), []
 
 
 def _status(value: str) -> DeployStatus:
@@ -82,7 +107,18 @@ def _status(value: str) -> DeployStatus:
         raise DomainError("status must be success, failure or rolled_back") from None
 
 
+def _check_length(text: str, what: str, limit: int = MAX_NAME_PART_LENGTH) -> None:
+    # The limits a declared release's names have: longer ones are no names, and PostgreSQL
+    # cannot index them.
+    if len(text) > limit:
+        raise DomainError(
+            f"the {what} is too long ({len(text):,} characters; the limit is {limit})"
+        )
+
+
 def _check_names(service: str, version: str, environment: str) -> None:
+    _check_length(service, "service name")
+    _check_length(version, "version")
     if not SERVICE_PATTERN.fullmatch(service):
         raise DomainError(f"{service!r} is not a service name")
     if not version or any(ch.isspace() for ch in version):
@@ -105,7 +141,11 @@ async def _commit_times(ctx: Context, cmd: c.RecordDeployment) -> list[datetime]
 
 
 def _deployment_audit(
-    ctx: Context, deployment: Deployment, release: Release | None, created: bool
+    ctx: Context,
+    deployment: Deployment,
+    release: Release | None,
+    earlier: Deployment | None,
+    created: bool,
 ) -> AuditDraft:
     detail = {
         "deployment": f"{deployment.name} → {deployment.environment}",
@@ -114,7 +154,22 @@ def _deployment_audit(
         "finished_at": deployment.finished_at.isoformat(),
         "new": created,
     }
-    return audit_draft(ctx, "deployment_reported", release, detail=detail)
+    before = None if earlier is None or created else _deployment_values(earlier)
+    after = _deployment_values(deployment)
+    return audit_draft(
+        ctx, "deployment_reported", release, detail=detail, before=before, after=after
+    )
+
+
+def _deployment_values(item: Deployment) -> dict[str, object]:
+    """What a report of the same deployment may change, as the audit trail keeps it."""
+    return {
+        "status": item.status.value,
+        "finished_at": item.finished_at.isoformat(),
+        "changes": item.changes,
+        "lead_seconds": item.lead_seconds,
+        "release": item.release,
+    }
 
 
 def _next_state(release: Release | None, deployment: Deployment) -> tuple[State | None, str]:
@@ -152,6 +207,11 @@ async def _move_release(ctx: Context, release: Release | None, deployment: Deplo
 async def record_incident(cmd: c.RecordIncident, ctx: Context) -> Reply:
     _check_incident(cmd)
     earlier = await ctx.uow.incidents.by_key(cmd.key) if cmd.key is not None else None
+    if earlier is not None and earlier.service != cmd.service:
+        raise DomainError(
+            f"incident {cmd.key} is on {earlier.service}, not {cmd.service}: "
+            "an incident's key stays with its service"
+        )
     # Posted again, an incident keeps what the new report leaves out (its resolution, the
     # release at fault): a retry of the first report must not reopen or unattribute it.
     reported = Incident(
@@ -161,21 +221,31 @@ async def record_incident(cmd: c.RecordIncident, ctx: Context) -> Reply:
         resolved_at=cmd.resolved_at or (earlier.resolved_at if earlier else None),
         release=cmd.release or (earlier.release if earlier else None),
         key=cmd.key,
+        id=earlier.id if earlier else 0,
     )
     check_incident_times(reported.opened_at, reported.resolved_at, ctx.now)
     # The release this post names: one stored before the check may not pass it, and must not
     # keep the incident from being resolved.
     _check_attribution(cmd.service, cmd.release)
+    if reported == earlier:  # a repeat writes nothing: no second audit event
+        return present.incident_recorded(earlier, present.Report.REPEATED)
     incident, created = await ctx.uow.incidents.record(reported)
     attributed = await ctx.uow.releases.get(cmd.release) if cmd.release else None
-    await ctx.uow.audit.append(_incident_audit(ctx, incident, attributed, created))
+    await ctx.uow.audit.append(_incident_audit(ctx, incident, attributed, earlier, created))
     if created:
         await _correlate(ctx, incident, attributed)
     await ctx.uow.commit()
-    return present.incident_recorded(incident, created)
+    return present.incident_recorded(
+        incident, present.Report.NEW if created else present.Report.UPDATED
+    )
 
 
 def _check_incident(cmd: c.RecordIncident) -> None:
+    _check_length(cmd.service, "service name")
+    if cmd.key is not None:
+        _check_length(cmd.key, "key", MAX_KEY_LENGTH)
+    if cmd.release is not None:
+        _check_length(cmd.release, "release name", 2 * MAX_NAME_PART_LENGTH + 1)
     if not SERVICE_PATTERN.fullmatch(cmd.service):
         raise DomainError(f"{cmd.service!r} is not a service name")
     if not TOKEN.fullmatch(cmd.severity):
@@ -196,19 +266,28 @@ def _check_attribution(service: str, release: str | None) -> None:
 
 
 def _incident_audit(
-    ctx: Context, incident: Incident, release: Release | None, created: bool
+    ctx: Context,
+    incident: Incident,
+    release: Release | None,
+    earlier: Incident | None,
+    created: bool,
 ) -> AuditDraft:
     action = "incident_opened" if created else "incident_updated"
-    detail = {
-        "incident": incident.label,
-        "service": incident.service,
-        "severity": incident.severity,
-        "opened_at": incident.opened_at.isoformat(),
-        "resolved_at": incident.resolved_at.isoformat() if incident.resolved_at else None,
-        "release": incident.release,
-        "key": incident.key,
+    detail = {"incident": incident.label, "key": incident.key}
+    before = None if earlier is None or created else _incident_values(earlier)
+    after = _incident_values(incident)
+    return audit_draft(ctx, action, release, detail=detail | after, before=before, after=after)
+
+
+def _incident_values(item: Incident) -> dict[str, object]:
+    """What a report of the same incident may change, as the audit trail keeps it."""
+    return {
+        "service": item.service,
+        "severity": item.severity,
+        "opened_at": item.opened_at.isoformat(),
+        "resolved_at": item.resolved_at.isoformat() if item.resolved_at else None,
+        "release": item.release,
     }
-    return audit_draft(ctx, action, release, detail=detail)
 
 
 async def _correlate(ctx: Context, incident: Incident, attributed: Release | None) -> None:

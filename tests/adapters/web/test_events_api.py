@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -53,6 +54,64 @@ async def test_a_deployment_is_recorded_once_and_moves_its_release(
     assert store_of(bot).data.releases["checkout@1.2"].state is State.ROLLED_BACK
 
 
+async def test_a_late_success_report_does_not_undo_a_rollback(
+    bot: RunningBot, http: aiohttp.ClientSession
+) -> None:
+    api = f"{bot.url}/api/v1"
+    await bot.components.bot.handle_text("declare checkout@1.2 class standard", ALICE, CHANNEL)
+    await bot.components.bot.handle_text("deploy checkout@1.2", ALICE, CHANNEL)
+    for status in ("success", "rolled_back"):
+        await call(http, "POST", f"{api}/deployments", json=deployment(status=status))
+    audited = len(store_of(bot).data.audit)
+
+    status, late = await call(http, "POST", f"{api}/deployments", json=deployment())
+
+    assert status == 200 and late["release"]["state"] == "rolled_back"
+    assert late["notes"] == [
+        "This deployment of checkout@1.2 to prod was rolled back; "
+        "a report of success does not undo that"
+    ]
+    [stored] = store_of(bot).data.tables.deployments.values()
+    assert stored.status.value == "rolled_back" and len(store_of(bot).data.audit) == audited
+    _, report = await call(http, "GET", f"{api}/metrics?service=checkout&days=7")
+    rollbacks = report["overall"]["rollback_frequency"]
+    assert (rollbacks["numerator"], rollbacks["denominator"]) == (1, 1)
+
+
+async def test_a_deployment_reported_again_unchanged_is_audited_once_and_a_change_with_before(
+    bot: RunningBot, http: aiohttp.ClientSession
+) -> None:
+    api = f"{bot.url}/api/v1"
+    first = deployment(status="failure", commits=[(NOW - 5 * H).isoformat()])
+    await call(http, "POST", f"{api}/deployments", json=first)
+
+    status, again = await call(http, "POST", f"{api}/deployments", json=first)
+    assert status == 200 and again["title"].endswith("already recorded: failure")
+    status, _ = await call(http, "POST", f"{api}/deployments", json=deployment())  # now success
+
+    reported = [e for e in store_of(bot).data.audit if e.action == "deployment_reported"]
+    assert [e.detail["new"] for e in reported] == [True, False] and status == 200
+    assert reported[1].before is not None and reported[1].after is not None
+    assert (reported[1].before["status"], reported[1].after["status"]) == ("failure", "success")
+    # The retry without commit times kept the lead time of the first report.
+    assert reported[1].after["changes"] == 1
+
+
+async def test_identical_reports_racing_get_one_201(
+    bot: RunningBot, http: aiohttp.ClientSession
+) -> None:
+    api = f"{bot.url}/api/v1"
+    incident = {"service": "checkout", "severity": "sev2", "opened_at": NOW.isoformat()}
+    posts = [("deployments", deployment()), ("incidents", {**incident, "key": "PD-1"})]
+    for path, body in posts:
+        answers = await asyncio.gather(
+            *(call(http, "POST", f"{api}/{path}", json=body) for _ in range(6))
+        )
+        assert sorted(status for status, _ in answers) == [200] * 5 + [201], path
+    actions = [e.action for e in store_of(bot).data.audit]
+    assert actions == ["deployment_reported", "incident_opened"]
+
+
 @pytest.mark.parametrize(
     ("body", "problem"),
     [
@@ -65,6 +124,8 @@ async def test_a_deployment_is_recorded_once_and_moves_its_release(
         (deployment(commits=["soon"]), "commits[0]: 'soon' is not an ISO 8601 instant"),
         (deployment(commits=[NOW.isoformat()]), "after the deployment finished"),
         (deployment(version=12), "version must be a string"),
+        (deployment(version="1" * 3000), "the version is too long (3,000 characters"),
+        (deployment(service="s" * 101), "the service name is too long (101 characters"),
     ],
 )
 async def test_bad_deployments_get_400_and_change_nothing(
@@ -118,6 +179,28 @@ async def test_an_incident_is_correlated_then_updated_by_its_key(
     )
 
 
+async def test_an_incident_key_stays_with_its_service_and_a_repeat_is_audited_once(
+    bot: RunningBot, http: aiohttp.ClientSession
+) -> None:
+    api = f"{bot.url}/api/v1"
+    incident = {"service": "checkout", "severity": "sev1", "opened_at": NOW.isoformat()}
+    incident |= {"release": "checkout@1.2", "key": "PD-1"}
+    await call(http, "POST", f"{api}/incidents", json=incident)
+    status, again = await call(http, "POST", f"{api}/incidents", json=incident)
+    assert status == 200 and again["title"] == "Incident I1 on checkout already recorded (open)"
+
+    moved = {**incident, "service": "payments", "release": None}
+    status, answer = await call(http, "POST", f"{api}/incidents", json=moved)
+
+    assert status == 400
+    assert answer["error"] == (
+        "Incident PD-1 is on checkout, not payments: an incident's key stays with its service"
+    )
+    [stored] = store_of(bot).data.tables.incidents.values()
+    assert (stored.service, stored.release) == ("checkout", "checkout@1.2")
+    assert [e.action for e in store_of(bot).data.audit] == ["incident_opened"]
+
+
 @pytest.mark.parametrize(
     ("change", "problem"),
     [
@@ -126,6 +209,8 @@ async def test_an_incident_is_correlated_then_updated_by_its_key(
         ({"key": "PD-9\n## forged"}, "must be one line"),
         ({"release": "payments@2.0"}, "payments@2.0 is not a release of checkout"),
         ({"opened_at": "2030-01-01T00:00:00Z"}, "cannot open or be resolved in the future"),
+        ({"key": "K" * 3000}, "The key is too long (3,000 characters; the limit is 200)"),
+        ({"service": "s" * 101}, "The service name is too long"),
     ],
 )
 async def test_bad_incidents_get_400_and_change_nothing(
