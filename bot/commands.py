@@ -173,13 +173,17 @@ class Notes(Command):
     publish: bool = False
 
 
+# A change item as a tool sends it: title, kind, squad, link, author, merged_at (ISO).
+ChangeRow = tuple[str, str, str | None, str | None, str | None, str | None]
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class AddChanges(Command):
     """Change items from tools (REST only): (title, kind, squad, link, author, merged_at ISO)."""
 
     verb: ClassVar[str] = "changes"
     release: str
-    items: tuple[tuple[str, str, str | None, str | None, str | None, str | None], ...]
+    items: tuple[ChangeRow, ...]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

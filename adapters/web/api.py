@@ -17,6 +17,7 @@ from adapters.web.openapi import document
 from bot import commands as c
 from bot.assessment import assess
 from bot.domain import Actor, ChangeClass, Release
+from bot.handlers.notes import ADDED_FACT
 from bot.handlers.releases import LIST_SCOPES
 from bot.parser import SIGNAL_KEY, ParseError, principal, release_name
 from bot.ports import ReleaseQuery
@@ -164,7 +165,10 @@ async def add_risk(request: web.Request) -> web.Response:
     await _run(request, c.AddRisk(release=name, severity=severity, description=description))
     async with request.app[COMPONENTS].store(read_only=True) as uow:
         risks = await uow.risks.on_release(name)
-    return web.json_response(serialize.risk(risks[-1]), status=201)
+    # The core keeps one risk per release, severity and words: the one this request raised,
+    # or (a retry) raised before, answered the same way.
+    [risk] = [r for r in risks if (r.severity.value, r.description) == (severity, description)]
+    return web.json_response(serialize.risk(risk), status=201)
 
 
 async def add_changes(request: web.Request) -> web.Response:
@@ -175,12 +179,13 @@ async def add_changes(request: web.Request) -> web.Response:
         raise problem(400, 'expected {"changes": [{"title": …, "kind": …}, …]}')
     rows = tuple(_change_row(item, index) for index, item in enumerate(items))
     reply = await _run(request, c.AddChanges(release=name, items=rows))
-    return web.json_response({"added": len(rows), "notes": list(reply.notes)}, status=201)
+    # Items listed already (a retried request) are not added again, nor counted.
+    added = int(next(f.value for f in reply.facts if f.label == ADDED_FACT))
+    answer = {"added": added, "notes": list(reply.notes)}
+    return web.json_response(answer, status=201 if added else 200)
 
 
-def _change_row(
-    item: Any, index: int
-) -> tuple[str, str, str | None, str | None, str | None, str | None]:
+def _change_row(item: Any, index: int) -> c.ChangeRow:
     if not isinstance(item, dict):
         raise problem(400, f"changes[{index}] must be an object")
     where = f"changes[{index}]."

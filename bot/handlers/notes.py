@@ -11,10 +11,14 @@ from bot.domain import DomainError, in_chat
 from bot.handlers.base import Context, audit_draft, existing, finish, handles
 from bot.handlers.releases import stale_signoffs
 from bot.outbox import Outgoing
-from bot.reply import Reply, Tone
+from bot.reply import Fact, Reply, Tone
 from bot.risks import ChangeItem, RiskStatus
 
 MAX_ITEMS_PER_CALL = 1000
+
+
+# How many of the change items sent were new: the REST API answers with it.
+ADDED_FACT = "Added"
 
 
 @handles(c.AddChanges)
@@ -22,21 +26,33 @@ async def add_changes(cmd: c.AddChanges, ctx: Context) -> Reply:
     if not cmd.items or len(cmd.items) > MAX_ITEMS_PER_CALL:
         raise DomainError(f"send between 1 and {MAX_ITEMS_PER_CALL} change items")
     release = await existing(ctx, cmd.release, for_update=True)
-    for title, kind, squad, link, author, merged in cmd.items:
-        merged_at = datetime.fromisoformat(merged) if merged else None
-        await ctx.uow.changes.add(
-            ChangeItem(release.name, title, kind, squad, link, author, merged_at)
+    known = set(await ctx.uow.changes.for_release(release.name))
+    listed = dict.fromkeys(_change_item(release.name, row) for row in cmd.items)
+    new = [item for item in listed if item not in known]
+    if not new:  # all listed already: a retried request, which must not list them twice
+        return Reply(
+            title=f"Nothing changed: {release.name} lists these change items already",
+            facts=(Fact(ADDED_FACT, "0"),),
         )
-    detail = {"count": len(cmd.items)}
+    for item in new:
+        await ctx.uow.changes.add(item)
+    detail = {"count": len(new)}
     await ctx.uow.audit.append(audit_draft(ctx, "changes_added", release, detail=detail))
     notes = await stale_signoffs(ctx, release)
     await finish(ctx, release)
     return Reply(
-        title=f"{len(cmd.items)} change item(s) added to {release.name}",
+        title=f"{len(new)} change item(s) added to {release.name}",
         tone=Tone.SUCCESS,
+        facts=(Fact(ADDED_FACT, str(len(new))),),
         notes=tuple(notes),
         subject=None,
     )
+
+
+def _change_item(release: str, row: c.ChangeRow) -> ChangeItem:
+    title, kind, squad, link, author, merged = row
+    merged_at = datetime.fromisoformat(merged) if merged else None
+    return ChangeItem(release, title, kind, squad, link, author, merged_at)
 
 
 @handles(c.Notes)

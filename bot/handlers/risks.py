@@ -9,7 +9,16 @@ from bot import commands as c
 from bot import presenters, risk_presenters
 from bot.assessment import Assessment, assess, risk_views
 from bot.domain import DEPLOYABLE_STATES, Conversation, DomainError, NotFound, Release, State
-from bot.handlers.base import Context, audit_draft, existing, finish, handles, refuse, settle
+from bot.handlers.base import (
+    Context,
+    audit_draft,
+    card,
+    existing,
+    finish,
+    handles,
+    refuse,
+    settle,
+)
 from bot.handlers.deferral import next_release
 from bot.handlers.notify import release_changed, update_cards
 from bot.outbox import Outgoing
@@ -22,7 +31,15 @@ from bot.when import format_moment
 @handles(c.AddRisk)
 async def add_risk(cmd: c.AddRisk, ctx: Context) -> Reply:
     release = await existing(ctx, cmd.release, for_update=True)
-    risk = await raise_risk(ctx, release, Severity(cmd.severity), cmd.description)
+    if release.state is State.CANCELLED:
+        raise DomainError(f"{release.name} is cancelled: a risk on it would never be decided")
+    severity = Severity(cmd.severity)
+    for known in await ctx.uow.risks.on_release(release.name):
+        if (known.severity, known.description) == (severity, cmd.description):
+            # The same words again: a retried request or a second click, not a second risk.
+            note = f"Risk {known.label} says that already: nothing changed"
+            return await card(ctx, release, [note])
+    risk = await raise_risk(ctx, release, severity, cmd.description)
     assessment = await finish_with_huddle(ctx, release)
     notes = [f"Risk {risk.label} recorded by {ctx.actor.display_name}"]
     return presenters.release_card(assessment, ctx.policy, now=ctx.now, notes=notes)

@@ -101,8 +101,13 @@ async def _sign_review(ctx: Context, release: Release) -> Reply:
 
 @handles(c.Signal)
 async def signal(cmd: c.Signal, ctx: Context) -> Reply:
+    keys = [key for key, _ in cmd.values]
+    if twice := next((key for key in keys if keys.count(key) > 1), None):
+        raise DomainError(f"{twice} is given twice: send each signal once")
     values = {key: _number(key, raw) for key, raw in cmd.values}
     release = await existing(ctx, cmd.release, for_update=True)
+    if release.state is State.CANCELLED:
+        raise DomainError(f"{release.name} is cancelled: its readiness no longer matters")
     for key, value in values.items():
         await ctx.uow.signals.add(SignalValue(release.name, key, value, ctx.now, ctx.actor.surface))
     detail = {"signals": values}

@@ -155,6 +155,59 @@ async def test_a_signal_outside_its_range_is_refused_and_changes_nothing(
     assert (await say(bot, f"signal e@1 {good}")).tone is not Tone.ERROR  # the edge is fine
 
 
+@pytest.mark.parametrize(
+    ("first", "line", "problem"),
+    [
+        (
+            None,
+            "signal e@1 coverage=95 coverage=50",
+            "Coverage is given twice: send each signal once",
+        ),
+        (
+            "cancel e@1 scrapped",
+            "signal e@1 coverage=95",
+            "e@1 is cancelled: its readiness no longer matters",
+        ),
+        (
+            "cancel e@1 scrapped",
+            "risk e@1 high zombie",
+            "e@1 is cancelled: a risk on it would never be decided",
+        ),
+    ],
+    ids=["key-twice", "signal-on-cancelled", "risk-on-cancelled"],
+)
+async def test_signals_and_risks_that_would_be_lost_are_refused(
+    bot: ReleaseBot, store: MemoryStore, first: str | None, line: str, problem: str
+) -> None:
+    await say(bot, "declare e@1 at 2026-12-03 14:00")
+    if first:
+        await say(bot, first)
+    before = (
+        list(store.data.audit),
+        list(store.data.tables.signals),
+        dict(store.data.tables.risks),
+    )
+
+    reply = await say(bot, line)
+
+    assert (reply.tone, reply.title) == (Tone.ERROR, problem)
+    after = (list(store.data.audit), list(store.data.tables.signals), dict(store.data.tables.risks))
+    assert after == before
+
+
+async def test_the_same_risk_raised_again_is_the_same_risk(
+    bot: ReleaseBot, store: MemoryStore
+) -> None:
+    await say(bot, "declare e@1 at 2026-12-03 14:00")
+    await say(bot, "risk e@1 high cache stampede")
+
+    again = await say(bot, "risk e@1 high cache stampede", QA)
+
+    assert "Risk R1 says that already: nothing changed" in again.notes
+    assert len(store.data.tables.risks) == 1 and actions(store).count("risk_raised") == 1
+    assert "R2" in plain_text(await say(bot, "risk e@1 low cache stampede"))  # not the same risk
+
+
 async def test_rescheduling_makes_earlier_signoffs_stale(
     bot: ReleaseBot, store: MemoryStore
 ) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from bot.domain import Actor
 from storage.memory import MemoryStore
-from tests.support.rest import call, status_of_raw_get, store_of
+from tests.support.rest import TOKEN, call, status_of_raw_get, store_of
 from tests.support.server import RunningBot, running_bot
 
 QA = Actor("slack:U0QA00001", "quinn", "slack")
@@ -219,6 +219,51 @@ async def test_risks_and_change_items_feed_the_notes(
     assert markdown.splitlines()[:4] == ["# Release notes: a@1", "", "## Features · payments", ""]
     assert "- Pay by link (ana)" in markdown and "## Known issues" in markdown
     assert "R1 [high] cache stampede — accepted by quinn" in markdown
+
+
+@pytest.mark.parametrize("store", ["memory", "sqlite"])
+async def test_a_retried_risk_or_change_list_adds_nothing_twice(
+    tmp_path: Path, http: aiohttp.ClientSession, store: str
+) -> None:
+    env = {"RELEASEBOT_API_TOKEN": TOKEN}
+    kept = MemoryStore() if store == "memory" else None  # else the embedded SQLite file
+    async with running_bot(env, cwd=tmp_path, store=kept) as bot:
+        api = f"{bot.url}/api/v1"
+        await call(http, "POST", f"{api}/releases", json={"release": "a@1"})
+        risk = {"severity": "high", "description": "cache stampede"}
+        change = {"title": "Fix rounding", "kind": "fix", "merged_at": "2026-11-20T11:00:00+01:00"}
+        answers = []
+        for _ in range(2):
+            answers.append(await call(http, "POST", f"{api}/releases/a@1/risks", json=risk))
+            body = {"changes": [change, {"title": "Pay by link", "kind": "feature"}]}
+            answers.append(await call(http, "POST", f"{api}/releases/a@1/changes", json=body))
+        _, notes = await call(http, "GET", f"{api}/releases/a@1/notes")
+        _, audit = await call(http, "GET", f"{api}/audit?release=a@1")
+
+    first_risk, first_changes, second_risk, second_changes = answers
+    assert first_risk == second_risk and first_risk[1]["id"] == "R1"
+    assert (first_changes[0], first_changes[1]["added"]) == (201, 2)
+    assert (second_changes[0], second_changes[1]["added"]) == (200, 0)
+    assert notes.count("Fix rounding") == 1 and notes.count("Pay by link") == 1
+    actions = [event["action"] for event in audit["events"]]
+    assert actions.count("risk_raised") == 1 and actions.count("changes_added") == 1
+
+
+async def test_a_cancelled_release_takes_no_new_risk(
+    bot: RunningBot, http: aiohttp.ClientSession
+) -> None:
+    api = f"{bot.url}/api/v1"
+    await call(http, "POST", f"{api}/releases", json={"release": "gone@1"})
+    await bot.components.bot.handle_text("cancel gone@1 scrapped", QA)
+
+    risk = {"severity": "high", "description": "zombie"}
+    status, answer = await call(http, "POST", f"{api}/releases/gone@1/risks", json=risk)
+
+    assert (status, answer) == (
+        400,
+        {"error": "gone@1 is cancelled: a risk on it would never be decided"},
+    )
+    assert not store_of(bot).data.tables.risks
 
 
 @pytest.mark.parametrize(
