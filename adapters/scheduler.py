@@ -24,7 +24,10 @@ from apscheduler.triggers.interval import IntervalTrigger
 from adapters.tasks import finish_or_cancel
 from bot import commands as c
 from bot.domain import Actor
+from bot.handlers import readiness
+from bot.policy import Policy
 from bot.ports import Clock
+from bot.reply import Tone
 from bot.schedules import Sync, for_the_scheduler
 from bot.service import ReleaseBot
 from storage.base import Store
@@ -34,6 +37,8 @@ log = logging.getLogger(__name__)
 SCHEDULER = Actor("releasebot", "releasebot", "scheduler")
 # How long stop() lets a job under way finish before it cancels the job.
 STOP_GRACE_SECONDS = 5.0
+# Releases whose readiness is looked at in one read-only unit of work between yields.
+SETTLE_SLICE = 100
 GRACE = timedelta(minutes=5)
 MAX_OCCURRENCES = 1000  # a year of an every-8-hours sync: enough for any outage worth reporting
 
@@ -103,6 +108,7 @@ class Scheduler:
         self._stopping = False
         # When the last tick finished, for the scheduler-lag gauge on /metrics.
         self.last_tick: datetime | None = None
+        self._settled_under: Policy | None = None
 
     async def tick(self) -> None:
         """Post every due occurrence, report missed ones, and move the readiness polls on."""
@@ -113,7 +119,34 @@ class Scheduler:
         for sync in syncs:
             await self._fire(sync, lasts[sync.id] or sync.created_at, now)
         await self._bot.handle(c.PollTick(), SCHEDULER)
+        await self._settle_readiness()
         self.last_tick = self._clock.now()
+
+    async def _settle_readiness(self) -> None:
+        """Settle releases whose readiness changed with nobody acting (bot/handlers/readiness).
+
+        Approved ones on every tick (an acceptance may have run out); planned ones too under a
+        policy not settled yet: the first after start, or one SIGHUP loaded (the holder swaps
+        the object). Looked at in slices, each a read-only unit of work: SQLite reads run on the
+        event loop, and thousands of planned releases at once would keep requests waiting.
+        """
+        policy = self._bot.policy
+        planned_too = policy is not self._settled_under
+        async with self._store(read_only=True) as uow:
+            candidates = await readiness.to_settle(uow, planned_too=planned_too)
+        names: list[str] = []
+        for start in range(0, len(candidates), SETTLE_SLICE):
+            async with self._store(read_only=True) as uow:
+                now = self._clock.now()
+                for release in candidates[start : start + SETTLE_SLICE]:
+                    if await readiness.unsettled(uow, release, policy, now):
+                        names.append(release.name)
+            await asyncio.sleep(0)  # let requests waiting on the loop in between slices
+        if names:
+            reply = await self._bot.handle(c.SettleReadiness(tuple(names)), SCHEDULER)
+            if reply.tone is Tone.ERROR:
+                return  # logged by the bot; the next tick looks again
+        self._settled_under = policy
 
     async def _fire(self, sync: Sync, last: datetime, now: datetime) -> None:
         due = occurrences(sync, last, now)

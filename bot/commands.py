@@ -247,6 +247,15 @@ class PollTick(Command):
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class SettleReadiness(Command):
+    """The scheduler's call: move the named releases, whose readiness changed with nobody
+    acting on them (an acceptance ran out, a new policy is in force)."""
+
+    verb: ClassVar[str] = "settle readiness"
+    releases: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class Freeze(Command):
     verb: ClassVar[str] = "freeze"
     starts_at: datetime

@@ -10,6 +10,8 @@ from bot.outbox import Delivery, Outgoing, conversation_from
 from bot.reply import Reply, Tone
 
 ANNOUNCED = {
+    # Only an approved release goes back to planned: whoever heard it was approved hears so.
+    State.PLANNED: "is no longer approved",
     State.APPROVED: "is approved",
     State.DEPLOYING: "is deploying",
     State.DEPLOYED: "is deployed",
@@ -80,4 +82,5 @@ def _announcement_channels(ctx: Context, release: Release) -> list[Conversation]
 def _tone(state: State) -> Tone:
     if state is State.ROLLED_BACK:
         return Tone.ERROR
-    return Tone.WARNING if state in (State.CANCELLED, State.DEPLOYING) else Tone.SUCCESS
+    warning = (State.PLANNED, State.CANCELLED, State.DEPLOYING)
+    return Tone.WARNING if state in warning else Tone.SUCCESS

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,7 +13,7 @@ from adapters import scheduler as scheduler_module
 from adapters.clock import ManualClock
 from adapters.policy_file import PolicyHolder
 from adapters.scheduler import Scheduler, occurrences
-from bot.domain import Actor, Conversation
+from bot.domain import Actor, Conversation, State
 from bot.schedules import Sync, to_cron
 from bot.service import ReleaseBot
 from storage.memory import MemoryStore
@@ -106,14 +107,11 @@ def test_a_time_skipped_by_spring_forward_still_fires_that_day(zone: str, day: d
 
 
 class World:
-    def __init__(self, start: datetime) -> None:
+    def __init__(self, start: datetime, policy: PolicyHolder | None = None) -> None:
         self.clock = ManualClock(start)
         self.store = MemoryStore()
-        self.bot = ReleaseBot(
-            unit_of_work=self.store,
-            clock=self.clock,
-            policy=PolicyHolder(None, default_timezone="UTC"),
-        )
+        self.policy = policy or PolicyHolder(None, default_timezone="UTC")
+        self.bot = ReleaseBot(unit_of_work=self.store, clock=self.clock, policy=self.policy)
         self.scheduler = Scheduler(self.bot, self.store, self.clock)
 
     async def run_until(self, end: datetime, step: timedelta = timedelta(minutes=5)) -> None:
@@ -236,3 +234,81 @@ async def test_stop_cancels_a_tick_that_outlasts_the_grace_quietly(
     assert store.cancelled  # the tick's read, given up at the gate
     assert scheduler.last_tick is None
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+QA = Actor("slack:U0QA00001", "quinn", "slack")
+ENG = Actor("slack:U0ENG0001", "erin", "slack")
+
+
+def audited(world: World, action: str) -> list[tuple[str | None, str, str]]:
+    """(release, actor, why) of each audit event of `action`."""
+    return [
+        (e.release, e.actor, e.detail.get("why", ""))
+        for e in world.store.data.audit
+        if e.action == action
+    ]
+
+
+async def test_an_approval_that_rested_on_an_acceptance_falls_back_when_it_runs_out() -> None:
+    world = World(datetime(2026, 11, 23, 8, tzinfo=UTC))
+    for line, who in [
+        ("declare pay@1.0 at 2026-11-27 14:00", ALICE),
+        ("signal pay@1.0 coverage=90", ALICE),
+        ("risk pay@1.0 critical card tokens may leak to logs", ALICE),
+        ("decide R1 accept until +2h the log scrubber ships first", QA),
+        ("approve pay@1.0", QA),
+        ("approve pay@1.0", ENG),
+    ]:
+        await world.bot.handle_text(line, who, CHANNEL)
+    assert world.store.data.releases["pay@1.0"].state is State.APPROVED
+
+    await world.run_until(world.clock.now() + timedelta(hours=1))
+    assert world.store.data.releases["pay@1.0"].state is State.APPROVED  # not run out yet
+    await world.run_until(world.clock.now() + timedelta(hours=1, minutes=5))
+
+    assert world.store.data.releases["pay@1.0"].state is State.PLANNED
+    assert audited(world, "unapproved") == [("pay@1.0", "releasebot", "open criticals 1 > 0")]
+    # Announced where its approval was.
+    assert [t for t in world.posted() if t.startswith("pay@1.0")] == [
+        "pay@1.0 is approved",
+        "pay@1.0 is no longer approved",
+    ]
+
+
+POLICY = """
+timezone: UTC
+roles: {qa: ["slack:U0QA00001"]}
+classes:
+  standard: {}
+  normal: {signoffs: [qa], gates: {min_coverage: MIN}}
+  emergency: {}
+"""
+
+
+async def test_a_new_policy_moves_releases_it_makes_ready_or_unready(tmp_path: Path) -> None:
+    file = tmp_path / "policy.yaml"
+    file.write_text(POLICY.replace("MIN", "80"))
+    world = World(datetime(2026, 11, 23, 8, tzinfo=UTC), PolicyHolder(file, default_timezone="UTC"))
+    for name, coverage in [("low@1", 70), ("high@1", 85)]:
+        await world.bot.handle_text(f"declare {name} at 2026-11-27 14:00", ALICE, CHANNEL)
+        await world.bot.handle_text(f"signal {name} coverage={coverage}", ALICE, CHANNEL)
+        await world.bot.handle_text(f"approve {name}", QA, CHANNEL)
+    await world.run_until(world.clock.now() + timedelta(minutes=5))
+    states = {name: r.state for name, r in world.store.data.releases.items()}
+    assert states == {"low@1": State.PLANNED, "high@1": State.APPROVED}
+
+    file.write_text(POLICY.replace("MIN", "60"))
+    assert world.policy.reload()
+    await world.run_until(world.clock.now() + timedelta(minutes=5))
+    assert world.store.data.releases["low@1"].state is State.APPROVED
+    file.write_text(POLICY.replace("MIN", "90"))
+    assert world.policy.reload()
+    await world.run_until(world.clock.now() + timedelta(minutes=5))
+
+    assert {r.state for r in world.store.data.releases.values()} == {State.PLANNED}
+    assert audited(world, "approved")[-1] == (
+        "low@1",
+        "releasebot",
+        "all sign-offs in and every gate passes",
+    )
+    assert sorted(release for release, _, _ in audited(world, "unapproved")) == ["high@1", "low@1"]
