@@ -13,6 +13,10 @@ from bot.policy_data import PolicyError, mapping, reject_unknown
 
 PRINCIPAL_KINDS = ("slack", "teams", "email", "console")
 # bot.gates evaluates each of these (a test holds the two lists together).
+# Hours a policy may give anything (a review window, a poll's timing): a year, and more would
+# overflow the dates computed from them.
+MAX_HOURS = 24 * 366
+MAX_WEIGHT = 1000
 KNOWN_GATES = frozenset(
     {"min_coverage", "min_deploy_success", "max_open_blockers", "max_open_criticals"}
 )
@@ -86,8 +90,14 @@ def parse_policy(data: Any, *, default_timezone: str = "UTC") -> Policy:
 def _parse_polls(body: Mapping[str, Any]) -> PollPolicy:
     reject_unknown(body, {"before_hours", "remind_every_hours", "deadline_hours"}, "polls")
     for key, value in body.items():
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            raise PolicyError(f"polls.{key}: expected a positive number of hours")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not 0 < value <= MAX_HOURS
+        ):
+            raise PolicyError(
+                f"polls.{key}: expected a number of hours above 0, at most {MAX_HOURS}"
+            )
     defaults = PollPolicy()
     return PollPolicy(
         before_hours=body.get("before_hours"),
@@ -160,29 +170,61 @@ def _parse_classes(value: Any, roles: Mapping[str, Any]) -> dict[ChangeClass, Cl
 def _parse_class(body: Mapping[str, Any], name: str, roles: Mapping[str, Any]) -> ClassPolicy:
     key = f"classes.{name}"
     reject_unknown(body, {"signoffs", "gates", "retro_review_hours", "weights"}, key)
-    signoffs = body.get("signoffs", [])
-    if not isinstance(signoffs, list):
-        raise PolicyError(f"{key}.signoffs: expected a list of roles")
-    for role in signoffs:
-        if role not in roles:
-            raise PolicyError(f"{key}.signoffs: role {role!r} is not defined under roles")
+    signoffs = _parse_signoffs(body.get("signoffs", []), roles, key)
     gates = mapping(body.get("gates", {}), f"{key}.gates")
     for gate, threshold in gates.items():
-        if gate not in KNOWN_GATES:
-            raise PolicyError(
-                f"{key}.gates.{gate}: unknown gate ({', '.join(sorted(KNOWN_GATES))})"
-            )
-        if isinstance(threshold, bool) or not isinstance(threshold, int | float):
-            raise PolicyError(f"{key}.gates.{gate}: expected a number")
+        _check_gate(gate, threshold, f"{key}.gates.{gate}")
     hours = body.get("retro_review_hours")
-    if hours is not None and (not isinstance(hours, int) or isinstance(hours, bool) or hours <= 0):
-        raise PolicyError(f"{key}.retro_review_hours: expected a positive whole number of hours")
+    if hours is not None and (
+        not isinstance(hours, int) or isinstance(hours, bool) or not 0 < hours <= MAX_HOURS
+    ):
+        raise PolicyError(
+            f"{key}.retro_review_hours: expected a whole number of hours from 1 to {MAX_HOURS}"
+        )
+    if name == ChangeClass.EMERGENCY.value:
+        _check_review(signoffs, hours, key)
     return ClassPolicy(
-        signoffs=tuple(signoffs),
+        signoffs=signoffs,
         gates={g: float(t) for g, t in gates.items()},
         retro_review_hours=hours,
         weights=_parse_weights(body.get("weights", {}), gates, key),
     )
+
+
+def _parse_signoffs(value: Any, roles: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise PolicyError(f"{key}.signoffs: expected a list of roles")
+    for role in value:
+        if not isinstance(role, str) or role not in roles:
+            raise PolicyError(f"{key}.signoffs: role {role!r} is not defined under roles")
+        if not roles[role]:
+            raise PolicyError(f"{key}.signoffs: role {role!r} has no members to sign off")
+        if value.count(role) > 1:
+            raise PolicyError(f"{key}.signoffs: role {role!r} is listed twice")
+    return tuple(value)
+
+
+def _check_gate(gate: str, threshold: Any, key: str) -> None:
+    if gate not in KNOWN_GATES:
+        raise PolicyError(f"{key}: unknown gate ({', '.join(sorted(KNOWN_GATES))})")
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float):
+        raise PolicyError(f"{key}: expected a number")
+    if gate.startswith("min_") and not 0 <= threshold <= 100:  # nan fails both
+        raise PolicyError(f"{key}: expected a percentage from 0 to 100")
+    if gate.startswith("max_") and (not float(threshold).is_integer() or threshold < 0):
+        raise PolicyError(f"{key}: expected a whole number ≥ 0")
+
+
+def _check_review(signoffs: tuple[str, ...], hours: int | None, key: str) -> None:
+    """An emergency change skips its sign-offs and is signed in a retrospective review: one
+    without the other would be a review nobody can sign, or roles nobody can sign for."""
+    if hours is not None and not signoffs:
+        raise PolicyError(f"{key}.signoffs: name the roles that sign the retrospective review")
+    if signoffs and hours is None:
+        raise PolicyError(
+            f"{key}.retro_review_hours: needed with signoffs (the window for the retrospective "
+            "review they sign)"
+        )
 
 
 def _parse_weights(value: Any, gates: Mapping[str, Any], key: str) -> dict[str, float]:
@@ -190,8 +232,12 @@ def _parse_weights(value: Any, gates: Mapping[str, Any], key: str) -> dict[str, 
     for gate, weight in weights.items():
         if gate not in gates:
             raise PolicyError(f"{key}.weights.{gate}: not one of this class's gates")
-        if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
-            raise PolicyError(f"{key}.weights.{gate}: expected a number ≥ 0")
+        if (
+            isinstance(weight, bool)
+            or not isinstance(weight, int | float)
+            or not 0 <= weight <= MAX_WEIGHT  # nan and infinity fail too
+        ):
+            raise PolicyError(f"{key}.weights.{gate}: expected a number from 0 to {MAX_WEIGHT}")
     return {gate: float(weight) for gate, weight in weights.items()}
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
@@ -9,11 +10,15 @@ from bot.policy import PolicyError, parse_policy
 
 SPEC_POLICY: dict[str, Any] = {
     "timezone": "Europe/London",
-    "roles": {"qa": ["slack:U0QA00001", "teams:6a3a8f2c"], "eng": ["slack:U0ENG0001"]},
+    "roles": {
+        "qa": ["slack:U0QA00001", "teams:6a3a8f2c"],
+        "eng": ["slack:U0ENG0001"],
+        "ops": ["slack:U0OPS0001"],
+    },
     "classes": {
         "standard": {"signoffs": [], "gates": {}},
         "normal": {"signoffs": ["qa", "eng"], "gates": {"min_coverage": 80}},
-        "emergency": {"signoffs": [], "gates": {}, "retro_review_hours": 48},
+        "emergency": {"signoffs": ["ops"], "gates": {}, "retro_review_hours": 48},
     },
     "rules": {"forbid_self_approval": True},
 }
@@ -44,6 +49,67 @@ def test_the_policy_of_the_spec_parses() -> None:
     ],
 )
 def test_an_invalid_policy_names_the_key_and_the_problem(
+    change: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(PolicyError) as raised:
+        parse_policy({**SPEC_POLICY, **change})
+    assert message in str(raised.value)
+
+
+def with_class(name: str, **body: Any) -> dict[str, Any]:
+    return {"classes": {**SPEC_POLICY["classes"], name: body}}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        # A threshold that is no number in its range would turn its gate off, or fail it always.
+        (with_class("normal", gates={"min_coverage": float("nan")}), "from 0 to 100"),
+        (with_class("normal", gates={"min_coverage": 150}), "from 0 to 100"),
+        (with_class("normal", gates={"max_open_blockers": -1}), "a whole number ≥ 0"),
+        (with_class("normal", gates={"max_open_blockers": 0.5}), "a whole number ≥ 0"),
+        (
+            with_class("normal", gates={"min_coverage": 80}, weights={"min_coverage": math.inf}),
+            "classes.normal.weights.min_coverage: expected a number from 0 to 1000",
+        ),
+        (
+            with_class("emergency", signoffs=["ops"], retro_review_hours=100_000_000),
+            "classes.emergency.retro_review_hours: expected a whole number of hours from 1 to 8784",
+        ),
+        ({"polls": {"before_hours": math.inf}}, "polls.before_hours: expected a number of hours"),
+        # Roles: named once each, as text, each with someone to fill it.
+        (with_class("normal", signoffs=[["qa"], "eng"]), "role ['qa'] is not defined"),
+        (with_class("normal", signoffs=["qa", "qa"]), "role 'qa' is listed twice"),
+        (
+            {"roles": {**SPEC_POLICY["roles"], "qa": []}},
+            "classes.normal.signoffs: role 'qa' has no members to sign off",
+        ),
+        # An emergency's review needs both a window and someone to sign it.
+        (
+            with_class("emergency", signoffs=[], retro_review_hours=48),
+            "classes.emergency.signoffs: name the roles that sign the retrospective review",
+        ),
+        (
+            with_class("emergency", signoffs=["ops"]),
+            "classes.emergency.retro_review_hours: needed with signoffs",
+        ),
+    ],
+    ids=[
+        "nan-threshold",
+        "coverage-150",
+        "negative-count",
+        "fractional-count",
+        "infinite-weight",
+        "huge-review-window",
+        "infinite-poll-hours",
+        "role-as-list",
+        "role-twice",
+        "role-without-members",
+        "review-nobody-signs",
+        "signoffs-without-review",
+    ],
+)
+def test_a_policy_that_would_turn_a_rule_off_or_break_later_is_refused(
     change: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(PolicyError) as raised:
