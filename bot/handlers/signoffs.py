@@ -19,13 +19,13 @@ from bot.reply import Reply, Tone
 from bot.signoffs import AlreadyDone, Refusal, SignOff, Verdict, role_for
 
 OPEN_FOR_SIGNOFF = (State.PLANNED, State.APPROVED)
-DEPLOYED_STATES = (State.DEPLOYING, State.DEPLOYED, State.VERIFIED)
 
 
 @handles(c.Approve)
 async def approve(cmd: c.Approve, ctx: Context) -> Reply:
     release = await existing(ctx, cmd.release, for_update=True)
-    if release.review_due_at is not None and release.state in DEPLOYED_STATES:
+    if release.review_due_at is not None and release.state not in OPEN_FOR_SIGNOFF:
+        # Owed since the emergency deploy, whatever came after it (a rollback, a cancel).
         return await _sign_review(ctx, release)
     return await _decide(ctx, release, cmd.role, Verdict.APPROVED, cmd.note)
 

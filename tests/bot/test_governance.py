@@ -273,6 +273,19 @@ async def test_an_emergency_change_owes_a_review_that_shows_when_overdue(
     assert "Retrospective review: signed by slack:U0OPS0001" in plain_text(signed)
 
 
+@pytest.mark.parametrize("after", ["rollback hotfix@1 made it worse", "cancel hotfix@1 not needed"])
+async def test_the_review_an_emergency_owes_can_be_signed_after_a_rollback_or_cancel(
+    bot: ReleaseBot, after: str
+) -> None:
+    await say(bot, "declare hotfix@1 class emergency")
+    await say(bot, "deploy hotfix@1")
+    await say(bot, after)
+
+    signed = await say(bot, "approve hotfix@1", OPS)
+
+    assert "Retrospective review: signed by slack:U0OPS0001" in plain_text(signed)
+
+
 async def test_lifecycle_refusals_say_exactly_why(bot: ReleaseBot) -> None:
     await say(bot, "declare a@1 at 2026-12-03 14:00")
     reply = await say(bot, "deployed a@1")
