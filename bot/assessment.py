@@ -12,7 +12,7 @@ from bot.observe import SmokeResult
 from bot.policy import Policy
 from bot.ports import UnitOfWork
 from bot.risks import RiskStatus, RiskView, Severity, views
-from bot.signoffs import SignOff, missing_roles
+from bot.signoffs import SignOff, missing_roles, shortfall
 
 # Smoke checks run once a release is deployed; before that there is nothing to read.
 CHECKED = frozenset({State.DEPLOYED, State.VERIFIED, State.ROLLED_BACK})
@@ -45,12 +45,16 @@ class Assessment:
         """Every required sign-off is in and no gate fails: the release may be approved."""
         return not self.missing and self.readiness.passed
 
+    def signoff_shortfall(self) -> list[str]:
+        """Who rejected and why, and which sign-offs are still missing."""
+        return shortfall(self.missing, self.signoffs)
+
     def deploy_blockers(self, *, signoffs: bool = True) -> list[str]:
         """Why a non-emergency deploy must wait, in words; empty when it may go. `signoffs`:
         whether a missing sign-off counts (not once deploying: sign-offs are closed then)."""
         reasons = [f"gate {r.gate} fails: {r.reason}" for r in self.readiness.failing]
-        if self.missing and signoffs:
-            reasons.append(f"sign-off missing from {', '.join(self.missing)}")
+        if signoffs:
+            reasons.extend(self.signoff_shortfall())
         if self.freeze is not None:
             reasons.append(f"freeze {self.freeze.label} is in force{_because(self.freeze)}")
         return reasons

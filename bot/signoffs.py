@@ -56,6 +56,23 @@ def missing_roles(release: Release, policy: Policy, signoffs: Iterable[SignOff])
     ]
 
 
+def shortfall(missing: Sequence[str], signoffs: Iterable[SignOff]) -> list[str]:
+    """Why the `missing` roles hold a release back, in words: who rejected and why, for a role
+    whose decision in force is a rejection (SPEC §4.2), else that its sign-off is missing."""
+    current = current_by_role(signoffs)
+    rejected = [
+        current[r] for r in missing if r in current and current[r].verdict is Verdict.REJECTED
+    ]
+    reasons = [
+        f"{s.role} rejected by {s.display_name}" + (f": {s.note}" if s.note else "")
+        for s in rejected
+    ]
+    absent = [r for r in missing if r not in {s.role for s in rejected}]
+    if absent:
+        reasons.append(f"sign-off missing from {', '.join(absent)}")
+    return reasons
+
+
 def role_for(
     *,
     release: Release,

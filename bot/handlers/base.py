@@ -89,8 +89,7 @@ async def settle(ctx: Context, release: Release) -> Assessment:
 
 def _not_ready(assessment: Assessment) -> str:
     reasons = [r.reason for r in assessment.readiness.failing]
-    if assessment.missing:
-        reasons.append(f"sign-off missing from {', '.join(assessment.missing)}")
+    reasons.extend(assessment.signoff_shortfall())
     return "; ".join(reasons)
 
 

@@ -95,6 +95,11 @@ async def test_a_rejection_sends_an_approved_release_back_and_says_who_and_why(
     assert "Rejected as qa by quinn: flaky payment tests" in reply.notes
     assert "✗ qa: rejected by quinn — flaky payment tests" in plain_text(reply)
     assert actions(store)[-2:] == ["signed_off", "unapproved"]
+    [unapproved] = [e for e in store.data.audit if e.action == "unapproved"]
+    assert unapproved.detail["why"] == "qa rejected by quinn: flaky payment tests"
+    refused = await say(bot, "deploy checkout@2.4.0")
+    assert refused.title.endswith("qa rejected by quinn: flaky payment tests")
+    assert "missing" not in refused.title
 
 
 async def test_a_failing_signal_sends_an_approved_release_back(
