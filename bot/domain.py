@@ -34,6 +34,8 @@ TERMINAL_STATES = frozenset({State.VERIFIED, State.ROLLED_BACK, State.CANCELLED}
 ON_ITS_WAY_STATES = frozenset({State.PLANNED, State.APPROVED, State.DEPLOYING})
 CANCELLABLE_STATES = ON_ITS_WAY_STATES
 RESCHEDULABLE_STATES = frozenset({State.PLANNED, State.APPROVED})
+# Where sign-offs are given (and go stale); once deploying they are closed.
+OPEN_FOR_SIGNOFF = frozenset({State.PLANNED, State.APPROVED})
 # Where `deploy` starts from; a release in any other state is on its way out or never going.
 DEPLOYABLE_STATES = frozenset({State.PLANNED, State.APPROVED})
 # The platforms where people can be asked and answered (cards, polls, syncs, notices).

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from bot import presenters
 from bot.assessment import Assessment, assess
-from bot.domain import TERMINAL_STATES, Release, State
+from bot.domain import OPEN_FOR_SIGNOFF, TERMINAL_STATES, Release, State
 from bot.policy import Policy
 from bot.ports import ReleaseQuery, UnitOfWork
 from bot.reply import Action, Reply, Section
@@ -29,7 +29,6 @@ MAX_WAITING = 10
 MAX_SCANNED = 50
 UPCOMING_STATES = frozenset({State.PLANNED, State.APPROVED, State.DEPLOYING})
 ACTIVE_STATES = frozenset(State) - TERMINAL_STATES
-OPEN_FOR_SIGNOFF = frozenset({State.PLANNED, State.APPROVED})
 NOTHING_WAITING = "Nothing is waiting for your sign-off."
 
 

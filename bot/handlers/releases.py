@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from bot import commands as c
 from bot import presenters
 from bot.domain import (
+    OPEN_FOR_SIGNOFF,
     RESCHEDULABLE_STATES,
     ChangeClass,
     DomainError,
@@ -188,8 +189,8 @@ async def reschedule(cmd: c.Reschedule, ctx: Context) -> Reply:
 
 async def stale_signoffs(ctx: Context, release: Release) -> list[str]:
     """A sign-off is for the release as it stood: a change makes the earlier ones stale."""
-    if ctx.policy.keep_signoffs_on_change:
-        return []
+    if ctx.policy.keep_signoffs_on_change or release.state not in OPEN_FOR_SIGNOFF:
+        return []  # once deploying, sign-offs are closed: none could be given again
     count = await ctx.uow.signoffs.mark_stale(release.name)
     if not count:
         return []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot import commands as c
 from bot import presenters
-from bot.domain import DomainError, Release, SignalValue, State
+from bot.domain import OPEN_FOR_SIGNOFF, DomainError, Release, SignalValue, State
 from bot.gates import signal_problem
 from bot.handlers.base import (
     Context,
@@ -17,8 +17,6 @@ from bot.handlers.base import (
 )
 from bot.reply import Reply, Tone
 from bot.signoffs import AlreadyDone, Refusal, SignOff, Verdict, role_for
-
-OPEN_FOR_SIGNOFF = (State.PLANNED, State.APPROVED)
 
 
 @handles(c.Approve)

@@ -249,6 +249,29 @@ async def test_a_retried_risk_or_change_list_adds_nothing_twice(
     assert actions.count("risk_raised") == 1 and actions.count("changes_added") == 1
 
 
+async def test_change_items_reported_after_the_deploy_leave_its_signoffs_as_given(
+    bot: RunningBot, http: aiohttp.ClientSession
+) -> None:
+    api = f"{bot.url}/api/v1"
+    await call(http, "POST", f"{api}/releases", json={"release": "a@1"})
+    eng = Actor("slack:U0ENG0001", "erin", "slack")
+    for line, who in [
+        ("signal a@1 coverage=90", QA),
+        ("approve a@1", QA),
+        ("approve a@1", eng),
+        ("deploy a@1", QA),
+        ("deployed a@1", QA),
+    ]:
+        await bot.components.bot.handle_text(line, who)
+    late = {"changes": [{"title": "Typo in docs", "kind": "docs"}]}
+
+    status, added = await call(http, "POST", f"{api}/releases/a@1/changes", json=late)
+
+    assert (status, added) == (201, {"added": 1, "notes": []})
+    assert not any(s.stale for s in store_of(bot).data.tables.signoffs)
+    assert "signoffs_stale" not in [e.action for e in store_of(bot).data.audit]
+
+
 async def test_a_cancelled_release_takes_no_new_risk(
     bot: RunningBot, http: aiohttp.ClientSession
 ) -> None:
