@@ -8,7 +8,15 @@ from zoneinfo import ZoneInfo
 from bot import commands as c
 from bot import presenters, risk_presenters
 from bot.assessment import Assessment, assess, risk_views
-from bot.domain import DEPLOYABLE_STATES, Conversation, DomainError, NotFound, Release, State
+from bot.domain import (
+    DEPLOYABLE_STATES,
+    Conversation,
+    DomainError,
+    NotFound,
+    Release,
+    State,
+    in_chat,
+)
 from bot.handlers.base import (
     Context,
     audit_draft,
@@ -67,12 +75,14 @@ async def open_huddle(cmd: c.Huddle, ctx: Context) -> Reply:
     huddle = await ctx.uow.huddles.open_for(release.name)
     if huddle is not None:
         return Reply(title=f"Huddle {huddle.label} on {release.name} is already open")
+    # Only a chat channel can show the card for everyone; a console sees it as the answer.
+    where = ctx.conversation if in_chat(ctx.conversation) else None
     huddle = await ctx.uow.huddles.add(
         release=release.name,
         topic=cmd.topic,
         opened_by=ctx.actor.principal,
         opened_at=ctx.now,
-        conversation=ctx.conversation,
+        conversation=where,
     )
     await ctx.uow.audit.append(
         audit_draft(
@@ -80,9 +90,10 @@ async def open_huddle(cmd: c.Huddle, ctx: Context) -> Reply:
         )
     )
     card = await _huddle_card(ctx, huddle)
-    if ctx.conversation is None:
-        return card  # nowhere to post it: the answer is the card itself
-    thread = Outgoing(ctx.conversation, card, remember_as=huddle.subject)
+    if where is None:  # nowhere to post it: the answer is the card itself
+        await ctx.uow.commit()
+        return card
+    thread = Outgoing(where, card, remember_as=huddle.subject)
     await ctx.uow.outbox.add(thread, at=ctx.now)
     await ctx.uow.commit()
     # The card itself goes to the channel through the outbox; answering with it too would
@@ -303,8 +314,10 @@ async def _huddle_card(ctx: Context, huddle: Huddle) -> Reply:
 
 def _huddle_channels(huddle: Huddle, release: Release) -> list[Conversation]:
     if huddle.conversation_platform and huddle.conversation_id:
-        return [Conversation(huddle.conversation_platform, huddle.conversation_id)]
-    return [release.channel] if release.channel else []
+        opened_in = Conversation(huddle.conversation_platform, huddle.conversation_id)
+        if in_chat(opened_in):  # opened in a console before such huddles were kept apart
+            return [opened_in]
+    return [release.channel] if in_chat(release.channel) else []
 
 
 def _zone(ctx: Context) -> ZoneInfo:

@@ -187,6 +187,23 @@ def test_console_refuses_to_publish_notes_it_has_nowhere_to_send(tmp_path: Path)
     assert run(["outbox"], tmp_path).stdout.startswith("outbox: 0 waiting, 0 dead-lettered")
 
 
+def test_a_huddle_in_the_console_shows_its_card_and_outcome_there(tmp_path: Path) -> None:
+    lines = [
+        "declare a@1 at 2030-01-07 10:00",
+        "risk a@1 high the migration locks orders",
+        "huddle a@1 go/no-go",
+        "huddle close a@1",
+    ]
+    result = run(["console"], tmp_path, "\n".join(lines) + "\n")
+
+    assert result.returncode == 0, result.stdout
+    assert "Risk huddle H1: a@1" in result.stdout  # the card, not a word that it went elsewhere
+    assert "R1 [high] the migration locks orders" in result.stdout
+    assert "posted in" not in result.stdout
+    # Nothing waits in the outbox for a channel the console is not.
+    assert run(["outbox"], tmp_path).stdout.startswith("outbox: 0 waiting, 0 dead-lettered")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
