@@ -34,13 +34,14 @@ def risk_section(risks: Sequence[RiskView], zone: ZoneInfo) -> Section:
 
 
 def huddle_card(huddle: Huddle, risks: Sequence[RiskView], zone: ZoneInfo) -> Reply:
-    """The huddle card: every risk with its standing; open ones carry the decision buttons."""
+    """The huddle card: every risk with its standing; open ones carry the decision buttons,
+    and blockers those that can still settle them (accept, defer)."""
     title = f"Risk huddle {huddle.label}: {huddle.release}"
     closed = huddle.closed_at is not None
     actions: list[Action] = []
     if not closed:
         for view in risks:
-            if view.status is RiskStatus.OPEN:
+            if view.status in (RiskStatus.OPEN, RiskStatus.BLOCKER):
                 actions.extend(_decision_buttons(view))
     return Reply(
         title=title + (" (closed)" if closed else ""),
@@ -63,6 +64,7 @@ def _decision_buttons(view: RiskView) -> list[Action]:
             prompt=_prompt(outcome, text, label, view.risk.description),
         )
         for outcome, text, style in OUTCOME_BUTTONS
+        if not (outcome is Outcome.BLOCKER and view.status is RiskStatus.BLOCKER)
     ]
 
 

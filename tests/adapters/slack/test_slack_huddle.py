@@ -50,16 +50,23 @@ async def test_a_whole_huddle_decides_in_place_and_the_gate_follows(
     assert "R1 [high] Payment retries may double charge — blocker by erin: Double charges" in (
         block_texts(card.body)
     )
-    assert button_labels(card.body) == ["R2: Blocker", "R2: Accept risk", "R2: Defer"]
+    # A blocker can still be accepted or deferred from the card; R2 is open to all three.
+    assert button_labels(card.body) == [
+        "R1: Accept risk",
+        "R1: Defer",
+        "R2: Blocker",
+        "R2: Accept risk",
+        "R2: Defer",
+    ]
     assert "R1 [high] Payment retries may double charge — blocker" in _latest(fake, release_ts)
 
-    # R2: Accept risk, from the card as it now stands; no decision buttons are left.
+    # R2: Accept risk, from the card as it now stands; only R1's buttons are left.
     view = await _decision_modal(slack, fake, card, "R2: Accept risk", QA)
     card = await _submitted(slack, fake, view, "Cosmetic; fixed in 2.4.1", QA, huddle)
     assert "R2 [low] Receipt typo — accepted by quinn: Cosmetic; fixed in 2.4.1" in (
         block_texts(card.body)
     )
-    assert button_labels(card.body) == []
+    assert button_labels(card.body) == ["R1: Accept risk", "R1: Defer"]
 
     outcome = await _closed(slack, fake)
     assert "R1 [high] Payment retries may double charge — blocker by erin" in outcome

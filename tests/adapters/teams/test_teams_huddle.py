@@ -104,7 +104,14 @@ async def test_a_decision_through_the_card_input_updates_the_huddle_card_for_eve
     text = card_text(card)
     assert R1_BLOCKER in text
     assert "Risk huddle H1" in text  # the clicked card, not the release card
-    assert titles(card) == ["R2: Blocker", "R2: Accept risk", "R2: Defer"]
+    # The blocker can still be accepted or deferred from the card.
+    assert titles(card) == [
+        "R1: Accept risk",
+        "R1: Defer",
+        "R2: Blocker",
+        "R2: Accept risk",
+        "R2: Defer",
+    ]
     await deliver()
     [put] = [r for r in teams.connector.updated() if r.activity_id == huddle.sent_id]
     assert put.path == f"/v3/conversations/{THREAD}/activities/{huddle.sent_id}"
