@@ -9,7 +9,7 @@ from bot import presenters
 from bot.assessment import assess
 from bot.domain import CANCELLABLE_STATES, DEPLOYABLE_STATES, ChangeClass, Release, State
 from bot.handlers.base import Context, existing, finish, handles, refuse, save
-from bot.handlers.deferral import take_waiting_risks
+from bot.handlers.deferral import pass_on_deferred_risks, take_waiting_risks
 from bot.handlers.risks import close_with_release
 from bot.reply import Reply
 
@@ -45,10 +45,12 @@ async def _move(
 ) -> Reply:
     moved = release.changed(at=ctx.now, state=to)
     await save(ctx, action, release, moved, **detail)
+    why = f": {detail['reason']}" if "reason" in detail else ""
+    notes = [f"{verb} by {ctx.actor.display_name}{why}"]
     if to is State.CANCELLED:
         await close_with_release(ctx, moved)
-    why = f": {detail['reason']}" if "reason" in detail else ""
-    return await _done(ctx, moved, [f"{verb} by {ctx.actor.display_name}{why}"])
+        notes += await pass_on_deferred_risks(ctx, moved)
+    return await _done(ctx, moved, notes)
 
 
 async def _done(ctx: Context, release: Release, notes: list[str]) -> Reply:

@@ -162,7 +162,7 @@ async def decide(cmd: c.Decide, ctx: Context) -> Reply:
         raise NotFound(f"{risk.label} is deferred and waits for its next release")
     release = await existing(ctx, risk.release, for_update=True)
     if release.state is State.CANCELLED:
-        raise DomainError(f"{risk.label} was raised on {release.name}, which is cancelled")
+        raise DomainError(f"{risk.label} is on {release.name}, which is cancelled")
     if not _may_decide(ctx, release):
         return await refuse(
             ctx,

@@ -238,6 +238,43 @@ async def test_a_risk_deferred_with_no_next_release_goes_to_the_next_one_declare
     assert accepted.tone is not Tone.ERROR
 
 
+async def test_a_cancelled_release_passes_the_risks_deferred_to_it_on(
+    bot: ReleaseBot, store: MemoryStore
+) -> None:
+    await say(bot, "declare c@1.0 at 2026-12-03 14:00 train public")
+    await say(bot, "declare c@1.1 at 2026-12-10 14:00 train public")
+    await say(bot, "risk c@1.0 critical double charge on retry")
+    await say(bot, "decide R1 defer fix next train", QA)
+    await say(bot, "risk c@1.1 low its own typo")
+
+    cancelled = await say(bot, "cancel c@1.1 superseded")
+
+    # Its own risk stays with it; the one it carried waits for the next release of the train.
+    assert "Deferred risk R1 waits for the next release of its train" in cancelled.notes
+    assert "R1 [critical] double charge on retry (from c@1.0)" in plain_text(await say(bot, "list"))
+    card = await say(bot, "declare c@1.2 at 2026-12-17 14:00 train public")
+    assert "R1 [critical] double charge on retry — open" in plain_text(card)
+    assert "R2" not in plain_text(card)
+    refused = await say(bot, "decide R2 accept whatever", QA)
+    assert refused.title == "R2 is on c@1.1, which is cancelled"
+
+
+async def test_a_risk_carried_by_a_cancelled_release_moves_to_the_next_one_at_once(
+    bot: ReleaseBot, store: MemoryStore
+) -> None:
+    for version, day in (("1.0", 3), ("1.1", 10), ("1.2", 17)):
+        await say(bot, f"declare c@{version} at 2026-12-{day:02d} 14:00 train public")
+    await say(bot, "risk c@1.0 high cache stampede")
+    await say(bot, "decide R1 defer next train", QA)
+
+    cancelled = await say(bot, "cancel c@1.1 superseded")
+
+    assert "Deferred risk R1 moves to c@1.2" in cancelled.notes
+    assert "R1 [high] cache stampede — open" in plain_text(await say(bot, "status c@1.2"))
+    moved = [e.detail for e in store.data.audit if e.action == "risk_moved"]
+    assert moved[-1] == {"risk": "R1", "from": "c@1.1", "moved_to": "c@1.2", "why": "cancelled"}
+
+
 async def test_without_a_train_a_risk_defers_to_the_next_release_of_its_service(
     bot: ReleaseBot,
 ) -> None:
