@@ -11,7 +11,7 @@ from bot.gates import Evidence, Readiness, evaluate
 from bot.observe import SmokeResult
 from bot.policy import Policy
 from bot.ports import UnitOfWork
-from bot.risks import RiskStatus, RiskView, Severity, views
+from bot.risks import Outcome, RiskStatus, RiskView, Severity, views
 from bot.signoffs import SignOff, missing_roles, shortfall
 
 # Smoke checks run once a release is deployed; before that there is nothing to read.
@@ -125,6 +125,25 @@ async def risk_views(uow: UnitOfWork, release: str, now: datetime) -> list[RiskV
     if not risks:
         return []
     return views(risks, await uow.decisions.for_risks([r.id for r in risks]), now)
+
+
+async def huddle_views(uow: UnitOfWork, release: str, now: datetime) -> list[RiskView]:
+    """What a huddle on `release` shows: the risks on it, and those deferred away from it,
+    each with that deferral (a huddle that deferred a risk must still say so)."""
+    here = await risk_views(uow, release, now)
+    present = {view.risk.id for view in here}
+    # Oldest first: the latest deferral of each risk wins.
+    deferrals = {
+        d.risk_id: d
+        for d in await uow.decisions.for_release(release)
+        if d.outcome is Outcome.DEFER and d.risk_id not in present
+    }
+    away = [
+        RiskView(risk, RiskStatus.DEFERRED, decision)
+        for risk_id, decision in deferrals.items()
+        if (risk := await uow.risks.get(risk_id)) is not None
+    ]
+    return sorted([*here, *away], key=lambda view: view.risk.id)
 
 
 def _evidence(

@@ -26,6 +26,8 @@ def risk_line(view: RiskView, zone: ZoneInfo) -> str:
         line += f" by {decision.decided_name}: {decision.rationale}"
         if decision.expires_at is not None:
             line += f" (until {format_moment(decision.expires_at, zone)})"
+    if view.status is RiskStatus.DEFERRED:  # shown where it was deferred from: say where it is
+        line += f" (now on {risk.release})" if risk.release else " (waits for the next release)"
     return line
 
 

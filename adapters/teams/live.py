@@ -21,7 +21,7 @@ from adapters.cards import CardKeeper
 from adapters.teams.proactive import channel_of
 from bot import commands as c
 from bot import risk_presenters, schedule_presenters
-from bot.assessment import risk_views
+from bot.assessment import huddle_views
 from bot.parser import id_number
 from bot.ports import Clock
 from bot.reply import Reply, Tone
@@ -140,7 +140,7 @@ class LiveCards:
             huddle = await uow.huddles.get(number)
             if huddle is None:
                 return None
-            risks = await risk_views(uow, huddle.release, self._clock.now())
+            risks = await huddle_views(uow, huddle.release, self._clock.now())
         return risk_presenters.huddle_card(huddle, risks, self._bot.policy.zone)
 
     async def _poll_card(self, poll_id: str) -> Reply | None:

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from bot import commands as c
 from bot import presenters, risk_presenters
-from bot.assessment import Assessment, assess, risk_views
+from bot.assessment import Assessment, assess, huddle_views
 from bot.domain import (
     DEPLOYABLE_STATES,
     Conversation,
@@ -142,7 +142,7 @@ async def _close(
     closed = replace(huddle, closed_at=ctx.now)
     detail = {"huddle": huddle.label, **({"why": why} if why else {})}
     await ctx.uow.audit.append(audit_draft(ctx, "huddle_closed", release, detail=detail))
-    risks = await risk_views(ctx.uow, release.name, ctx.now)
+    risks = await huddle_views(ctx.uow, release.name, ctx.now)
     card = risk_presenters.huddle_card(closed, risks, _zone(ctx))
     if why:
         card = replace(card, notes=(*card.notes, f"Closed: {why}"))
@@ -308,7 +308,7 @@ async def _huddle_changed(ctx: Context, release: str) -> None:
 
 
 async def _huddle_card(ctx: Context, huddle: Huddle) -> Reply:
-    risks = await risk_views(ctx.uow, huddle.release, ctx.now)
+    risks = await huddle_views(ctx.uow, huddle.release, ctx.now)
     return risk_presenters.huddle_card(huddle, risks, _zone(ctx))
 
 

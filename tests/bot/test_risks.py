@@ -386,6 +386,29 @@ async def test_deciders_can_be_restricted_by_the_policy(
     assert (await say(bot, "decide R1 accept fine", QA)).tone is not Tone.ERROR
 
 
+async def test_a_risk_the_huddle_deferred_stays_on_its_card_and_in_its_outcome(
+    bot: ReleaseBot, store: MemoryStore
+) -> None:
+    await say(bot, "declare a@1 at 2026-12-03 10:00 train public")
+    await say(bot, "declare a@2 at 2026-12-10 10:00 train public")
+    await say(bot, "risk a@1 high cache stampede")
+    await say(bot, "risk a@1 low typo in banner")
+    await say(bot, "huddle a@1 go/no-go")
+    await store.save_card(CardRef("huddle:1", "slack", "C0RELEASES", "111.222"))
+
+    await say(bot, "decide R1 defer not this train", QA)
+
+    deferred = "R1 [high] cache stampede — deferred by quinn: not this train (now on a@2)"
+    update = store.data.outbox[-1].message
+    assert update.target == "111.222" and deferred in plain_text(update.reply)
+    assert [a.label for a in update.reply.actions][:1] == ["R2: Blocker"]  # none for R1
+    await say(bot, "decide R2 accept cosmetic", QA)
+    await say(bot, "huddle close a@1")
+    outcome = store.data.outbox[-1].message.reply
+    assert deferred in plain_text(outcome)
+    assert "R2 [low] typo in banner — accepted by quinn: cosmetic" in plain_text(outcome)
+
+
 async def test_a_huddle_posts_its_card_updates_it_and_closes_with_the_outcome(
     bot: ReleaseBot, store: MemoryStore
 ) -> None:

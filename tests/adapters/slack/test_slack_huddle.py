@@ -119,7 +119,7 @@ async def test_cancelling_the_release_closes_its_huddle_and_its_buttons_decide_n
     assert (submitted.status, submitted.text) == (200, "")
     await fake.wait_for(lambda: len(fake.api_calls("chat.postEphemeral")) == told + 1)
     refusal = block_texts(fake.api_calls("chat.postEphemeral")[-1].body)
-    assert f"R1 was raised on {RELEASE}, which is cancelled" in refusal
+    assert f"R1 is on {RELEASE}, which is cancelled" in refusal
     assert store.data.tables.decisions == []
     assert actions(store)[-2:] == ["cancelled", "huddle_closed"]
     reopened = await slack.slash(f"huddle {RELEASE}")  # and none opens again
