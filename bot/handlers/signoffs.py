@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot import commands as c
 from bot import presenters
 from bot.domain import OPEN_FOR_SIGNOFF, DomainError, Release, SignalValue, State
-from bot.gates import signal_problem
+from bot.gates import SIGNALS, signal_problem
 from bot.handlers.base import (
     Context,
     audit_draft,
@@ -112,12 +112,12 @@ async def signal(cmd: c.Signal, ctx: Context) -> Reply:
     await ctx.uow.audit.append(audit_draft(ctx, "signal", release, detail=detail))
     assessment = await finish(ctx, release)
     said = ", ".join(f"{k}={v:g}" for k, v in values.items())
-    return presenters.release_card(
-        assessment,
-        ctx.policy,
-        now=ctx.now,
-        notes=[f"Signals from {ctx.actor.display_name}: {said}"],
-    )
+    notes = [f"Signals from {ctx.actor.display_name}: {said}"]
+    unread = [key for key in values if key not in SIGNALS]
+    if unread:  # kept (a dashboard may read it), but a typo of a gate's key would go unseen
+        gates_read = ", ".join(SIGNALS)
+        notes.append(f"No gate reads {', '.join(unread)} (gates read {gates_read})")
+    return presenters.release_card(assessment, ctx.policy, now=ctx.now, notes=notes)
 
 
 def _number(key: str, raw: str) -> float:

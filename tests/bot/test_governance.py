@@ -200,6 +200,19 @@ async def test_signals_and_risks_that_would_be_lost_are_refused(
     assert after == before
 
 
+async def test_a_signal_no_gate_reads_is_kept_and_said_so(
+    bot: ReleaseBot, store: MemoryStore
+) -> None:
+    await say(bot, "declare e@1 at 2026-12-03 14:00")
+
+    reply = await say(bot, "signal e@1 covrage=90 coverage=85")
+
+    assert reply.notes[-1] == (
+        "No gate reads covrage (gates read coverage, deploy_success, open_blockers, open_criticals)"
+    )
+    assert {s.key for s in store.data.tables.signals} == {"covrage", "coverage"}
+
+
 async def test_the_same_risk_raised_again_is_the_same_risk(
     bot: ReleaseBot, store: MemoryStore
 ) -> None:
