@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from bot import commands as c
@@ -201,11 +202,28 @@ async def _repeats_latest(ctx: Context, decision: Decision) -> bool:
     if not earlier:
         return False
     latest = earlier[-1]
-    return (latest.outcome, latest.rationale, latest.decided_by, latest.expires_at) == (
+    same = (latest.outcome, latest.rationale, latest.decided_by) == (
         decision.outcome,
         decision.rationale,
         decision.decided_by,
-        decision.expires_at,
+    )
+    return same and _same_expiry(latest, decision)
+
+
+# How soon after a decision the same words with an expiry relative to now ("until +2h") are a
+# repeat of it. Later, the same words renew the acceptance from then on.
+REPEAT_WINDOW = timedelta(minutes=5)
+
+
+def _same_expiry(latest: Decision, decision: Decision) -> bool:
+    """The same expiry, or one as far from its decision as the latest was from it (the same
+    relative `until` sent again moments later: a double click, a retried form)."""
+    if latest.expires_at is None or decision.expires_at is None:
+        return latest.expires_at == decision.expires_at
+    elapsed = decision.decided_at - latest.decided_at
+    moved = decision.expires_at - latest.expires_at
+    return moved == timedelta(0) or (
+        timedelta(0) <= elapsed <= REPEAT_WINDOW and abs(moved - elapsed) < timedelta(seconds=1)
     )
 
 

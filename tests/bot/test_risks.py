@@ -162,6 +162,23 @@ async def test_a_decision_said_again_is_recorded_once_and_a_deferral_moves_the_r
     assert len(store.data.tables.decisions) == 3
 
 
+async def test_an_acceptance_until_a_relative_time_said_again_at_once_is_recorded_once(
+    bot: ReleaseBot, store: MemoryStore, clock: ManualClock
+) -> None:
+    await say(bot, "declare a@1 at 2026-12-03 10:00")
+    await say(bot, "risk a@1 high cache stampede")
+    await say(bot, "decide R1 accept until +2h warm-up lands", QA)
+    clock.advance(timedelta(seconds=3))  # a second click, a retried form
+
+    again = await say(bot, "decide R1 accept until +2h warm-up lands", QA)
+
+    assert again.title == "Nothing changed: you already made that decision on R1"
+    assert len(store.data.tables.decisions) == 1
+    clock.advance(timedelta(hours=1))  # the same words an hour on renew it from then
+    await say(bot, "decide R1 accept until +2h warm-up lands", QA)
+    assert len(store.data.tables.decisions) == 2
+
+
 async def test_a_deferred_risk_shows_on_the_open_huddle_card_of_the_release_it_moves_to(
     bot: ReleaseBot, store: MemoryStore
 ) -> None:
