@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 HOUR = 3600.0
 
@@ -45,6 +45,17 @@ class MetricsWindow:
     @property
     def days(self) -> float:
         return (self.until - self.since).total_seconds() / 86400
+
+    @property
+    def first_midnight(self) -> datetime:
+        """The start (UTC) of the calendar day the window starts on: the daily series counts
+        calendar days from it, so that each day's label is the day its deployments finished."""
+        return self.since.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+    @property
+    def calendar_days(self) -> int:
+        """How many (UTC) calendar days the window touches: the daily series' length."""
+        return (self.until.astimezone(UTC).date() - self.first_midnight.date()).days + 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +80,8 @@ class Tally:
 
 @dataclass(frozen=True, slots=True)
 class DayCount:
-    """Deployments of one status finished on day `day` of the window (0 = the first 24 h)."""
+    """Deployments of one status finished on day `day` of the window: 0 is the (UTC) calendar
+    day the window starts on, whose first hours may lie before it."""
 
     day: int
     status: str
@@ -104,7 +116,7 @@ class MetricsReport:
         return next(m for m in self.overall if m.key == key)
 
     def day_label(self, day: int) -> date:
-        return (self.window.since + timedelta(days=day)).date()
+        return (self.window.first_midnight + timedelta(days=day)).date()
 
 
 def metrics_of(tally: Tally, days: float) -> tuple[Metric, ...]:

@@ -120,7 +120,7 @@ class MemoryMetrics:
     async def daily(self, window: MetricsWindow) -> Sequence[DayCount]:
         counts: dict[tuple[int, str], int] = defaultdict(int)
         for item in self._deployments(window):
-            day = int((item.finished_at - window.since).total_seconds() // 86400)
+            day = int((item.finished_at - window.first_midnight).total_seconds() // 86400)
             counts[(day, item.status.value)] += 1
         return [DayCount(day, status, n) for (day, status), n in sorted(counts.items())]
 

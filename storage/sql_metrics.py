@@ -126,7 +126,7 @@ class SqlMetrics:
         return {service: Tally(**counts) for service, counts in found.items()}
 
     async def daily(self, window: MetricsWindow) -> Sequence[DayCount]:
-        params = {**_params(window), "since_epoch": window.since.timestamp()}
+        params = {**_params(window), "since_epoch": window.first_midnight.timestamp()}
         rows = await self._db.fetch_all(deployments_by_day(window, self._db.dialect), params)
         found = [DayCount(int(r.bucket), r.status, int(r.n)) for r in rows]
         return sorted(found, key=lambda c: (c.day, c.status))

@@ -155,10 +155,10 @@ STATUS_COLOURS = {
 
 def chart_data(report: MetricsReport) -> dict[str, object]:
     """The two charts of the metrics page, as data for dashboard.js (Chart.js draws them)."""
-    days = max(1, round(report.window.days))
+    days = report.window.calendar_days
     per_day = {status: [0] * days for status in STATUS_COLOURS}
     for count in report.daily:
-        per_day[count.status][min(count.day, days - 1)] += count.count
+        per_day[count.status][count.day] += count.count
     failure = [
         (name, dict((m.key, m.value) for m in metrics)) for name, metrics in report.by_service
     ]

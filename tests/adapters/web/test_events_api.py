@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -13,7 +14,7 @@ from adapters.clock import ManualClock
 from bot.domain import State
 from tests.support import metrics_data as data
 from tests.support.people import ALICE, CHANNEL, NOW
-from tests.support.rest import call, store_of
+from tests.support.rest import TOKEN, call, store_of
 from tests.support.server import RunningBot
 
 H = timedelta(hours=1)
@@ -263,6 +264,45 @@ async def test_metrics_over_http_match_the_hand_counted_data_set(
     assert {"date": "2026-11-06", "status": "success", "count": 1} in report["daily"]
     _, one = await call(http, "GET", f"{api}/metrics?service=search&days=30")
     assert one["overall"]["change_failure_rate"]["value"] is None
+
+
+async def test_deployments_per_day_are_counted_by_the_calendar_day_they_finished(
+    bot: RunningBot, http: aiohttp.ClientSession
+) -> None:
+    api = f"{bot.url}/api/v1"
+    # NOW is 12:00 UTC: one finished this morning, one late last night.
+    for version, ago in (("1", H), ("2", 13 * H)):
+        finished = NOW - ago
+        body = deployment(
+            version,
+            started_at=(finished - H).isoformat(),
+            finished_at=finished.isoformat(),
+        )
+        await call(http, "POST", f"{api}/deployments", json=body)
+
+    _, report = await call(http, "GET", f"{api}/metrics?days=7")
+    # A browser signed in with the token's link (kept cookies, as browsers do for 127.0.0.1).
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with (
+        aiohttp.ClientSession(cookie_jar=jar) as browser,
+        browser.get(f"{bot.url}/stats?days=7&token={TOKEN}") as page,
+    ):
+        charts = page_json(await page.text(), "chart-data")
+
+    assert report["daily"] == [
+        {"date": "2026-11-25", "status": "success", "count": 1},
+        {"date": "2026-11-26", "status": "success", "count": 1},
+    ]
+    chart = charts["deployments"]
+    assert chart["labels"][0] == "2026-11-19" and chart["labels"][-1] == "2026-11-26"
+    success = next(d["data"] for d in chart["datasets"] if d["label"] == "success")
+    assert success[-2:] == [1, 1]
+
+
+def page_json(html: str, element_id: str) -> Any:
+    """The JSON a page carries in `<script type="application/json" id=…>`."""
+    opening = f'<script type="application/json" id="{element_id}">'
+    return json.loads(html.split(opening, 1)[1].split("</script>", 1)[0])
 
 
 @pytest.mark.parametrize(
