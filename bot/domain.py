@@ -93,6 +93,14 @@ class Actor:
     principal: str
     display_name: str
     surface: str
+    # Other principals the platform vouches are this person: their `email:<address>`, looked
+    # up while the policy names anyone by email (bot/people.py).
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def identities(self) -> frozenset[str]:
+        """Every principal this person is known by, for role membership and ownership."""
+        return frozenset((self.principal, *self.aliases))
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -59,6 +59,16 @@ class Policy:
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def names_by_email(self) -> bool:
+        """Whether any role member is an `email:` principal, which chat users must be looked
+        up to match."""
+        return any(m.startswith("email:") for members in self.roles.values() for m in members)
+
+    def in_role(self, role: str, identities: Collection[str]) -> bool:
+        """Whether someone known by `identities` (Actor.identities) is a member of `role`."""
+        return any(member in identities for member in self.roles.get(role, ()))
 
     def for_class(self, change_class: ChangeClass) -> ClassPolicy:
         return self.classes[change_class]  # parse_policy sees that every class is there
@@ -134,7 +144,8 @@ def _parse_roles(value: Any) -> dict[str, tuple[str, ...]]:
             raise PolicyError(f"roles.{role}: expected a list of principals")
         for member in members:
             _check_principal(member, f"roles.{role}")
-        roles[str(role)] = tuple(members)
+        # An address matches whatever case the platform reports it in.
+        roles[str(role)] = tuple(m.lower() if m.startswith("email:") else m for m in members)
     return roles
 
 

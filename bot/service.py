@@ -9,6 +9,7 @@ from bot import commands as c
 from bot import handlers
 from bot.domain import Actor, ConcurrentChange, Conversation, DomainError
 from bot.parser import ParseError, parse
+from bot.people import EmailOf, People
 from bot.policy import Policy
 from bot.ports import Clock, SyncTimes, UnitOfWorkFactory
 from bot.reply import Reply, error
@@ -17,6 +18,8 @@ from bot.usage import BY_VERB
 log = logging.getLogger(__name__)
 
 RETRIES_ON_CONFLICT = 3
+# The commands whose rules ask who someone is: role membership, ownership.
+ASKS_WHO = (c.Approve, c.Reject, c.Decide)
 
 
 class ReleaseBot:
@@ -34,6 +37,7 @@ class ReleaseBot:
         self._policy = policy
         self._public_url = public_url
         self._sync_times = sync_times
+        self.people = People(clock)
         verbs = (cmd.verb.split()[0] for cmd in handlers.HANDLERS)
         self.available = frozenset(verb for verb in verbs if verb in BY_VERB)
 
@@ -59,11 +63,20 @@ class ReleaseBot:
         return await self.handle(command, actor, conversation)
 
     async def handle(
-        self, command: c.Command, actor: Actor, conversation: Conversation | None = None
+        self,
+        command: c.Command,
+        actor: Actor,
+        conversation: Conversation | None = None,
+        *,
+        email_of: EmailOf | None = None,
     ) -> Reply:
+        """Run `command` as `actor`. `email_of` looks the actor's address up where only the
+        surface's current turn can (Teams); other platforms register theirs (bot/people.py)."""
         registration = handlers.HANDLERS.get(type(command))
         if registration is None:
             return self._not_available(command)
+        if isinstance(command, ASKS_WHO) and self.policy.names_by_email:
+            actor = await self.people.identified(actor, email_of)
         for _attempt in range(RETRIES_ON_CONFLICT):
             try:
                 return await self._run(registration, command, actor, conversation)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -81,19 +81,22 @@ def role_for(
     asked_role: str | None,
     verdict: Verdict,
     signoffs: Sequence[SignOff],
+    aliases: Collection[str] = (),
 ) -> str:
-    """The role `principal` signs for, or Refusal / AlreadyDone saying why not."""
+    """The role `principal` (also known by `aliases`: Actor.aliases) signs for, or Refusal /
+    AlreadyDone saying why not."""
     required = policy.for_class(release.change_class).signoffs
     if not required:
         raise Refusal(f"{release.change_class.value} releases need no sign-off")
-    if policy.forbid_self_approval and principal == release.owner:
+    identities = frozenset((principal, *aliases))
+    if policy.forbid_self_approval and release.owner in identities:
         raise Refusal(
             f"you own {release.name}, and the policy forbids signing off your own release"
         )
     current = current_by_role(signoffs)
     held = [r for r, s in current.items() if s.principal == principal and r != asked_role]
-    role = asked_role or _own_role(required, policy, principal, current, held)
-    _check_membership(role, required, policy, principal, release)
+    role = asked_role or _own_role(required, policy, identities, current, held)
+    _check_membership(role, required, policy, identities, release)
     _check_one_role_each(role, held, verdict, current, principal)
     return role
 
@@ -101,11 +104,11 @@ def role_for(
 def _own_role(
     required: Sequence[str],
     policy: Policy,
-    principal: str,
+    identities: frozenset[str],
     current: dict[str, SignOff],
     held: list[str],
 ) -> str:
-    mine = [r for r in required if principal in policy.roles.get(r, ())]
+    mine = [r for r in required if policy.in_role(r, identities)]
     if not mine:
         raise Refusal(f"you are not in any role that signs this release ({', '.join(required)})")
     if held:
@@ -115,14 +118,14 @@ def _own_role(
 
 
 def _check_membership(
-    role: str, required: Sequence[str], policy: Policy, principal: str, release: Release
+    role: str, required: Sequence[str], policy: Policy, identities: frozenset[str], release: Release
 ) -> None:
     if role not in required:
         raise Refusal(
             f"the {role} role does not sign {release.change_class.value} releases (they need "
             f"{', '.join(required)})"
         )
-    if principal not in policy.roles.get(role, ()):
+    if not policy.in_role(role, identities):
         raise Refusal(f"you are not a member of the {role} role")
 
 

@@ -26,6 +26,7 @@ from adapters.slack import listeners
 from adapters.slack.authorization import SingleWorkspace
 from adapters.slack.cards import PLATFORM, SlackCards
 from adapters.slack.home import SlackHome
+from adapters.slack.people import email_lookup
 from adapters.slack.sender import SlackSender, build_delivery_client
 from adapters.slack.socket_mode import SocketModeConnection
 from adapters.tasks import InFlight
@@ -45,6 +46,7 @@ def mount(app: web.Application, components: Components) -> None:
     delivery_client, bolt_client = build_delivery_client(settings), build_client(settings)
     home = SlackHome(store=components.store, clock=components.clock, policy=components.policy)
     components.delivery.register(PLATFORM, SlackSender(delivery_client, home))
+    components.bot.people.register(PLATFORM, email_lookup(delivery_client))
     assert settings.bot_token, "Slack is mounted only with a bot token (SlackSettings.missing)"
     identity = SingleWorkspace(settings.bot_token, settings.api_base_url)
     bolt, in_flight = build_bolt_app(components, bolt_client, identity, home)

@@ -7,6 +7,7 @@ from http import HTTPStatus
 from typing import Any
 
 from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
+from botbuilder.core.teams import TeamsInfo
 from botbuilder.schema import (
     Activity,
     AdaptiveCardInvokeResponse,
@@ -20,6 +21,7 @@ from adapters.teams.replies import TurnReplies
 from bot import commands as c
 from bot.domain import Actor, Conversation
 from bot.parser import ParseError
+from bot.people import EmailOf
 from bot.reply import Reply, error
 from bot.service import ReleaseBot
 from storage.base import Store
@@ -51,7 +53,7 @@ class TeamsBot(ActivityHandler):
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         await self._remember_first_contact(activity)
-        command, reply = await self._answer(activity)
+        command, reply = await self._answer(turn_context)
         answer = self._live.answer_to_message(command, reply)
         sent_id = await self._replies.send(turn_context, answer)
         await self._live.posted(answer, activity.conversation.id, sent_id)
@@ -63,7 +65,7 @@ class TeamsBot(ActivityHandler):
         # Updating the clicked card needs the conversation's reference, like any proactive send.
         await self._remember_first_contact(activity)
         data = clicked_data(activity)
-        command, reply = await self._run_button(data, activity)
+        command, reply = await self._run_button(data, turn_context)
         shown = await self._live.clicked(
             command,
             reply,
@@ -84,31 +86,34 @@ class TeamsBot(ActivityHandler):
         if any(member.id == bot_id for member in members_added):
             await self._remember(turn_context.activity)
 
-    async def _answer(self, activity: Activity) -> Ran:
+    async def _answer(self, turn: TurnContext) -> Ran:
+        activity = turn.activity
         if activity.value is not None:  # an Action.Submit click: the card's data, no text
-            return await self._run_button(activity.value, activity)
-        return await self._run_text(command_text(activity), activity)
+            return await self._run_button(activity.value, turn)
+        return await self._run_text(command_text(activity), turn)
 
-    async def _run_text(self, text: str, activity: Activity) -> Ran:
+    async def _run_text(self, text: str, turn: TurnContext) -> Ran:
         # Parsed here rather than by handle_text: what is posted in the turn may depend on the
         # command (LiveCards.answer_to_message).
         try:
             command = self._bot.parse(text)
         except ParseError as problem:
             return None, error(problem.problem, problem.usage)
-        return await self._run(command, activity)
+        return await self._run(command, turn)
 
-    async def _run_button(self, data: Any, activity: Activity) -> Ran:
+    async def _run_button(self, data: Any, turn: TurnContext) -> Ran:
         """Run the command a button carries as the person who clicked it."""
         try:
             command = cards.clicked_command(data)
         except cards.NotOurButton as problem:
             log.warning("Teams: a click that is not ours: %s", problem)
             return None, error(NOT_OUR_BUTTON)
-        return await self._run(command, activity)
+        return await self._run(command, turn)
 
-    async def _run(self, command: c.Command, activity: Activity) -> Ran:
-        reply = await self._bot.handle(command, actor_of(activity), conversation_of(activity))
+    async def _run(self, command: c.Command, turn: TurnContext) -> Ran:
+        activity = turn.activity
+        actor, conversation = actor_of(activity), conversation_of(activity)
+        reply = await self._bot.handle(command, actor, conversation, email_of=_email_lookup(turn))
         return command, reply
 
     async def _remember_first_contact(self, activity: Activity) -> None:
@@ -145,6 +150,17 @@ def reference_of(activity: Activity) -> dict[str, Any]:
     if "tenantID" in conversation:
         conversation["tenantId"] = conversation.pop("tenantID")
     return reference
+
+
+def _email_lookup(turn: TurnContext) -> EmailOf:
+    """The sender's address, as Teams tells it to a bot in this conversation (the core asks
+    only for commands whose rules need it, while the policy names anyone by email)."""
+
+    async def email_of(_principal: str) -> str | None:
+        member = await TeamsInfo.get_member(turn, turn.activity.from_property.id)
+        return member.email or member.user_principal_name or None
+
+    return email_of
 
 
 def actor_of(activity: Activity) -> Actor:

@@ -274,10 +274,10 @@ async def _risk_of(ctx: Context, label: str, release: Release) -> Risk:
 
 
 def _may_decide(ctx: Context, release: Release) -> bool:
-    if not ctx.policy.restrict_deciders or ctx.actor.principal == release.owner:
+    if not ctx.policy.restrict_deciders or release.owner in ctx.actor.identities:
         return True
     roles = ctx.policy.for_class(release.change_class).signoffs
-    return any(ctx.actor.principal in ctx.policy.roles.get(role, ()) for role in roles)
+    return any(ctx.policy.in_role(role, ctx.actor.identities) for role in roles)
 
 
 async def _follow(ctx: Context, risk: Risk, release: Release, decision: Decision) -> str:

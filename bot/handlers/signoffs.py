@@ -50,6 +50,7 @@ async def _decide(
             release=release,
             policy=ctx.policy,
             principal=ctx.actor.principal,
+            aliases=ctx.actor.aliases,
             asked_role=role,
             verdict=verdict,
             signoffs=signoffs,
@@ -81,14 +82,14 @@ async def _sign_review(ctx: Context, release: Release) -> Reply:
     roles = ctx.policy.for_class(release.change_class).signoffs
     if release.reviewed_by:
         return Reply(title=f"Nothing changed: the review is signed by {release.reviewed_by}")
-    if not any(ctx.actor.principal in ctx.policy.roles.get(r, ()) for r in roles):
+    if not any(ctx.policy.in_role(r, ctx.actor.identities) for r in roles):
         return await refuse(
             ctx,
             release,
             "review",
             f"the retrospective review is signed by {', '.join(roles) or 'a sign-off role'}",
         )
-    if ctx.policy.forbid_self_approval and ctx.actor.principal == release.owner:
+    if ctx.policy.forbid_self_approval and release.owner in ctx.actor.identities:
         return await refuse(ctx, release, "review", "you may not review your own emergency change")
     reviewed = release.changed(at=ctx.now, reviewed_by=ctx.actor.principal)
     await save(ctx, "retro_reviewed", release, reviewed)

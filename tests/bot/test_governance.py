@@ -390,3 +390,32 @@ async def test_a_deploy_success_gate_reads_the_deploy_success_signal(
 
 def test_the_policy_knows_exactly_the_gates_there_are() -> None:
     assert frozenset(gates.GATES) == KNOWN_GATES
+
+
+async def test_an_owner_named_by_email_may_not_sign_off_their_release_from_chat(
+    store: MemoryStore, clock: ManualClock
+) -> None:
+    policy = parse_policy(
+        {
+            "roles": {"qa": ["email:ana@example.com", QA.principal], "eng": [ENG.principal]},
+            "classes": {"standard": {}, "normal": {"signoffs": ["qa", "eng"]}, "emergency": {}},
+        }
+    )
+    bot = ReleaseBot(unit_of_work=store, clock=clock, policy=lambda: policy)
+    emails = {"slack:U0ANA0001": "Ana@Example.com"}
+    asked: list[str] = []
+
+    async def email_of(principal: str) -> str | None:
+        asked.append(principal)
+        return emails.get(principal)
+
+    bot.people.register("slack", email_of)
+    ana = Actor("slack:U0ANA0001", "ana", "slack")
+    await say(bot, "declare a@1 at 2026-12-03 14:00 owner email:ana@example.com")
+
+    refused = await say(bot, "approve a@1", ana)
+    signed = await say(bot, "approve a@1", QA)
+
+    assert refused.title == "You own a@1, and the policy forbids signing off your own release"
+    assert signed.tone is not Tone.ERROR
+    assert asked == ["slack:U0ANA0001", "slack:U0QA00001"]  # only for commands that ask who

@@ -115,3 +115,13 @@ def test_a_policy_that_would_turn_a_rule_off_or_break_later_is_refused(
     with pytest.raises(PolicyError) as raised:
         parse_policy({**SPEC_POLICY, **change})
     assert message in str(raised.value)
+
+
+def test_members_named_by_email_match_whatever_case_the_platform_reports() -> None:
+    policy = parse_policy(
+        {**SPEC_POLICY, "roles": {**SPEC_POLICY["roles"], "qa": ["email:Quinn@Example.COM"]}}
+    )
+
+    assert policy.names_by_email and not parse_policy(SPEC_POLICY).names_by_email
+    assert policy.in_role("qa", {"slack:U0QA00001", "email:quinn@example.com"})
+    assert not policy.in_role("qa", {"slack:U0QA00001"})

@@ -80,6 +80,8 @@ class FakeConnector:
         self._ids = itertools.count(1740000009001)
         self._changed = asyncio.Condition()
         self._released = asyncio.Event()
+        # Conversation members by id, as GET …/members/{id} shows them (TeamsChannelAccount).
+        self.members: dict[str, dict[str, Any]] = {}
 
     @property
     def service_url(self) -> str:
@@ -169,6 +171,8 @@ class FakeConnector:
             return web.json_response({"id": segments[-1]}, status=200)
         if method == "DELETE":
             return web.Response(status=200)
+        if method == "GET" and segments[-2:-1] == ("members",) and segments[-1] in self.members:
+            return web.json_response(self.members[segments[-1]])
         return web.json_response({"error": {"code": "NotFound"}}, status=404)
 
     async def _record(self, request: web.Request, body: Any, status: int, answer: Any) -> None:

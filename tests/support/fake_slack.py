@@ -55,6 +55,8 @@ class FakeSlack:
         self._faults: dict[str, deque[Fault]] = defaultdict(deque)
         self._delays: dict[str, deque[float]] = defaultdict(deque)
         self._stamps = itertools.count(1)
+        # Users' profile emails, as users.info shows them to an app with users:read.email.
+        self.emails: dict[str, str] = {}
 
     @property
     def api_base_url(self) -> str:
@@ -149,6 +151,7 @@ class FakeSlack:
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)
         app.router.add_post(f"/{RESPONSE_URL}/{{key}}", self._response_url)
         app.router.add_get(f"/{SOCKET_MODE}", self._socket_mode)
         return app
@@ -202,6 +205,8 @@ class FakeSlack:
             answer = {"ok": True, "url": self.url.replace("http", "ws", 1) + f"/{SOCKET_MODE}"}
         if method == "chat.postMessage":
             answer["ts"] = answer["message"]["ts"] = f"1718040563.{next(self._stamps):06d}"
+        if method == "users.info" and args.get("user") in self.emails:
+            answer["user"]["profile"] = {"email": self.emails[args["user"]]}
         return answer
 
     async def _response_url(self, request: web.Request) -> web.Response:
@@ -237,6 +242,8 @@ def _hung_up(request: web.Request) -> bool:
 
 
 async def _parsed(request: web.Request) -> dict[str, Any]:
+    if request.method == "GET":  # slack-sdk reads (users.info) send their arguments so
+        return dict(request.query)
     raw = await request.text()
     if not raw:
         return {}
