@@ -297,7 +297,13 @@ def _optional(
 
 
 def _change_class(value: str) -> str:
-    return ChangeClass(value).value
+    """A change class in any case, as chat takes it."""
+    try:
+        return ChangeClass(value.lower()).value
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not a change class (standard, normal or emergency)"
+        ) from None
 
 
 def _instant(request: web.Request | None, value: str) -> datetime:

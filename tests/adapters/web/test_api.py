@@ -100,7 +100,10 @@ async def test_a_declaration_says_what_it_clashes_with_as_chat_does(
         ({"release": "nope"}, "not a release"),
         ({"release": "api@1 two"}, "may not contain spaces"),
         ({"release": "a@1", "at": "tomorrow-ish"}, "at: "),
-        ({"release": "a@1", "class": "urgent"}, "class: "),
+        (
+            {"release": "a@1", "class": "urgent"},
+            "class: 'urgent' is not a change class (standard, normal or emergency)",
+        ),
         ({"release": "a@1", "owner": "bob"}, "owner: "),
         ({"release": "a@1", "at": "2020-01-01T10:00:00Z"}, "in the past"),
         ({"release": "a@1", "train": "internal 1"}, "train: must be one word"),
@@ -114,6 +117,16 @@ async def test_bad_declarations_get_400_and_change_nothing(
     status, answer = await call(http, "POST", f"{bot.url}/api/v1/releases", json=body)
     assert status == 400 and message in answer["error"]
     assert not store_of(bot).data.releases and not store_of(bot).data.audit
+
+
+async def test_a_change_class_is_read_in_any_case_as_in_chat(
+    bot: RunningBot, http: aiohttp.ClientSession
+) -> None:
+    body = {"release": "a@1", "class": "Emergency"}
+
+    status, declared = await call(http, "POST", f"{bot.url}/api/v1/releases", json=body)
+
+    assert (status, declared["class"]) == (201, "emergency")
 
 
 async def test_bad_signals_and_unknown_releases(
