@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from bot import presenters
 from bot.assessment import Assessment, assess
-from bot.domain import OPEN_FOR_SIGNOFF, TERMINAL_STATES, Release, State
+from bot.domain import OPEN_FOR_SIGNOFF, Release, State
 from bot.policy import Policy
 from bot.ports import ReleaseQuery, UnitOfWork
 from bot.reply import Action, Reply, Section
@@ -24,11 +24,12 @@ from bot.when import format_moment
 UPCOMING_DAYS = 14
 MAX_UPCOMING = 15
 MAX_WAITING = 10
-# Sign-offs and huddles are looked for on the soonest active releases only: the page is
-# rebuilt on every visit, and each release looked at costs a few reads.
-MAX_SCANNED = 50
+# Sign-offs are looked for on the soonest releases open for sign-off only: the page is rebuilt
+# on every visit. Only those in a role of this person's cost a read each.
+MAX_SCANNED = 500
+# The most recently opened huddles shown.
+MAX_HUDDLES = 10
 UPCOMING_STATES = frozenset({State.PLANNED, State.APPROVED, State.DEPLOYING})
-ACTIVE_STATES = frozenset(State) - TERMINAL_STATES
 NOTHING_WAITING = "Nothing is waiting for your sign-off."
 
 
@@ -52,9 +53,11 @@ class HomePage:
 async def page_for(uow: UnitOfWork, *, principal: str, policy: Policy, now: datetime) -> HomePage:
     """The home page of `principal` as it stands at `now`."""
     upcoming = await _upcoming(uow, now)
-    active = await uow.releases.find(ReleaseQuery(states=ACTIVE_STATES, limit=MAX_SCANNED))
-    waiting = await _waiting(uow, active, principal, policy)
-    huddles = await _open_huddles(uow, active)
+    # Only releases open for sign-off: deployed ones never late enough to be verified would
+    # otherwise take the places of those waiting for this person.
+    signable = await uow.releases.find(ReleaseQuery(states=OPEN_FOR_SIGNOFF, limit=MAX_SCANNED))
+    waiting = await _waiting(uow, signable, principal, policy)
+    huddles = list(await uow.huddles.all_open(limit=MAX_HUDDLES))
     shown = [*upcoming, *(w.release for w in waiting[:MAX_WAITING])]
     assessed = {r.name: await assess(uow, r, policy, now) for r in _unique(shown)}
     reply = _page(upcoming, waiting, huddles, assessed, policy, now)
@@ -122,15 +125,6 @@ def _may_approve(
     except (Refusal, AlreadyDone):
         return False
     return True
-
-
-async def _open_huddles(uow: UnitOfWork, active: Sequence[Release]) -> list[Huddle]:
-    found = []
-    for release in active:
-        huddle = await uow.huddles.open_for(release.name)
-        if huddle is not None:
-            found.append(huddle)
-    return found
 
 
 def _unique(releases: Sequence[Release]) -> list[Release]:

@@ -202,6 +202,10 @@ class MemoryHuddles:
         found = [h for h in self._tables.huddles.values() if h.release == release]
         return next((h for h in reversed(found) if h.closed_at is None), None)
 
+    async def all_open(self, *, limit: int) -> Sequence[Huddle]:
+        found = [h for h in self._tables.huddles.values() if h.closed_at is None]
+        return sorted(found, key=lambda h: h.id, reverse=True)[:limit]
+
     async def get(self, huddle_id: int) -> Huddle | None:
         return self._tables.huddles.get(huddle_id)
 

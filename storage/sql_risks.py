@@ -40,6 +40,12 @@ _OPEN_HUDDLE = (
     .order_by(huddle.c.id.desc())
     .limit(1)
 )
+_ALL_OPEN_HUDDLES = (
+    select(huddle)
+    .where(huddle.c.closed_at.is_(None))
+    .order_by(huddle.c.id.desc())
+    .limit(bindparam("limit"))
+)
 _CLOSE_HUDDLE = update(huddle).where(huddle.c.id == bindparam("match_id"))
 _INSERT_CHANGE = insert(change_item)
 _CHANGES_OF = (
@@ -194,6 +200,10 @@ class SqlHuddles:
     async def open_for(self, release: str) -> Huddle | None:
         row = await self._db.fetch_one(_OPEN_HUDDLE, {"release": release})
         return None if row is None else to_huddle(row)
+
+    async def all_open(self, *, limit: int) -> Sequence[Huddle]:
+        rows = await self._db.fetch_all(_ALL_OPEN_HUDDLES, {"limit": limit})
+        return [to_huddle(row) for row in rows]
 
     async def get(self, huddle_id: int) -> Huddle | None:
         row = await self._db.fetch_one(_GET_HUDDLE, {"id": huddle_id})

@@ -68,6 +68,7 @@ async def test_risks_decisions_huddles_and_changes_round_trip(store: Store) -> N
         assert await uow.decisions.for_risks([risk.id]) == [decision]
         assert await uow.decisions.for_release("a@1") == [decision]
         assert await uow.huddles.open_for("a@1") == huddle
+        assert await uow.huddles.all_open(limit=5) == [huddle]
         assert await uow.changes.for_release("a@1") == [change]
 
 
@@ -84,6 +85,7 @@ async def test_moving_a_risk_and_closing_a_huddle(store: Store) -> None:
         assert await uow.risks.on_release("a@1") == []
         assert [r.id for r in await uow.risks.homeless()] == [risk.id]
         assert await uow.huddles.open_for("a@1") is None
+        assert await uow.huddles.all_open(limit=5) == []
         closed = await uow.huddles.get(huddle.id)
         assert closed is not None and closed.closed_at == T0
 

@@ -141,6 +141,23 @@ async def test_open_huddles_are_listed(slack: SlackSender, fake: FakeSlack, seed
     assert f"H1 on {RELEASE} — payment retries" in block_texts(view)
 
 
+async def test_many_deployed_releases_leave_the_waiting_sign_offs_and_huddles_on_the_page(
+    slack: SlackSender, fake: FakeSlack, seed: Seed
+) -> None:
+    # Deployed but never verified: active, and sooner than the release waiting for quinn.
+    for n in range(60):
+        await seed(f"declare old{n}@1 at 2026-11-27 09:00 class standard")
+        await seed(f"deploy old{n}@1")
+        await seed(f"deployed old{n}@1")
+    await seed(f"declare {RELEASE} at 2026-12-03 14:00")
+    await seed(f"huddle {RELEASE} go/no-go")
+
+    view = await opened(slack, fake, QA)
+
+    assert button_labels(view) == [APPROVE_QA, REJECT_QA]
+    assert f"H1 on {RELEASE} — go/no-go" in block_texts(view)
+
+
 async def test_a_redelivered_home_event_publishes_once(
     slack: SlackSender, fake: FakeSlack, store: CardWatchingStore, seed: Seed
 ) -> None:
