@@ -236,6 +236,7 @@ class PollRepository(Protocol):
         posted: bool | None = None,
         escalated: bool | None = None,
         deadline: datetime | None = None,
+        opens_at: datetime | None = None,
     ) -> None:
         """Set what is given; leave the rest."""
         ...

@@ -88,6 +88,7 @@ class MemoryPolls:
         posted: bool | None = None,
         escalated: bool | None = None,
         deadline: datetime | None = None,
+        opens_at: datetime | None = None,
     ) -> None:
         poll = self._tables.polls[poll_id]
         self._tables.polls[poll_id] = replace(
@@ -95,6 +96,7 @@ class MemoryPolls:
             posted=poll.posted if posted is None else posted,
             escalated=poll.escalated if escalated is None else escalated,
             deadline=poll.deadline if deadline is None else deadline,
+            opens_at=poll.opens_at if opens_at is None else opens_at,
         )
 
     async def answer(self, answer: PollAnswer) -> None:

@@ -166,8 +166,14 @@ class SqlPolls:
         posted: bool | None = None,
         escalated: bool | None = None,
         deadline: datetime | None = None,
+        opens_at: datetime | None = None,
     ) -> None:
-        given = (("posted", posted), ("escalated", escalated), ("deadline", deadline))
+        given = (
+            ("posted", posted),
+            ("escalated", escalated),
+            ("deadline", deadline),
+            ("opens_at", opens_at),
+        )
         values = {k: v for k, v in given if v is not None}
         if values:
             await self._db.execute(_SET_POLL.values(**values), {"match_id": poll_id})

@@ -63,6 +63,8 @@ def _deadline(ctx: Context, release: Release, opens: datetime) -> datetime:
     date."""
     if release.scheduled_at is None:
         return opens + timedelta(hours=24)
+    if release.scheduled_at <= opens:  # a late release: an hour to answer, not a past deadline
+        return opens + timedelta(hours=1)
     before = release.scheduled_at - timedelta(hours=ctx.policy.polls.deadline_hours)
     return min(max(opens + timedelta(hours=1), before), release.scheduled_at)
 
@@ -175,11 +177,21 @@ async def poll_tick(cmd: c.PollTick, ctx: Context) -> Reply:
         if not poll.posted and (poll.opens_at <= ctx.now or moved_past):
             # Every replica ticks at once: only the one that claims the opening posts the card.
             if await ctx.uow.occurrences.claim(f"{poll.subject}:post", poll.opens_at, at=ctx.now):
-                await _post_poll(ctx, poll)
+                await _post_poll(ctx, await _opening_now(ctx, poll, release))
         elif poll.posted:
             await _remind_or_escalate(ctx, poll, release)
     await ctx.uow.commit()
     return Reply(title=f"Poll tick: {opened} poll(s) opened")
+
+
+async def _opening_now(ctx: Context, poll: Poll, release: Release) -> Poll:
+    """A poll brought forward by its release opens now: its reminders count from now and its
+    deadline is reckoned again from now, not from the later time it was set for."""
+    if poll.opens_at <= ctx.now:
+        return poll
+    deadline = _deadline(ctx, release, ctx.now)
+    await ctx.uow.polls.mark(poll.id, opens_at=ctx.now, deadline=deadline)
+    return replace(poll, opens_at=ctx.now, deadline=deadline)
 
 
 async def _open_automatic_polls(ctx: Context) -> int:
@@ -202,7 +214,9 @@ async def _open_automatic_polls(ctx: Context) -> int:
         claim = await ctx.uow.occurrences.claim(
             f"autopoll:{release.name}", release.scheduled_at or ctx.now, at=ctx.now
         )
-        if claim and not await ctx.uow.polls.for_release(release.name):
+        # Once per date (the claim): a release that slipped after its poll closed is asked again.
+        live = [p for p in await ctx.uow.polls.for_release(release.name) if not p.escalated]
+        if claim and not live:
             await _post_poll(ctx, await _create_poll(ctx, release, ctx.now, people))
             opened += 1
     return opened

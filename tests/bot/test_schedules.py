@@ -294,8 +294,48 @@ async def test_a_poll_set_to_open_after_its_release_moved_earlier_opens_at_once(
 
     assert store.data.tables.polls[1].posted
     assert [q.message.remember_as for q in store.data.outbox].count("poll:1") == 1
-    # Its answers are due by the release at the latest, not an hour after its old opening.
-    assert store.data.tables.polls[1].deadline == datetime(2026, 11, 27, 15, tzinfo=UTC)
+    # It opens now, so its reminders count from now, and its answers are due as for a poll
+    # opened now: two hours before the release (the demo policy), not at its old opening.
+    poll = store.data.tables.polls[1]
+    assert poll.opens_at == NOW
+    assert poll.deadline == datetime(2026, 11, 27, 13, tzinfo=UTC)
+
+
+async def test_a_poll_on_a_late_release_gives_an_hour_to_answer(
+    bot: ReleaseBot, store: MemoryStore, clock: ManualClock
+) -> None:
+    await say(bot, "declare checkout@2.4.0 at 2026-11-26 13:00")
+    clock.advance(timedelta(hours=2))  # an hour past its time, still planned
+
+    await say(bot, "poll checkout@2.4.0")
+    clock.advance(timedelta(minutes=1))
+    await bot.handle(c.PollTick(), ALICE)
+
+    assert store.data.tables.polls[1].deadline == NOW + timedelta(hours=3)
+    assert not store.data.tables.polls[1].escalated  # not escalated a minute after it opened
+
+
+async def test_an_automatic_poll_asks_again_when_its_release_slips(
+    store: MemoryStore, clock: ManualClock
+) -> None:
+    policy = parse_policy(
+        {
+            "roles": {"qa": ["slack:U0QA00001"]},
+            "classes": {"standard": {}, "normal": {"signoffs": ["qa"]}, "emergency": {}},
+            "polls": {"before_hours": 24},
+        }
+    )
+    bot = ReleaseBot(unit_of_work=store, clock=clock, policy=lambda: policy)
+    await say(bot, "declare checkout@2.4.0 at 2026-11-27 10:00")
+    await bot.handle(c.PollTick(), ALICE)  # 22 hours ahead: P1 opens
+    clock.advance(timedelta(hours=23))
+    await bot.handle(c.PollTick(), ALICE)  # past its deadline: P1 escalates and closes
+    await say(bot, "reschedule checkout@2.4.0 2026-12-02 10:00")
+    clock.advance(timedelta(days=4, hours=12))  # 2026-12-01 23:00
+
+    await bot.handle(c.PollTick(), ALICE)
+
+    assert [p.escalated for p in store.data.tables.polls.values()] == [True, False]
 
 
 async def test_a_release_has_one_poll_opening_before_it_and_asking_someone(

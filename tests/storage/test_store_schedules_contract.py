@@ -67,11 +67,12 @@ async def test_polls_and_their_answers_round_trip(store: Store) -> None:
         )
         answer = PollAnswer(poll.id, "slack:U1", "ann", Answer.BLOCKED, "db migration", T0)
         await uow.polls.answer(answer)
-        await uow.polls.mark(poll.id, posted=True)
+        await uow.polls.mark(poll.id, posted=True, opens_at=T0 - timedelta(hours=1))
         await uow.commit()
     async with store(read_only=True) as uow:
         stored = await uow.polls.get(poll.id)
         assert stored is not None and stored.posted and not stored.escalated
+        assert stored.opens_at == T0 - timedelta(hours=1)
         assert stored.addressees == ("slack:U1", "slack:U2")
         assert await uow.polls.answers(poll.id) == [answer]
         assert [p.id for p in await uow.polls.for_release("a@1")] == [poll.id]
