@@ -29,6 +29,13 @@ async def add_sync(cmd: c.AddSync, ctx: Context) -> Reply:
     except ScheduleError as problem:
         raise DomainError(f"{cmd.schedule!r}: {problem}") from None
     zone = cmd.timezone or ctx.policy.timezone
+    for held in await ctx.uow.syncs.active():
+        if _here(held, ctx) and (held.cron, held.timezone) == (cron, zone):
+            # The same reminders twice in one channel would post each one twice.
+            return Reply(
+                title=f"Nothing changed: {held.label} reminds here already ({held.schedule}, "
+                f"{held.timezone})"
+            )
     sync = await ctx.uow.syncs.add(
         conversation=where,
         schedule=cmd.schedule,

@@ -33,6 +33,19 @@ def posts(store: MemoryStore) -> list[str]:
     return [q.message.reply.title for q in store.data.outbox]
 
 
+async def test_the_same_sync_twice_in_a_channel_is_kept_once(
+    bot: ReleaseBot, store: MemoryStore
+) -> None:
+    await say(bot, "sync weekdays 09:30")
+
+    again = await say(bot, "sync 30 9 * * mon-fri")  # the same five fields, written as cron
+    other_zone = await say(bot, "sync weekdays 09:30 tz America/New_York")
+
+    assert again.title == "Nothing changed: S1 reminds here already (weekdays 09:30, Europe/London)"
+    assert other_zone.title.startswith("Release sync S2")
+    assert len(store.data.tables.syncs) == 2
+
+
 async def test_a_sync_is_kept_per_channel_and_listed(bot: ReleaseBot) -> None:
     reply = await say(bot, "sync weekdays 09:30 tz America/New_York")
     assert reply.title == "Release sync S1: weekdays 09:30 (America/New_York)"
