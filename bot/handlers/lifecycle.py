@@ -10,6 +10,7 @@ from bot.assessment import assess
 from bot.domain import CANCELLABLE_STATES, DEPLOYABLE_STATES, ChangeClass, Release, State
 from bot.handlers.base import Context, existing, finish, handles, refuse, save
 from bot.handlers.deferral import pass_on_deferred_risks, take_waiting_risks
+from bot.handlers.releases import conflicts
 from bot.handlers.risks import close_with_release
 from bot.reply import Reply
 
@@ -107,6 +108,7 @@ async def promote(cmd: c.Promote, ctx: Context) -> Reply:
     moved = release.changed(at=ctx.now, train=cmd.train)
     await save(ctx, "promoted", release, moved)
     notes = [f"Promoted to train {cmd.train} by {ctx.actor.display_name}"]
+    notes += await conflicts(ctx, moved)  # its new train's releases close by
     if moved.state in DEPLOYABLE_STATES:
         # Joining the train, it is the release the train's waiting risks were deferred to, as a
         # release declared on it would be.

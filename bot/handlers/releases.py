@@ -52,7 +52,7 @@ async def declare(cmd: c.Declare, ctx: Context) -> Reply:
     )
     await ctx.uow.releases.add(release)
     await ctx.uow.audit.append(audit_draft(ctx, "declared", release, after=release.snapshot()))
-    notes = await _conflicts(ctx, release) + await freeze_warnings(ctx, release.scheduled_at)
+    notes = await conflicts(ctx, release) + await freeze_warnings(ctx, release.scheduled_at)
     notes += await take_waiting_risks(ctx, release)
     assessment = await settle(ctx, release)
     await ctx.uow.commit()
@@ -72,7 +72,7 @@ def require_future(moment: datetime | None, ctx: Context) -> None:
         raise DomainError(f"{format_moment(moment, ctx.policy.zone)} is in the past")
 
 
-async def _conflicts(ctx: Context, release: Release) -> list[str]:
+async def conflicts(ctx: Context, release: Release) -> list[str]:
     """Warn about other active releases of the same service, train or env close in time."""
     if release.scheduled_at is None:
         return []
@@ -182,6 +182,7 @@ async def reschedule(cmd: c.Reschedule, ctx: Context) -> Reply:
         f"Rescheduled to {format_moment(cmd.scheduled_at, ctx.policy.zone)} by "
         f"{ctx.actor.display_name}"
     ]
+    notes += await conflicts(ctx, moved)
     notes += await stale_signoffs(ctx, moved) + await freeze_warnings(ctx, cmd.scheduled_at)
     assessment = await finish(ctx, moved)
     return presenters.release_card(assessment, ctx.policy, now=ctx.now, notes=notes)

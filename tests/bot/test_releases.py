@@ -230,3 +230,19 @@ async def test_every_change_is_in_one_valid_audit_chain(
     await say(bot, "cancel a@1 done")
     assert [e.action for e in store.data.audit] == ["declared", "rescheduled", "cancelled"]
     assert verify_chain(store.data.audit) is None
+
+
+async def test_moving_a_release_next_to_another_warns_as_declaring_it_there_would(
+    bot: ReleaseBot,
+) -> None:
+    await say(bot, "declare pay@1.0 at 2026-12-03 10:00")
+    await say(bot, "declare pay@1.1 at 2026-12-10 10:00")
+    await say(bot, "declare web@1 at 2026-12-03 11:00 train public")
+
+    moved = await say(bot, "reschedule pay@1.1 2026-12-03 10:30")
+    promoted = await say(bot, "promote pay@1.1 public")
+
+    # Moved next to a release of its service; promoted onto the train of another close by.
+    assert "⚠ Close to pay@1.0 at Thu 3 Dec 2026 10:00 GMT" in moved.notes
+    assert not [n for n in moved.notes if "web@1" in n]  # another service, on another train
+    assert "⚠ Close to web@1 at Thu 3 Dec 2026 11:00 GMT" in promoted.notes
