@@ -293,7 +293,7 @@ def _id(w: _Words, word: str, prefix: str, kind: str, *, required: bool = False)
     number = upper.removeprefix(prefix)
     if (required and number == upper) or not _ascii_number(number):
         raise w.fail(f"{word!r} is not a {kind} id (like {prefix}7)")
-    if int(number) > MAX_ID:
+    if _beyond_any_id(number):
         raise w.fail(f"{word} is not a {kind} id I know")
     return upper
 
@@ -301,12 +301,18 @@ def _id(w: _Words, word: str, prefix: str, kind: str, *, required: bool = False)
 def id_number(label: str, prefix: str) -> int | None:
     """The number in an id like R7 (or plain 7), or None when no stored row can have it."""
     number = label.upper().removeprefix(prefix)
-    return int(number) if _ascii_number(number) and int(number) <= MAX_ID else None
+    return int(number) if _ascii_number(number) and not _beyond_any_id(number) else None
 
 
 def _ascii_number(text: str) -> bool:
     # str.isdigit alone also holds for '²' and '٣', which int() refuses or misreads.
     return text.isascii() and text.isdigit()
+
+
+def _beyond_any_id(number: str) -> bool:
+    """Whether a string of digits is more than any stored id: by its length first, since
+    int() refuses a few thousand digits outright."""
+    return len(number) > len(str(MAX_ID)) or int(number) > MAX_ID
 
 
 def _risk(w: _Words) -> c.Command:

@@ -17,6 +17,7 @@ PRINCIPAL_KINDS = ("slack", "teams", "email", "console")
 # overflow the dates computed from them.
 MAX_HOURS = 24 * 366
 MAX_WEIGHT = 1000
+MAX_COUNT = 10_000  # open blockers or criticals a gate may allow
 KNOWN_GATES = frozenset(
     {"min_coverage", "min_deploy_success", "max_open_blockers", "max_open_criticals"}
 )
@@ -222,8 +223,11 @@ def _check_gate(gate: str, threshold: Any, key: str) -> None:
         raise PolicyError(f"{key}: expected a number")
     if gate.startswith("min_") and not 0 <= threshold <= 100:  # nan fails both
         raise PolicyError(f"{key}: expected a percentage from 0 to 100")
-    if gate.startswith("max_") and (not float(threshold).is_integer() or threshold < 0):
-        raise PolicyError(f"{key}: expected a whole number ≥ 0")
+    if gate.startswith("max_"):
+        # Not float(threshold): a few hundred digits overflow it.
+        whole = isinstance(threshold, int) or threshold.is_integer()
+        if not whole or not 0 <= threshold <= MAX_COUNT:
+            raise PolicyError(f"{key}: expected a whole number from 0 to {MAX_COUNT}")
 
 
 def _check_review(signoffs: tuple[str, ...], hours: int | None, key: str) -> None:

@@ -35,6 +35,9 @@ from adapters.unavailable import unavailable
 PATH = "/slack/events"
 FORM = "application/x-www-form-urlencoded"
 RETRIES = 2
+# Unix seconds have 10 digits until the year 2286; longer is no timestamp (and int() of a
+# few thousand digits fails outright).
+MAX_TIMESTAMP_DIGITS = 12
 
 
 def mount(app: web.Application, components: Components) -> None:
@@ -96,7 +99,9 @@ def _signature_headers_well_formed(request: web.Request) -> bool:
     """
     timestamp = request.headers.get("X-Slack-Request-Timestamp")
     signature = request.headers.get("X-Slack-Signature")
-    if timestamp is not None and not (timestamp.isascii() and timestamp.isdigit()):
+    if timestamp is not None and not (
+        timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= MAX_TIMESTAMP_DIGITS
+    ):
         return False
     return signature is None or signature.isascii()
 

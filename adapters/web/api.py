@@ -166,8 +166,9 @@ async def add_risk(request: web.Request) -> web.Response:
     async with request.app[COMPONENTS].store(read_only=True) as uow:
         risks = await uow.risks.on_release(name)
     # The core keeps one risk per release, severity and words: the one this request raised,
-    # or (a retry) raised before, answered the same way.
-    [risk] = [r for r in risks if (r.severity.value, r.description) == (severity, description)]
+    # or (a retry) raised before, answered the same way. The oldest, should earlier versions
+    # have kept two.
+    risk = next(r for r in risks if (r.severity.value, r.description) == (severity, description))
     return web.json_response(serialize.risk(risk), status=201)
 
 

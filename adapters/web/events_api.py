@@ -135,7 +135,10 @@ async def metrics(request: web.Request) -> web.Response:
 def _days(value: str | None) -> int:
     if value is None:
         return 30
-    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_DAYS:
+    if (
+        not (value.isascii() and value.isdigit() and len(value) <= 3)
+        or not 1 <= int(value) <= MAX_DAYS
+    ):
         raise problem(400, f"days must be a whole number from 1 to {MAX_DAYS}")
     return int(value)
 

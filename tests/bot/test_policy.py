@@ -66,8 +66,9 @@ def with_class(name: str, **body: Any) -> dict[str, Any]:
         # A threshold that is no number in its range would turn its gate off, or fail it always.
         (with_class("normal", gates={"min_coverage": float("nan")}), "from 0 to 100"),
         (with_class("normal", gates={"min_coverage": 150}), "from 0 to 100"),
-        (with_class("normal", gates={"max_open_blockers": -1}), "a whole number ≥ 0"),
-        (with_class("normal", gates={"max_open_blockers": 0.5}), "a whole number ≥ 0"),
+        (with_class("normal", gates={"max_open_blockers": -1}), "a whole number from 0"),
+        (with_class("normal", gates={"max_open_blockers": 0.5}), "a whole number from 0"),
+        (with_class("normal", gates={"max_open_blockers": 10**400}), "a whole number from 0"),
         (
             with_class("normal", gates={"min_coverage": 80}, weights={"min_coverage": math.inf}),
             "classes.normal.weights.min_coverage: expected a number from 0 to 1000",
@@ -99,6 +100,7 @@ def with_class(name: str, **body: Any) -> dict[str, Any]:
         "coverage-150",
         "negative-count",
         "fractional-count",
+        "count-too-large-for-a-float",
         "infinite-weight",
         "huge-review-window",
         "infinite-poll-hours",

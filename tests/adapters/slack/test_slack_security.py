@@ -43,8 +43,15 @@ async def test_a_request_not_signed_by_slack_now_is_refused_and_changes_nothing(
         {"X-Slack-Request-Timestamp": "1.5"},
         {"X-Slack-Request-Timestamp": "²"},
         {"X-Slack-Signature": "v0=ÿ"},
+        {"X-Slack-Request-Timestamp": "9" * 5000},
     ],
-    ids=["word-timestamp", "fraction-timestamp", "superscript-timestamp", "non-ascii-signature"],
+    ids=[
+        "word-timestamp",
+        "fraction-timestamp",
+        "superscript-timestamp",
+        "non-ascii-signature",
+        "five-thousand-digit-timestamp",
+    ],
 )
 async def test_malformed_signature_headers_are_refused_like_a_forgery(
     slack: SlackSender, snapshot: Snapshot, headers: dict[str, str]

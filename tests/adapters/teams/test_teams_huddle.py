@@ -170,7 +170,9 @@ async def test_the_card_input_text_is_kept_exactly_and_the_text_twin_agrees(
     assert "R2 defer by Ada Lovelace: next train *please*" in log
 
 
-@pytest.mark.parametrize("on", ["huddle:²", "huddle:99999999999999999999", "poll:x"])
+@pytest.mark.parametrize(
+    "on", ["huddle:²", "huddle:99999999999999999999", "huddle:" + "9" * 5000, "poll:x"]
+)
 async def test_a_click_naming_a_card_that_cannot_exist_still_gets_its_answer(
     teams: TeamsClient, huddle: Recorded, store: MemoryStore, on: str
 ) -> None:

@@ -306,7 +306,15 @@ def page_json(html: str, element_id: str) -> Any:
 
 
 @pytest.mark.parametrize(
-    "query", ["days=0", "days=400", "days=x", "days=%C2%B2", "service=Not%20A%20Service"]
+    "query",
+    [
+        "days=0",
+        "days=400",
+        "days=x",
+        "days=%C2%B2",
+        "days=" + "9" * 5000,
+        "service=Not%20A%20Service",
+    ],
 )
 async def test_bad_metrics_queries_get_400(
     bot: RunningBot, http: aiohttp.ClientSession, query: str
