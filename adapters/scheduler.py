@@ -39,6 +39,8 @@ SCHEDULER = Actor("releasebot", "releasebot", "scheduler")
 STOP_GRACE_SECONDS = 5.0
 # Releases whose readiness is looked at in one read-only unit of work between yields.
 SETTLE_SLICE = 100
+# Releases moved in one transaction (bot/handlers/readiness.py).
+SETTLE_MOVES = 25
 GRACE = timedelta(minutes=5)
 MAX_OCCURRENCES = 1000  # a year of an every-8-hours sync: enough for any outage worth reporting
 
@@ -142,11 +144,16 @@ class Scheduler:
                     if await readiness.unsettled(uow, release, policy, now):
                         names.append(release.name)
             await asyncio.sleep(0)  # let requests waiting on the loop in between slices
-        if names:
-            reply = await self._bot.handle(c.SettleReadiness(tuple(names)), SCHEDULER)
-            if reply.tone is Tone.ERROR:
-                return  # logged by the bot; the next tick looks again
-        self._settled_under = policy
+        # A few moves per transaction: each holds the store's write lock (SQLite) and the
+        # audit chain's head while it runs, and one release that fails stops only its own.
+        settled = True
+        for start in range(0, len(names), SETTLE_MOVES):
+            command = c.SettleReadiness(tuple(names[start : start + SETTLE_MOVES]))
+            if (await self._bot.handle(command, SCHEDULER)).tone is Tone.ERROR:
+                settled = False  # logged by the bot; the next tick looks again
+            await asyncio.sleep(0)
+        if settled:
+            self._settled_under = policy
 
     async def _fire(self, sync: Sync, last: datetime, now: datetime) -> None:
         due = occurrences(sync, last, now)

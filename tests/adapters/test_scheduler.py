@@ -312,3 +312,21 @@ async def test_a_new_policy_moves_releases_it_makes_ready_or_unready(tmp_path: P
         "all sign-offs in and every gate passes",
     )
     assert sorted(release for release, _, _ in audited(world, "unapproved")) == ["high@1", "low@1"]
+
+
+async def test_more_releases_than_one_transaction_moves_are_all_moved(tmp_path: Path) -> None:
+    file = tmp_path / "policy.yaml"
+    file.write_text(POLICY.replace("MIN", "80"))
+    world = World(datetime(2026, 11, 23, 8, tzinfo=UTC), PolicyHolder(file, default_timezone="UTC"))
+    count = 2 * scheduler_module.SETTLE_MOVES + 3
+    for n in range(count):
+        await world.bot.handle_text(f"declare s{n}@1 at 2026-11-27 14:00", ALICE, CHANNEL)
+        await world.bot.handle_text(f"signal s{n}@1 coverage=70", ALICE, CHANNEL)
+        await world.bot.handle_text(f"approve s{n}@1", QA, CHANNEL)
+
+    file.write_text(POLICY.replace("MIN", "60"))
+    assert world.policy.reload()
+    await world.scheduler.tick()
+
+    assert {r.state for r in world.store.data.releases.values()} == {State.APPROVED}
+    assert len(audited(world, "approved")) == count
