@@ -80,27 +80,6 @@ async def take_waiting_risks(ctx: Context, release: Release) -> list[str]:
     return notes
 
 
-async def pass_on_deferred_risks(ctx: Context, cancelled: Release) -> list[str]:
-    """A cancelled release passes the risks deferred to it on to the next release of its train,
-    or they wait for one, as deferring them again would: cancelling a release must not drop a
-    risk it was only carrying. Risks raised on it stay with it."""
-    carried = [
-        r for r in await ctx.uow.risks.on_release(cancelled.name) if r.origin != cancelled.name
-    ]
-    if not carried:
-        return []
-    target = await next_release(ctx, cancelled)
-    to = target.name if target else None
-    notes = []
-    for risk in carried:
-        await ctx.uow.risks.move(risk.id, to)
-        detail = {"risk": risk.label, "from": cancelled.name, "moved_to": to, "why": "cancelled"}
-        await ctx.uow.audit.append(audit_draft(ctx, "risk_moved", cancelled, detail=detail))
-        where = f"moves to {to}" if to else "waits for the next release of its train"
-        notes.append(f"Deferred risk {risk.label} {where}")
-    return notes
-
-
 async def _deferred_from(ctx: Context, risks: Sequence[Risk]) -> dict[int, Release]:
     """The release each risk was last deferred from, which says which train it waits for."""
     if not risks:

@@ -9,9 +9,9 @@ from bot import presenters
 from bot.assessment import assess
 from bot.domain import CANCELLABLE_STATES, DEPLOYABLE_STATES, ChangeClass, Release, State
 from bot.handlers.base import Context, existing, finish, handles, refuse, save
-from bot.handlers.deferral import pass_on_deferred_risks, take_waiting_risks
+from bot.handlers.deferral import take_waiting_risks
 from bot.handlers.releases import conflicts
-from bot.handlers.risks import close_with_release
+from bot.handlers.risks import close_with_release, pass_on_deferred_risks
 from bot.reply import Reply
 
 

@@ -303,6 +303,30 @@ async def _follow(ctx: Context, risk: Risk, release: Release, decision: Decision
     return note
 
 
+async def pass_on_deferred_risks(ctx: Context, cancelled: Release) -> list[str]:
+    """A cancelled release passes the risks deferred to it on to the next release of its train,
+    or they wait for one, as deferring them again would: cancelling a release must not drop a
+    risk it was only carrying. Risks raised on it stay with it. The release they reach is
+    settled (approved no more) and its cards updated, as for a deferral."""
+    risks = await ctx.uow.risks.on_release(cancelled.name)
+    carried = [r for r in risks if r.origin != cancelled.name]
+    if not carried:
+        return []
+    target = await _next_locked(ctx, cancelled)
+    to = target.name if target else None
+    notes = []
+    for risk in carried:
+        await ctx.uow.risks.move(risk.id, to)
+        detail = {"risk": risk.label, "from": cancelled.name, "moved_to": to, "why": "cancelled"}
+        await ctx.uow.audit.append(audit_draft(ctx, "risk_moved", cancelled, detail=detail))
+        where = f"moves to {to}" if to else "waits for the next release of its train"
+        notes.append(f"Deferred risk {risk.label} {where}")
+    if target is not None:
+        await release_changed(ctx, await settle(ctx, target))
+        await _huddle_changed(ctx, target.name)
+    return notes
+
+
 async def _next_locked(ctx: Context, release: Release) -> Release | None:
     """The next release, locked before the risk moves to it, and checked again once locked: it
     may have started deploying or been cancelled meanwhile."""

@@ -281,13 +281,25 @@ async def test_a_risk_carried_by_a_cancelled_release_moves_to_the_next_one_at_on
 ) -> None:
     for version, day in (("1.0", 3), ("1.1", 10), ("1.2", 17)):
         await say(bot, f"declare c@{version} at 2026-12-{day:02d} 14:00 train public")
-    await say(bot, "risk c@1.0 high cache stampede")
+    await say(bot, "risk c@1.0 critical cache stampede")
     await say(bot, "decide R1 defer next train", QA)
+    for line, who in (
+        ("signal c@1.2 coverage=90", ALICE),
+        ("approve c@1.2", QA),
+        ("approve c@1.2", ENG),
+    ):
+        await say(bot, line, who)
+    assert store.data.releases["c@1.2"].state is State.APPROVED
+    await store.save_card(CardRef("c@1.2", "slack", "C0RELEASES", "1.2"))
 
     cancelled = await say(bot, "cancel c@1.1 superseded")
 
     assert "Deferred risk R1 moves to c@1.2" in cancelled.notes
-    assert "R1 [high] cache stampede — open" in plain_text(await say(bot, "status c@1.2"))
+    # c@1.2's gates now count it: approved no more, and its posted card says so.
+    assert store.data.releases["c@1.2"].state is State.PLANNED
+    [update] = [q.message for q in store.data.outbox if q.message.target == "1.2"]
+    assert "R1 [critical] cache stampede — open" in plain_text(update.reply)
+    assert "R1 [critical] cache stampede — open" in plain_text(await say(bot, "status c@1.2"))
     moved = [e.detail for e in store.data.audit if e.action == "risk_moved"]
     assert moved[-1] == {"risk": "R1", "from": "c@1.1", "moved_to": "c@1.2", "why": "cancelled"}
 
