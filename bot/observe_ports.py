@@ -30,8 +30,11 @@ class DeploymentRepository(Protocol):
         """Deployments of `service` finished in [since, until], newest first."""
         ...
 
-    async def of_release(self, service: str, version: str) -> Sequence[Deployment]:
-        """Every deployment of `service@version`, newest first."""
+    async def of_release(
+        self, service: str, version: str, *, for_update: bool = False
+    ) -> Sequence[Deployment]:
+        """Every deployment of `service@version`, newest first; `for_update` holds other
+        writers of them off until commit."""
         ...
 
 
@@ -40,8 +43,9 @@ class IncidentRepository(Protocol):
         """Insert, or (same `key`) update; the stored incident and whether it is new."""
         ...
 
-    async def by_key(self, key: str) -> Incident | None:
-        """The incident its reporter knows as `key`."""
+    async def by_key(self, key: str, *, for_update: bool = False) -> Incident | None:
+        """The incident its reporter knows as `key`; `for_update` holds other writers of it
+        off until commit."""
         ...
 
     async def recent(self, *, since: datetime, limit: int = 50) -> Sequence[Incident]:

@@ -43,7 +43,9 @@ class MemoryDeployments:
         )
         return _newest_first(found)[:limit]
 
-    async def of_release(self, service: str, version: str) -> Sequence[Deployment]:
+    async def of_release(
+        self, service: str, version: str, *, for_update: bool = False
+    ) -> Sequence[Deployment]:
         found = (
             d
             for d in self._tables.deployments.values()
@@ -65,7 +67,7 @@ class MemoryIncidents:
         self._tables.incidents[stored.id] = stored
         return stored, created
 
-    async def by_key(self, key: str) -> Incident | None:
+    async def by_key(self, key: str, *, for_update: bool = False) -> Incident | None:
         return next((i for i in self._tables.incidents.values() if i.key == key), None)
 
     async def recent(self, *, since: datetime, limit: int = 50) -> Sequence[Incident]:

@@ -37,9 +37,12 @@ _OF_RELEASE = (
     .where(_d.service == bindparam("service"), _d.version == bindparam("version"))
     .order_by(_d.finished_at.desc(), _d.id.desc())
 )
+_LOCK_OF_RELEASE = _OF_RELEASE.with_for_update()
 _INSERT_INCIDENT = insert(incident).returning(incident)
 _UPDATE_INCIDENT = update(incident).where(_i.key == bindparam("match_key")).returning(incident)
 _INCIDENT_BY_KEY = select(incident).where(_i.key == bindparam("key"))
+# PostgreSQL locks the rows found (SQLite's writer holds the whole file already).
+_LOCK_INCIDENT_BY_KEY = _INCIDENT_BY_KEY.with_for_update()
 _RECENT_INCIDENTS = (
     select(incident)
     .where(or_(_i.opened_at >= bindparam("since"), _i.resolved_at.is_(None)))
@@ -114,9 +117,12 @@ class SqlDeployments:
         params = {"service": service, "since": since, "until": until, "limit": limit}
         return [to_deployment(r) for r in await self._db.fetch_all(_OF_SERVICE, params)]
 
-    async def of_release(self, service: str, version: str) -> Sequence[Deployment]:
+    async def of_release(
+        self, service: str, version: str, *, for_update: bool = False
+    ) -> Sequence[Deployment]:
         params = {"service": service, "version": version}
-        return [to_deployment(r) for r in await self._db.fetch_all(_OF_RELEASE, params)]
+        stmt = _LOCK_OF_RELEASE if for_update else _OF_RELEASE
+        return [to_deployment(r) for r in await self._db.fetch_all(stmt, params)]
 
 
 class SqlIncidents:
@@ -145,8 +151,9 @@ class SqlIncidents:
         assert row is not None
         return to_incident(row), False
 
-    async def by_key(self, key: str) -> Incident | None:
-        row = await self._db.fetch_one(_INCIDENT_BY_KEY, {"key": key})
+    async def by_key(self, key: str, *, for_update: bool = False) -> Incident | None:
+        stmt = _LOCK_INCIDENT_BY_KEY if for_update else _INCIDENT_BY_KEY
+        row = await self._db.fetch_one(stmt, {"key": key})
         return None if row is None else to_incident(row)
 
     async def recent(self, *, since: datetime, limit: int = 50) -> Sequence[Incident]:

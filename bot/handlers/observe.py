@@ -12,6 +12,7 @@ from bot import observe_presenters as present
 from bot.domain import (
     SERVICE_PATTERN,
     AuditDraft,
+    ConcurrentChange,
     Conversation,
     DomainError,
     Release,
@@ -65,6 +66,9 @@ async def record_deployment(cmd: c.RecordDeployment, ctx: Context) -> Reply:
     report = present.Report.REPEATED
     if deployment != earlier:  # a repeat writes nothing: no second audit event
         deployment, created = await ctx.uow.deployments.record(deployment)
+        if not created and earlier is None:
+            # Another report of it was stored after we looked: merge with that one instead.
+            raise ConcurrentChange(f"deployment of {deployment.name} reported twice at once")
         report = present.Report.NEW if created else present.Report.UPDATED
         await ctx.uow.audit.append(_deployment_audit(ctx, deployment, release, earlier, created))
     notes += await _move_release(ctx, release, deployment)
@@ -72,8 +76,12 @@ async def record_deployment(cmd: c.RecordDeployment, ctx: Context) -> Reply:
 
 
 async def _same_deployment(ctx: Context, reported: Deployment) -> Deployment | None:
-    """The deployment stored with the identity of `reported`, if it was reported before."""
-    for earlier in await ctx.uow.deployments.of_release(reported.service, reported.version):
+    """The deployment stored with the identity of `reported`, if it was reported before;
+    locked, so that a report racing this one (a late retry, a rollback) waits for it."""
+    deployments = ctx.uow.deployments
+    for earlier in await deployments.of_release(
+        reported.service, reported.version, for_update=True
+    ):
         if earlier.identity == reported.identity:
             return earlier
     return None
@@ -206,7 +214,8 @@ async def _move_release(ctx: Context, release: Release | None, deployment: Deplo
 @handles(c.RecordIncident)
 async def record_incident(cmd: c.RecordIncident, ctx: Context) -> Reply:
     _check_incident(cmd)
-    earlier = await ctx.uow.incidents.by_key(cmd.key) if cmd.key is not None else None
+    # Locked: a report of the same incident racing this one waits for it.
+    earlier = None if cmd.key is None else await ctx.uow.incidents.by_key(cmd.key, for_update=True)
     if earlier is not None and earlier.service != cmd.service:
         raise DomainError(
             f"incident {cmd.key} is on {earlier.service}, not {cmd.service}: "
@@ -230,6 +239,9 @@ async def record_incident(cmd: c.RecordIncident, ctx: Context) -> Reply:
     if reported == earlier:  # a repeat writes nothing: no second audit event
         return present.incident_recorded(earlier, present.Report.REPEATED)
     incident, created = await ctx.uow.incidents.record(reported)
+    if not created and earlier is None:
+        # Another report with this key was stored after we looked: merge with that one instead.
+        raise ConcurrentChange(f"incident {cmd.key} reported twice at once")
     attributed = await ctx.uow.releases.get(cmd.release) if cmd.release else None
     await ctx.uow.audit.append(_incident_audit(ctx, incident, attributed, earlier, created))
     if created:

@@ -7,14 +7,19 @@ import os
 import sqlite3
 import subprocess
 import sys
+from datetime import timedelta
 
 import asyncpg
 import pytest
 
 from adapters.clock import ManualClock
+from bot import commands as c
 from bot.audit import verify_chain
 from bot.domain import Actor, State
+from bot.observe import DeployStatus
+from bot.observe_presenters import REPORT_FACT
 from bot.policy import Policy, parse_policy
+from bot.reply import Fact, Tone
 from bot.service import ReleaseBot
 from storage.base import Store
 from tests.storage.conftest import Backend
@@ -72,6 +77,43 @@ async def test_one_member_clicking_ten_times_at_once_signs_once(store: Store) ->
         signoffs = await uow.signoffs.for_release("checkout@2.4.0")
     assert [(s.role, s.principal) for s in signoffs] == [("role07", "slack:UROLE07")]
     assert (await audit_actions(store)).count("signed_off") == 1
+
+
+API = Actor("api:rest", "REST API", "api")
+
+
+def reported(status: str) -> c.RecordDeployment:
+    return c.RecordDeployment(
+        "checkout", "2.4.0", "prod", status, NOW - timedelta(hours=2), NOW - timedelta(hours=1)
+    )
+
+
+async def test_identical_reports_at_once_are_stored_and_audited_once(store: Store) -> None:
+    bot = ReleaseBot(unit_of_work=store, clock=ManualClock(NOW), policy=twenty_role_policy)
+    incident = c.RecordIncident("checkout", "sev1", NOW - timedelta(hours=1), key="PD-1")
+
+    deployed = await asyncio.gather(*(bot.handle(reported("success"), API) for _ in range(6)))
+    opened = await asyncio.gather(*(bot.handle(incident, API) for _ in range(6)))
+
+    assert all(r.tone is not Tone.ERROR for r in [*deployed, *opened])
+    new = [r for r in [*deployed, *opened] if Fact(REPORT_FACT, "new") in r.facts]
+    assert len(new) == 2  # one deployment, one incident
+    actions = await audit_actions(store)
+    assert actions.count("deployment_reported") == 1
+    assert (actions.count("incident_opened"), actions.count("incident_updated")) == (1, 0)
+
+
+async def test_a_late_success_racing_the_rollback_never_undoes_it(store: Store) -> None:
+    bot = ReleaseBot(unit_of_work=store, clock=ManualClock(NOW), policy=twenty_role_policy)
+    await bot.handle(reported("success"), API)
+
+    await asyncio.gather(
+        *(bot.handle(reported(status), API) for status in ["success", "rolled_back"] * 3)
+    )
+
+    async with store(read_only=True) as uow:
+        [deployment] = await uow.deployments.of_release("checkout", "2.4.0")
+    assert deployment.status is DeployStatus.ROLLED_BACK
 
 
 TAMPERING = {
