@@ -182,7 +182,8 @@ def principal(word: str, verb: str | None = None) -> str:
             "email:<address>",
             verb,
         )
-    return word
+    # An address is matched in any case (policy members are lower-cased the same way).
+    return word.lower() if kind == "email" else word
 
 
 def _release_only(factory: Callable[[str], c.Command]) -> Callable[[_Words], c.Command]:

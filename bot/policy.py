@@ -69,7 +69,11 @@ class Policy:
 
     def in_role(self, role: str, identities: Collection[str]) -> bool:
         """Whether someone known by `identities` (Actor.identities) is a member of `role`."""
-        return any(member in identities for member in self.roles.get(role, ()))
+        return self.member_as(role, identities) is not None
+
+    def member_as(self, role: str, identities: Collection[str]) -> str | None:
+        """The principal by which someone known by `identities` is a member of `role`."""
+        return next((m for m in self.roles.get(role, ()) if m in identities), None)
 
     def for_class(self, change_class: ChangeClass) -> ClassPolicy:
         return self.classes[change_class]  # parse_policy sees that every class is there

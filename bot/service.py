@@ -75,7 +75,7 @@ class ReleaseBot:
         registration = handlers.HANDLERS.get(type(command))
         if registration is None:
             return self._not_available(command)
-        if isinstance(command, ASKS_WHO) and self.policy.names_by_email:
+        if await self._asks_by_email(command):
             actor = await self.people.identified(actor, email_of)
         for _attempt in range(RETRIES_ON_CONFLICT):
             try:
@@ -90,6 +90,20 @@ class ReleaseBot:
                 return error(message, problem="internal")
         message = "the release kept changing while I worked on it; please try again"
         return error(message, problem="conflict")
+
+    async def _asks_by_email(self, command: c.Command) -> bool:
+        """Whether `command`'s rules may need the actor's address: role members are named by
+        email, or (for a sign-off) the release's owner is. Looked up before the command's
+        unit of work, never while it holds the store's locks."""
+        if not isinstance(command, ASKS_WHO):
+            return False
+        if self.policy.names_by_email:
+            return True
+        if not isinstance(command, c.Approve | c.Reject):
+            return False
+        async with self._unit_of_work(read_only=True) as uow:
+            release = await uow.releases.get(command.release)
+        return release is not None and release.owner.startswith("email:")
 
     async def _run(
         self,

@@ -94,10 +94,12 @@ def role_for(
             f"you own {release.name}, and the policy forbids signing off your own release"
         )
     current = current_by_role(signoffs)
-    held = [r for r, s in current.items() if s.principal == principal and r != asked_role]
+    # A sign-off is recorded under the principal the role names (Policy.member_as): signed
+    # through an address from one platform, it is this person's from the other too.
+    held = [r for r, s in current.items() if s.principal in identities and r != asked_role]
     role = asked_role or _own_role(required, policy, identities, current, held)
     _check_membership(role, required, policy, identities, release)
-    _check_one_role_each(role, held, verdict, current, principal)
+    _check_one_role_each(role, held, verdict, current, identities)
     return role
 
 
@@ -130,7 +132,11 @@ def _check_membership(
 
 
 def _check_one_role_each(
-    role: str, held: list[str], verdict: Verdict, current: dict[str, SignOff], principal: str
+    role: str,
+    held: list[str],
+    verdict: Verdict,
+    current: dict[str, SignOff],
+    identities: frozenset[str],
 ) -> None:
     other_roles = [r for r in held if r != role]
     if other_roles:
@@ -138,10 +144,10 @@ def _check_one_role_each(
     mine = current.get(role)
     if mine is None:
         return
-    if mine.principal == principal and mine.verdict is verdict:
+    if mine.principal in identities and mine.verdict is verdict:
         raise AlreadyDone(f"you already {verdict.value} as {role}")
     if (
-        mine.principal != principal
+        mine.principal not in identities
         and mine.verdict is Verdict.APPROVED
         and verdict is Verdict.APPROVED
     ):

@@ -69,9 +69,9 @@ async def _decide(
 async def _record(
     ctx: Context, release: Release, role: str, verdict: Verdict, note: str | None
 ) -> None:
-    signoff = SignOff(
-        release.name, role, ctx.actor.principal, ctx.actor.display_name, verdict, ctx.now, note
-    )
+    # Under the principal the role names, so that one person is one signer on every platform.
+    signer = ctx.policy.member_as(role, ctx.actor.identities) or ctx.actor.principal
+    signoff = SignOff(release.name, role, signer, ctx.actor.display_name, verdict, ctx.now, note)
     await ctx.uow.signoffs.add(signoff)
     detail = {"role": role, "verdict": verdict.value, "note": note}
     await ctx.uow.audit.append(audit_draft(ctx, "signed_off", release, detail=detail))

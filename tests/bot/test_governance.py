@@ -419,3 +419,49 @@ async def test_an_owner_named_by_email_may_not_sign_off_their_release_from_chat(
     assert refused.title == "You own a@1, and the policy forbids signing off your own release"
     assert signed.tone is not Tone.ERROR
     assert asked == ["slack:U0ANA0001", "slack:U0QA00001"]  # only for commands that ask who
+
+
+async def test_one_person_named_by_email_fills_one_role_from_either_platform(
+    store: MemoryStore, clock: ManualClock
+) -> None:
+    policy = parse_policy(
+        {
+            "roles": {"qa": ["email:alice@example.com"], "eng": ["email:alice@example.com"]},
+            "classes": {"standard": {}, "normal": {"signoffs": ["qa", "eng"]}, "emergency": {}},
+        }
+    )
+    bot = ReleaseBot(unit_of_work=store, clock=clock, policy=lambda: policy)
+    emails = {"slack:U0ALICE02": "alice@example.com", "teams:aad-alice": "Alice@Example.com"}
+
+    async def email_of(principal: str) -> str | None:
+        return emails.get(principal)
+
+    bot.people.register("slack", email_of)
+    bot.people.register("teams", email_of)
+    await say(bot, "declare a@1 at 2026-12-03 14:00")
+
+    alice_on_teams = Actor("teams:aad-alice", "Alice", "teams")
+    await say(bot, "approve a@1", Actor("slack:U0ALICE02", "alice", "slack"))
+    again = await say(bot, "approve a@1", alice_on_teams)
+    as_eng = await say(bot, "approve a@1 as eng", alice_on_teams)
+
+    assert again.title == "Nothing changed: you already approved as qa"
+    assert as_eng.title == "You already signed as qa; one person fills one role"
+    assert [(s.role, s.principal) for s in store.data.tables.signoffs] == [
+        ("qa", "email:alice@example.com")
+    ]
+
+
+async def test_an_owner_named_by_email_in_any_case_is_recognised_under_a_chat_id_policy(
+    bot: ReleaseBot, store: MemoryStore
+) -> None:
+    # The demo policy names everyone by chat id; only the owner is named by address.
+    async def email_of(principal: str) -> str | None:
+        return "quinn@example.com" if principal == QA.principal else None
+
+    bot.people.register("slack", email_of)
+    await say(bot, "declare a@1 at 2026-12-03 14:00 owner email:Quinn@Example.com")
+
+    refused = await say(bot, "approve a@1", QA)
+
+    assert refused.title == "You own a@1, and the policy forbids signing off your own release"

@@ -12,7 +12,7 @@ from tests.support.fake_connector import FakeConnector
 from tests.support.teams_activities import TeamsClient, card_text
 
 from .conftest import UNAUTHENTICATED
-from .test_teams_signoffs import ADA, GRACE, button, click, declare
+from .test_teams_signoffs import ADA, GRACE, button, click, declare, put_of
 
 ADA_ID = "29:1abcDEFghiJKLmnoPQRstuVWXyz0123456789-aBcDeFgHiJkLmNoPqRsTuVwXyZ"
 POLICY = """
@@ -49,10 +49,12 @@ async def test_a_member_named_by_email_signs_off_from_teams(
     card = await teams.invoke(click(teams, posted, button(posted.card, "Approve as qa")))
 
     assert "✓ qa: approved by Ada Lovelace" in card_text(card)
+    await connector.wait_for(put_of(posted))  # everyone's copy updated, as for any sign-off
     [asked] = [r for r in connector.requests if r.method == "GET"]
     assert asked.path == f"/v3/conversations/{posted.conversation['id']}/members/{ADA_ID}"
     [signoff] = store.data.tables.signoffs
-    assert signoff.principal == ADA  # recorded under the Teams id, as every sign-off is
+    # Recorded under the principal the role names: the same signer from Slack or Teams.
+    assert (signoff.principal, signoff.display_name) == ("email:ada@example.com", "Ada Lovelace")
 
 
 async def test_a_member_teams_does_not_know_is_refused(
