@@ -52,7 +52,8 @@ class HomePage:
 
 async def page_for(uow: UnitOfWork, *, principal: str, policy: Policy, now: datetime) -> HomePage:
     """The home page of `principal` as it stands at `now`."""
-    upcoming = await _upcoming(uow, now)
+    found = await _upcoming(uow, now)
+    upcoming, more_upcoming = found[:MAX_UPCOMING], len(found) > MAX_UPCOMING
     # Only releases open for sign-off: deployed ones never late enough to be verified would
     # otherwise take the places of those waiting for this person.
     signable = await uow.releases.find(ReleaseQuery(states=OPEN_FOR_SIGNOFF, limit=MAX_SCANNED))
@@ -61,6 +62,9 @@ async def page_for(uow: UnitOfWork, *, principal: str, policy: Policy, now: date
     shown = [*upcoming, *(w.release for w in waiting[:MAX_WAITING])]
     assessed = {r.name: await assess(uow, r, policy, now) for r in _unique(shown)}
     reply = _page(upcoming, waiting, huddles, assessed, policy, now)
+    if more_upcoming:
+        more = "…and more releases in the next two weeks: `list` shows them all."
+        reply = replace(reply, notes=(more, *reply.notes))
     return HomePage(reply, tuple(w.release.name for w in waiting[:MAX_WAITING]))
 
 
@@ -70,7 +74,7 @@ async def _upcoming(uow: UnitOfWork, now: datetime) -> Sequence[Release]:
         scheduled_from=now,
         scheduled_until=now + timedelta(days=UPCOMING_DAYS),
         include_unscheduled=False,
-        limit=MAX_UPCOMING,
+        limit=MAX_UPCOMING + 1,  # one more than shown: whether there are more
     )
     return await uow.releases.find(query)
 

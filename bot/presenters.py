@@ -155,15 +155,21 @@ def release_line(release: Release, zone: ZoneInfo) -> str:
     return " · ".join(parts)
 
 
-def release_list(title: str, releases: Sequence[Release], zone: ZoneInfo, empty: str) -> Reply:
+def release_list(
+    title: str, releases: Sequence[Release], zone: ZoneInfo, empty: str, *, complete: bool = True
+) -> Reply:
+    """The releases, soonest first; not `complete` when there were more than were read."""
     if not releases:
         return Reply(title=title, summary=empty)
     shown = releases[:MAX_LISTED]
+    plus = "" if complete else "+"  # "200+": at least that many
     notes: tuple[str, ...] = ()
-    if len(releases) > MAX_LISTED:
-        notes = (f"…and {len(releases) - MAX_LISTED} more; narrow it with train or service.",)
+    if len(releases) > MAX_LISTED or not complete:
+        more = f"{len(releases) - MAX_LISTED}{plus}"
+        notes = (f"…and {more} more; narrow it with train or service.",)
     lines = tuple(release_line(r, zone) for r in shown)
-    return Reply(title=f"{title} ({len(releases)})", sections=(Section(None, lines),), notes=notes)
+    count = f"{len(releases)}{plus}"
+    return Reply(title=f"{title} ({count})", sections=(Section(None, lines),), notes=notes)
 
 
 def calendar(

@@ -20,15 +20,28 @@ ANSWER_BUTTONS = (
 )
 
 
-def agenda(sync: Sync, occurrence: datetime, upcoming: Sequence[Assessment], url: str) -> Reply:
-    """The release-sync reminder: what ships in the next 7 days and what still stands in the way."""
+def agenda(
+    sync: Sync,
+    occurrence: datetime,
+    upcoming: Sequence[Assessment],
+    url: str,
+    *,
+    more: bool = False,
+) -> Reply:
+    """The release-sync reminder: what ships in the next 7 days and what still stands in the way;
+    `more` when there are more than `upcoming` (the soonest)."""
     zone = ZoneInfo(sync.timezone)
     lines = tuple(_agenda_line(a, zone) for a in upcoming) or ("Nothing scheduled.",)
+    notes = [f"Dashboard: {url.rstrip('/')}/"]
+    if more:
+        notes.insert(
+            0, "…and more later in the week: `calendar 7` or the dashboard lists them all."
+        )
     return Reply(
         title=f"Release sync — {format_moment(occurrence, zone)}",
         summary="Releases in the next 7 days",
         sections=(Section(None, lines),),
-        notes=(f"Dashboard: {url.rstrip('/')}/",),
+        notes=tuple(notes),
     )
 
 

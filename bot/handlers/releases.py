@@ -114,6 +114,9 @@ async def status(cmd: c.Status, ctx: Context) -> Reply:
     return await card(ctx, await existing(ctx, cmd.release))
 
 
+# The most releases `list` and `calendar` read: a listing longer than that says so.
+MOST_READ = 200
+
 LIST_SCOPES = {
     "upcoming": ("Upcoming releases", ACTIVE_STATES - {State.DEPLOYED}),
     "active": ("Active releases", ACTIVE_STATES),
@@ -129,9 +132,16 @@ async def list_releases(cmd: c.ListReleases, ctx: Context) -> Reply:
         train=cmd.train,
         service=cmd.service,
         scheduled_from=ctx.now if cmd.scope == "upcoming" else None,
+        limit=MOST_READ + 1,  # one more than read: whether there are more
     )
-    releases = await ctx.uow.releases.find(query)
-    reply = presenters.release_list(title, releases, ctx.policy.zone, "No releases match.")
+    found = await ctx.uow.releases.find(query)
+    reply = presenters.release_list(
+        title,
+        found[:MOST_READ],
+        ctx.policy.zone,
+        "No releases match.",
+        complete=len(found) <= MOST_READ,
+    )
     waiting = await ctx.uow.risks.homeless()
     if not waiting:
         return reply
@@ -150,11 +160,21 @@ async def calendar(cmd: c.Calendar, ctx: Context) -> Reply:
         scheduled_from=ctx.now,
         scheduled_until=until,
         include_unscheduled=False,
+        limit=MOST_READ + 1,
     )
-    releases = await ctx.uow.releases.find(query)
+    found = await ctx.uow.releases.find(query)
     freezes = await ctx.uow.freezes.overlapping(ctx.now, until)
     meetings = await sync_meetings(ctx, until)
-    return presenters.calendar(releases, freezes, meetings, ctx.policy.zone, days=cmd.days)
+    reply = presenters.calendar(
+        found[:MOST_READ], freezes, meetings, ctx.policy.zone, days=cmd.days
+    )
+    if len(found) <= MOST_READ:
+        return reply
+    last = found[MOST_READ - 1].scheduled_at
+    cut = (
+        f"…releases after {format_moment(last, ctx.policy.zone)} are not shown; ask for fewer days."
+    )
+    return replace(reply, notes=(*reply.notes, cut))
 
 
 async def sync_meetings(ctx: Context, until: datetime) -> list[tuple[datetime, Sync]]:

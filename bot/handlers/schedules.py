@@ -87,7 +87,8 @@ async def fire_sync(cmd: c.FireSync, ctx: Context) -> Reply:
     sync = await _live_sync(ctx, cmd.sync_id)
     if not await ctx.uow.occurrences.claim(sync.key, cmd.occurrence, at=ctx.now):
         return Reply(title=f"{sync.label} at {cmd.occurrence.isoformat()} was posted already")
-    reply = present.agenda(sync, cmd.occurrence, await _agenda(ctx), ctx.public_url)
+    upcoming, more = await _agenda(ctx)
+    reply = present.agenda(sync, cmd.occurrence, upcoming, ctx.public_url, more=more)
     await ctx.uow.outbox.add(Outgoing(sync.conversation, reply), at=ctx.now)
     await ctx.uow.commit()
     return reply
@@ -115,14 +116,15 @@ async def _live_sync(ctx: Context, sync_id: int) -> Sync:
     return sync
 
 
-async def _agenda(ctx: Context) -> list[Assessment]:
+async def _agenda(ctx: Context) -> tuple[list[Assessment], bool]:
+    """The soonest releases of the agenda, assessed, and whether there are more."""
     query = ReleaseQuery(
         states=ON_ITS_WAY_STATES,
         scheduled_from=ctx.now,
         scheduled_until=ctx.now + timedelta(days=AGENDA_DAYS),
         include_unscheduled=False,
-        limit=AGENDA_SIZE,
+        limit=AGENDA_SIZE + 1,  # one more than shown: whether to say that there are more
     )
-    return [
-        await assess(ctx.uow, r, ctx.policy, ctx.now) for r in await ctx.uow.releases.find(query)
-    ]
+    found = await ctx.uow.releases.find(query)
+    shown = [await assess(ctx.uow, r, ctx.policy, ctx.now) for r in found[:AGENDA_SIZE]]
+    return shown, len(found) > AGENDA_SIZE

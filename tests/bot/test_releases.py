@@ -10,6 +10,7 @@ from adapters.clock import ManualClock
 from bot import commands as c
 from bot.audit import verify_chain
 from bot.domain import Actor, State
+from bot.handlers.releases import MOST_READ
 from bot.reply import Reply, Tone
 from bot.service import ReleaseBot
 from bot.text import plain_text
@@ -246,3 +247,15 @@ async def test_moving_a_release_next_to_another_warns_as_declaring_it_there_woul
     assert "⚠ Close to pay@1.0 at Thu 3 Dec 2026 10:00 GMT" in moved.notes
     assert not [n for n in moved.notes if "web@1" in n]  # another service, on another train
     assert "⚠ Close to web@1 at Thu 3 Dec 2026 11:00 GMT" in promoted.notes
+
+
+async def test_a_listing_longer_than_what_is_read_says_so(bot: ReleaseBot) -> None:
+    for n in range(MOST_READ + 5):
+        await say(bot, f"declare s{n:03d}@1 at 2026-12-{1 + n % 25:02d} 10:00")
+
+    listing = await say(bot, "list")
+    calendar = await say(bot, "calendar 31")
+
+    assert listing.title == f"Upcoming releases ({MOST_READ}+)"
+    assert listing.notes == (f"…and {MOST_READ - 40}+ more; narrow it with train or service.",)
+    assert calendar.notes[-1].endswith("are not shown; ask for fewer days.")

@@ -10,6 +10,7 @@ from apscheduler.triggers.cron import CronTrigger
 from adapters.clock import ManualClock
 from bot import commands as c
 from bot.domain import Actor, Conversation
+from bot.handlers.schedules import AGENDA_SIZE
 from bot.outbox import Delivery
 from bot.policy import parse_policy
 from bot.reply import Reply, Tone
@@ -153,6 +154,18 @@ async def test_each_occurrence_posts_the_agenda_once(bot: ReleaseBot, store: Mem
     assert line.startswith("checkout@2.4.0 · Sat 28 Nov 2026 14:00 GMT · readiness ")
     assert line.endswith("sign-off missing: qa, eng · blockers: R1")
     assert agenda.reply.notes == ("Dashboard: http://127.0.0.1:8080/",)
+
+
+async def test_an_agenda_longer_than_it_shows_says_so(bot: ReleaseBot, store: MemoryStore) -> None:
+    for n in range(AGENDA_SIZE + 1):
+        await say(bot, f"declare s{n:02d}@1 at 2026-11-28 {n % 24:02d}:00 class standard")
+    await say(bot, "sync daily 09:30")
+
+    fired = await bot.handle(c.FireSync(1, datetime(2026, 11, 26, 9, 30, tzinfo=UTC)), ALICE)
+
+    [agenda] = [q.message.reply for q in store.data.outbox if q.message.reply.title == fired.title]
+    assert len(agenda.sections[0].lines) == AGENDA_SIZE
+    assert agenda.notes[0].startswith("…and more later in the week")
 
 
 async def test_missed_occurrences_are_reported_once_and_never_replayed(

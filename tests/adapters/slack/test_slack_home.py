@@ -16,6 +16,7 @@ import aiohttp
 from adapters.clock import ManualClock
 from bot import commands
 from bot.domain import State
+from bot.home import MAX_UPCOMING
 from bot.signoffs import Verdict
 from tests.support.blockkit import (
     assert_home_view_limits,
@@ -156,6 +157,17 @@ async def test_many_deployed_releases_leave_the_waiting_sign_offs_and_huddles_on
 
     assert button_labels(view) == [APPROVE_QA, REJECT_QA]
     assert f"H1 on {RELEASE} — go/no-go" in block_texts(view)
+
+
+async def test_more_upcoming_releases_than_the_page_shows_are_mentioned(
+    slack: SlackSender, fake: FakeSlack, seed: Seed
+) -> None:
+    for n in range(MAX_UPCOMING + 1):
+        await seed(f"declare s{n:02d}@1 at 2026-12-01 {n % 24:02d}:00 class standard")
+
+    view = await opened(slack, fake, NOBODY)
+
+    assert "…and more releases in the next two weeks: `list` shows them all." in (block_texts(view))
 
 
 async def test_a_redelivered_home_event_publishes_once(
