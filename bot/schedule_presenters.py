@@ -98,7 +98,9 @@ def _answer_line(who: str, answer: PollAnswer | None) -> str:
     if answer is None:
         return f"… {who}: no answer yet"
     reason = f" — {answer.reason}" if answer.reason else ""
-    return f"{'✓' if answer.answer is Answer.READY else '✗'} {who}: {answer.answer.label}{reason}"
+    # By the name they answered with: a Teams principal is an opaque object id.
+    name = answer.display_name or who
+    return f"{'✓' if answer.answer is Answer.READY else '✗'} {name}: {answer.answer.label}{reason}"
 
 
 def _answer_buttons(poll: Poll) -> tuple[Action, ...]:

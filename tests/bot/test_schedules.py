@@ -193,7 +193,7 @@ async def test_a_poll_asks_the_signoff_roles_and_updates_in_place(
     ]
     await store.save_card(CardRef("poll:1", "slack", "C0RELEASES", "1.1"))
     answered = await bot.handle(c.AnswerPoll(1, "ready"), QA, CHANNEL)
-    assert "✓ slack:U0QA00001: ready" in plain_text(answered)
+    assert "✓ quinn: ready" in plain_text(answered)
     update = store.data.outbox[-1].message
     assert (update.kind, update.target) == (Delivery.UPDATE, "1.1")
     stranger = await bot.handle(c.AnswerPoll(1, "ready"), ALICE, CHANNEL)

@@ -55,11 +55,11 @@ async def test_a_poll_is_answered_in_place_reminds_and_escalates(
     assert _answers(poll) == [f"… <@{who}>: no answer yet" for who in (QA, BOTH, ENG)]
 
     card = await _answered(slack, fake, poll, "Ready", QA)
-    assert f"✓ <@{QA}>: ready" in _answers(card)
+    assert f"✓ {NAMES[QA]}: ready" in _answers(card)
     assert button_labels(card.body) == ["Ready", "Not ready", "Blocked"]
 
     card = await _blocked(slack, fake, card, ENG, "The migration was never run on a replica")
-    assert f"✗ <@{ENG}>: blocked — The migration was never run on a replica" in _answers(card)
+    assert f"✗ {NAMES[ENG]}: blocked — The migration was never run on a replica" in _answers(card)
     (risk,) = store.data.tables.risks.values()
     assert risk.description == "Blocked (poll P1): The migration was never run on a replica"
     assert risk.raised_by == f"slack:{ENG}"

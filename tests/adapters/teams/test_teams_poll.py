@@ -97,11 +97,11 @@ async def test_a_poll_is_answered_in_place_reminds_and_escalates(
     assert _answers(poll.cards[0]) == [f"… {who}: no answer yet" for who in (ADA, CAROL, BOB)]
 
     card = await _answered(teams, poll, deliver, "Ready", ADA)
-    assert f"✓ {ADA}: ready" in _answers(card)
+    assert f"✓ {NAMES[ADA]}: ready" in _answers(card)  # by name, not the opaque object id
     assert _titles(card) == BUTTONS  # still open for the others
 
     card = await _answered(teams, poll, deliver, "Blocked", BOB, typed=f"  {BLOCKED_BY} ")
-    assert f"✗ {BOB}: blocked — {BLOCKED_BY}" in _answers(card)
+    assert f"✗ {NAMES[BOB]}: blocked — {BLOCKED_BY}" in _answers(card)
     assert _answers(card)[1] == f"… {CAROL}: no answer yet"
     (risk,) = store.data.tables.risks.values()
     assert risk.description == f"Blocked (poll P1): {BLOCKED_BY}"
