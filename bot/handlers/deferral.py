@@ -80,6 +80,23 @@ async def take_waiting_risks(ctx: Context, release: Release) -> list[str]:
     return notes
 
 
+async def waiting_risks(ctx: Context) -> list[tuple[Risk, Release | None]]:
+    """Deferred risks waiting for a release, each with the release it was last deferred from
+    (whose train it waits for), when that is still stored."""
+    waiting = await ctx.uow.risks.homeless()
+    sources = await _deferred_from(ctx, waiting)
+    return [(risk, sources.get(risk.id)) for risk in waiting]
+
+
+def waits_for(source: Release | None) -> str:
+    """What a waiting risk waits for, in words."""
+    if source is None:
+        return "the next release"
+    if source.train is not None:
+        return f"train {source.train}"
+    return f"the next release of {source.service}"
+
+
 async def _deferred_from(ctx: Context, risks: Sequence[Risk]) -> dict[int, Release]:
     """The release each risk was last deferred from, which says which train it waits for."""
     if not risks:

@@ -16,7 +16,7 @@ from bot.domain import (
     State,
 )
 from bot.handlers.base import Context, audit_draft, card, existing, finish, handles, save, settle
-from bot.handlers.deferral import take_waiting_risks
+from bot.handlers.deferral import take_waiting_risks, waiting_risks, waits_for
 from bot.ports import ReleaseQuery
 from bot.reply import Reply, Section, Tone
 from bot.schedules import Sync
@@ -142,11 +142,20 @@ async def list_releases(cmd: c.ListReleases, ctx: Context) -> Reply:
         "No releases match.",
         complete=len(found) <= MOST_READ,
     )
-    waiting = await ctx.uow.risks.homeless()
+    # Only those the listing's train or service would take (a risk waits for a train, or for
+    # its service's next release when it had none).
+    waiting = [
+        (risk, source)
+        for risk, source in await waiting_risks(ctx)
+        if source is None
+        or (cmd.train in (None, source.train) and cmd.service in (None, source.service))
+    ]
     if not waiting:
         return reply
     lines = tuple(
-        f"{r.label} [{r.severity.value}] {r.description} (from {r.origin})" for r in waiting
+        f"{r.label} [{r.severity.value}] {r.description} (from {r.origin}, waits for "
+        f"{waits_for(source)})"
+        for r, source in waiting
     )
     deferred = Section("Deferred risks waiting for a release of their train", lines)
     return replace(reply, sections=(*reply.sections, deferred))

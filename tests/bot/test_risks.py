@@ -137,7 +137,12 @@ async def test_defer_moves_the_risk_to_the_next_release_of_the_train(
     await say(bot, "risk b@1 low lonely")
     await say(bot, "decide R2 defer later", QA)
     listing = await say(bot, "list")
-    assert listing.sections[-1].lines == ("R2 [low] lonely (from b@1)",)
+    assert listing.sections[-1].lines == (
+        "R2 [low] lonely (from b@1, waits for the next release of b)",
+    )
+    # A listing narrowed to a train or service shows only the risks it would take.
+    assert "R2" not in plain_text(await say(bot, "list service a"))
+    assert "R2" in plain_text(await say(bot, "list service b"))
 
 
 async def test_a_decision_said_again_is_recorded_once_and_a_deferral_moves_the_risk_once(
@@ -268,7 +273,9 @@ async def test_a_cancelled_release_passes_the_risks_deferred_to_it_on(
 
     # Its own risk stays with it; the one it carried waits for the next release of the train.
     assert "Deferred risk R1 waits for the next release of its train" in cancelled.notes
-    assert "R1 [critical] double charge on retry (from c@1.0)" in plain_text(await say(bot, "list"))
+    waiting = "R1 [critical] double charge on retry (from c@1.0, waits for train public)"
+    assert waiting in plain_text(await say(bot, "list"))
+    assert "R1" not in plain_text(await say(bot, "list train internal"))
     card = await say(bot, "declare c@1.2 at 2026-12-17 14:00 train public")
     assert "R1 [critical] double charge on retry — open" in plain_text(card)
     assert "R2" not in plain_text(card)
