@@ -145,7 +145,7 @@ class Scheduler:
                         names.append(release.name)
             await asyncio.sleep(0)  # let requests waiting on the loop in between slices
         # A few moves per transaction: each holds the store's write lock (SQLite) and the
-        # audit chain's head while it runs, and one release that fails stops only its own.
+        # audit chain's head while it runs, and a release that fails holds back only its chunk.
         settled = True
         for start in range(0, len(names), SETTLE_MOVES):
             command = c.SettleReadiness(tuple(names[start : start + SETTLE_MOVES]))

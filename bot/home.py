@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from bot import presenters
 from bot.assessment import Assessment, assess
-from bot.domain import OPEN_FOR_SIGNOFF, Release, State
+from bot.domain import OPEN_FOR_SIGNOFF, Actor, Release, State
 from bot.policy import Policy
 from bot.ports import ReleaseQuery, UnitOfWork
 from bot.reply import Action, Reply, Section
@@ -50,14 +50,22 @@ class HomePage:
     offers: tuple[str, ...]
 
 
-async def page_for(uow: UnitOfWork, *, principal: str, policy: Policy, now: datetime) -> HomePage:
-    """The home page of `principal` as it stands at `now`."""
+async def page_for(
+    uow: UnitOfWork,
+    *,
+    principal: str,
+    policy: Policy,
+    now: datetime,
+    aliases: tuple[str, ...] = (),
+) -> HomePage:
+    """The home page of `principal` (also known by `aliases`: Actor.aliases) at `now`."""
     found = await _upcoming(uow, now)
     upcoming, more_upcoming = found[:MAX_UPCOMING], len(found) > MAX_UPCOMING
     # Only releases open for sign-off: deployed ones never late enough to be verified would
     # otherwise take the places of those waiting for this person.
     signable = await uow.releases.find(ReleaseQuery(states=OPEN_FOR_SIGNOFF, limit=MAX_SCANNED))
-    waiting = await _waiting(uow, signable, principal, policy)
+    person = Actor(principal, principal, principal.partition(":")[0], aliases)
+    waiting = await _waiting(uow, signable, person, policy)
     huddles = list(await uow.huddles.all_open(limit=MAX_HUDDLES))
     shown = [*upcoming, *(w.release for w in waiting[:MAX_WAITING])]
     assessed = {r.name: await assess(uow, r, policy, now) for r in _unique(shown)}
@@ -80,29 +88,29 @@ async def _upcoming(uow: UnitOfWork, now: datetime) -> Sequence[Release]:
 
 
 async def _waiting(
-    uow: UnitOfWork, active: Sequence[Release], principal: str, policy: Policy
+    uow: UnitOfWork, active: Sequence[Release], person: Actor, policy: Policy
 ) -> list[Waiting]:
-    """Releases open for sign-off with a missing role `principal` may sign now, soonest first."""
+    """Releases open for sign-off with a missing role `person` may sign now, soonest first."""
     found = []
     for release in active:
-        if release.state not in OPEN_FOR_SIGNOFF or not _in_a_role(release, principal, policy):
+        if release.state not in OPEN_FOR_SIGNOFF or not _in_a_role(release, person, policy):
             continue  # decided without a read: most releases are not this person's to sign
         signoffs = await uow.signoffs.for_release(release.name)
-        roles = _signable(release, principal, policy, signoffs)
+        roles = _signable(release, person, policy, signoffs)
         if roles:
             found.append(Waiting(release, roles))
     return found
 
 
-def _in_a_role(release: Release, principal: str, policy: Policy) -> bool:
+def _in_a_role(release: Release, person: Actor, policy: Policy) -> bool:
     required = policy.for_class(release.change_class).signoffs
-    return any(principal in policy.roles.get(role, ()) for role in required)
+    return any(policy.in_role(role, person.identities) for role in required)
 
 
 def _signable(
-    release: Release, principal: str, policy: Policy, signoffs: Sequence[SignOff]
+    release: Release, person: Actor, policy: Policy, signoffs: Sequence[SignOff]
 ) -> tuple[str, ...]:
-    """The missing roles the sign-off rules would let `principal` approve now.
+    """The missing roles the sign-off rules would let `person` approve now.
 
     Asking `role_for` itself, rather than restating its rules, keeps this list and what a
     click on its buttons does in step: the owner, one role per person, membership.
@@ -110,18 +118,23 @@ def _signable(
     return tuple(
         role
         for role in missing_roles(release, policy, signoffs)
-        if _may_approve(release, role, principal, policy, signoffs)
+        if _may_approve(release, role, person, policy, signoffs)
     )
 
 
 def _may_approve(
-    release: Release, role: str, principal: str, policy: Policy, signoffs: Sequence[SignOff]
+    release: Release,
+    role: str,
+    person: Actor,
+    policy: Policy,
+    signoffs: Sequence[SignOff],
 ) -> bool:
     try:
         role_for(
             release=release,
             policy=policy,
-            principal=principal,
+            principal=person.principal,
+            aliases=person.aliases,
             asked_role=role,
             verdict=Verdict.APPROVED,
             signoffs=signoffs,

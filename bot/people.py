@@ -33,6 +33,14 @@ class People:
         """How to ask `platform` (e.g. "slack") for its users' addresses."""
         self._lookups[platform] = email_of
 
+    def remembered(self, principal: str) -> tuple[str, ...]:
+        """The aliases last looked up for `principal` and not yet forgotten, without asking:
+        for pages built where no lookup may wait (App Home)."""
+        known = self._known.get(principal)
+        if known is None or known[0] is None or self._clock.now() - known[1] >= REMEMBERED_FOR:
+            return ()
+        return (f"email:{known[0].lower()}",)
+
     async def identified(self, actor: Actor, email_of: EmailOf | None = None) -> Actor:
         """`actor` with their `email:` principal among its aliases, when their platform (or
         `email_of`, a lookup that only works in the current turn) tells it."""

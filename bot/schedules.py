@@ -112,6 +112,18 @@ def for_the_scheduler(cron: str) -> str:
     return " ".join([*rest, months, weekdays])
 
 
+def fires_on(cron: str) -> tuple[frozenset[int], ...]:
+    """What a valid cron expression names, field by field (Sunday always 0): two expressions
+    with the same answer fire alike, however they are written (`1-5`, `mon-fri`, `1,2,3,4,5`)."""
+    named = []
+    for text, field in zip(cron.split(), FIELDS, strict=True):
+        values = _values(text, field)
+        if field is FIELDS[WEEKDAY] and 7 in values:
+            values = (values - {7}) | {0}
+        named.append(frozenset(values))
+    return tuple(named)
+
+
 def _values(text: str, field: _Field) -> set[int]:
     """Every value one cron field names, e.g. `1-10/3,20` → {1, 4, 7, 10, 20}."""
     values: set[int] = set()

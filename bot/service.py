@@ -8,10 +8,10 @@ from collections.abc import Callable
 from bot import commands as c
 from bot import handlers
 from bot.domain import Actor, ConcurrentChange, Conversation, DomainError
-from bot.parser import ParseError, parse
+from bot.parser import ParseError, id_number, parse
 from bot.people import EmailOf, People
 from bot.policy import Policy
-from bot.ports import Clock, SyncTimes, UnitOfWorkFactory
+from bot.ports import Clock, SyncTimes, UnitOfWork, UnitOfWorkFactory
 from bot.reply import Reply, error
 from bot.usage import BY_VERB
 
@@ -75,10 +75,12 @@ class ReleaseBot:
         registration = handlers.HANDLERS.get(type(command))
         if registration is None:
             return self._not_available(command)
-        if await self._asks_by_email(command):
-            actor = await self.people.identified(actor, email_of)
+        identified = False
         for _attempt in range(RETRIES_ON_CONFLICT):
             try:
+                if not identified and await self._asks_by_email(command):
+                    actor = await self.people.identified(actor, email_of)
+                identified = True
                 return await self._run(registration, command, actor, conversation)
             except ConcurrentChange:
                 continue
@@ -99,11 +101,9 @@ class ReleaseBot:
             return False
         if self.policy.names_by_email:
             return True
-        if not isinstance(command, c.Approve | c.Reject):
-            return False
         async with self._unit_of_work(read_only=True) as uow:
-            release = await uow.releases.get(command.release)
-        return release is not None and release.owner.startswith("email:")
+            owner = await _owner_of(uow, command, self.policy)
+        return owner is not None and owner.startswith("email:")
 
     async def _run(
         self,
@@ -128,6 +128,20 @@ class ReleaseBot:
     def _not_available(self, command: c.Command) -> Reply:
         verbs = ", ".join(sorted(self.available))
         return error(f"`{command.verb}` is not available yet. Available now: {verbs}.")
+
+
+async def _owner_of(uow: UnitOfWork, command: c.Command, policy: Policy) -> str | None:
+    """The owner of the release `command` acts on, where the owner matters to its rules: a
+    sign-off (self-approval), a decision when only owners and sign-off roles may decide."""
+    name: str | None = None
+    if isinstance(command, c.Approve | c.Reject):
+        name = command.release
+    elif isinstance(command, c.Decide) and policy.restrict_deciders:
+        number = id_number(command.risk_id, "R")
+        risk = await uow.risks.get(number) if number is not None else None
+        name = risk.release if risk is not None else None
+    release = await uow.releases.get(name) if name is not None else None
+    return release.owner if release is not None else None
 
 
 def _usage(command: c.Command) -> str | None:

@@ -47,7 +47,12 @@ def mount(app: web.Application, components: Components) -> None:
     """
     settings = components.settings.slack
     delivery_client, bolt_client = build_delivery_client(settings), build_client(settings)
-    home = SlackHome(store=components.store, clock=components.clock, policy=components.policy)
+    home = SlackHome(
+        store=components.store,
+        clock=components.clock,
+        policy=components.policy,
+        people=components.bot.people,
+    )
     components.delivery.register(PLATFORM, SlackSender(delivery_client, home))
     components.bot.people.register(PLATFORM, email_lookup(delivery_client))
     assert settings.bot_token, "Slack is mounted only with a bot token (SlackSettings.missing)"

@@ -22,6 +22,7 @@ from adapters.slack.blocks import BlockKitError, home_view
 from adapters.slack.cards import PLATFORM
 from adapters.slack.sender import refusal
 from bot import home
+from bot.people import People
 from bot.policy import Policy
 from bot.ports import Clock
 from bot.reply import Reply
@@ -35,10 +36,20 @@ DELIVERY_ERRORS = (SlackApiError, ClientError, TimeoutError)
 class SlackHome:
     """Build a person's home page from the store and publish it to their App Home tab."""
 
-    def __init__(self, *, store: Store, clock: Clock, policy: Callable[[], Policy]) -> None:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        clock: Clock,
+        policy: Callable[[], Policy],
+        people: People | None = None,
+    ) -> None:
         self._store = store
         self._clock = clock
         self._policy = policy
+        # Addresses looked up lately (bot/people.py): sign-offs made through one are this
+        # person's, and the page must not offer what the click would refuse.
+        self._people = people
 
     async def publish(
         self, client: AsyncWebClient, user: str, *, answer: Reply | None = None
@@ -74,7 +85,12 @@ class SlackHome:
 
     async def page(self, user: str) -> home.HomePage:
         """`user`'s home page as the core sees it now, read without taking any write lock."""
+        principal = f"{PLATFORM}:{user}"
         async with self._store(read_only=True) as uow:
             return await home.page_for(
-                uow, principal=f"{PLATFORM}:{user}", policy=self._policy(), now=self._clock.now()
+                uow,
+                principal=principal,
+                policy=self._policy(),
+                now=self._clock.now(),
+                aliases=self._people.remembered(principal) if self._people else (),
             )

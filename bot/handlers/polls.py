@@ -185,9 +185,10 @@ async def poll_tick(cmd: c.PollTick, ctx: Context) -> Reply:
 
 
 async def _opening_now(ctx: Context, poll: Poll, release: Release) -> Poll:
-    """A poll brought forward by its release opens now: its reminders count from now and its
-    deadline is reckoned again from now, not from the later time it was set for."""
-    if poll.opens_at <= ctx.now:
+    """A poll brought forward by its release, or posted late (the scheduler was down), opens
+    now: its reminders count from now and its deadline is reckoned again from now, not from
+    the time it was set for (a deadline already past would escalate it at once)."""
+    if poll.opens_at <= ctx.now < poll.deadline:
         return poll
     deadline = _deadline(ctx, release, ctx.now)
     await ctx.uow.polls.mark(poll.id, opens_at=ctx.now, deadline=deadline)

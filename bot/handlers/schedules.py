@@ -13,7 +13,7 @@ from bot.outbox import Outgoing
 from bot.parser import id_number
 from bot.ports import ReleaseQuery
 from bot.reply import Reply, Tone
-from bot.schedules import ScheduleError, Sync, to_cron
+from bot.schedules import ScheduleError, Sync, fires_on, to_cron
 
 AGENDA_DAYS = 7
 AGENDA_SIZE = 25
@@ -29,8 +29,9 @@ async def add_sync(cmd: c.AddSync, ctx: Context) -> Reply:
     except ScheduleError as problem:
         raise DomainError(f"{cmd.schedule!r}: {problem}") from None
     zone = cmd.timezone or ctx.policy.timezone
+    fires = fires_on(cron)
     for held in await ctx.uow.syncs.active():
-        if _here(held, ctx) and (held.cron, held.timezone) == (cron, zone):
+        if _here(held, ctx) and held.timezone == zone and _fires_on(held) == fires:
             # The same reminders twice in one channel would post each one twice.
             return Reply(
                 title=f"Nothing changed: {held.label} reminds here already ({held.schedule}, "
@@ -75,6 +76,13 @@ async def cancel_sync(cmd: c.CancelSync, ctx: Context) -> Reply:
     )
     await ctx.uow.commit()
     return Reply(title=f"Release sync {sync.label} cancelled", tone=Tone.SUCCESS)
+
+
+def _fires_on(sync: Sync) -> tuple[frozenset[int], ...] | None:
+    try:
+        return fires_on(sync.cron)
+    except ScheduleError:  # stored before a rule it breaks: it matches nothing new
+        return None
 
 
 def _here(sync: Sync, ctx: Context) -> bool:

@@ -69,12 +69,20 @@ async def _decide(
 async def _record(
     ctx: Context, release: Release, role: str, verdict: Verdict, note: str | None
 ) -> None:
-    # Under the principal the role names, so that one person is one signer on every platform.
-    signer = ctx.policy.member_as(role, ctx.actor.identities) or ctx.actor.principal
+    signer = _signer(ctx, role)
     signoff = SignOff(release.name, role, signer, ctx.actor.display_name, verdict, ctx.now, note)
     await ctx.uow.signoffs.add(signoff)
     detail = {"role": role, "verdict": verdict.value, "note": note}
     await ctx.uow.audit.append(audit_draft(ctx, "signed_off", release, detail=detail))
+
+
+def _signer(ctx: Context, role: str) -> str:
+    """Who a sign-off is recorded as: their address when their platform told it
+    (bot/people.py), else the principal their role names, so that one person is one signer
+    whichever platform they click in."""
+    if ctx.actor.aliases:
+        return ctx.actor.aliases[0]
+    return ctx.policy.member_as(role, ctx.actor.identities) or ctx.actor.principal
 
 
 async def _sign_review(ctx: Context, release: Release) -> Reply:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -10,12 +11,13 @@ import pytest
 from adapters.clock import ManualClock
 from bot import gates
 from bot.domain import Actor, State
-from bot.policy import KNOWN_GATES, parse_policy
+from bot.home import HomePage, page_for
+from bot.policy import KNOWN_GATES, Policy, parse_policy
 from bot.reply import Reply, Struck, Tone
 from bot.service import ReleaseBot
 from bot.text import plain_text
 from bot.usage import BY_VERB
-from storage.memory import MemoryStore
+from storage.memory import MemoryStore, MemoryUnitOfWork
 from tests.support.people import ALICE, CHANNEL
 
 QA = Actor("slack:U0QA00001", "quinn", "slack")
@@ -465,3 +467,89 @@ async def test_an_owner_named_by_email_in_any_case_is_recognised_under_a_chat_id
     refused = await say(bot, "approve a@1", QA)
 
     assert refused.title == "You own a@1, and the policy forbids signing off your own release"
+
+
+MIXED = {
+    "roles": {"qa": ["slack:U0ALICE02"], "eng": ["email:alice@example.com", ENG.principal]},
+    "classes": {"standard": {}, "normal": {"signoffs": ["qa", "eng"]}, "emergency": {}},
+}
+
+
+async def test_one_person_in_two_roles_by_id_and_by_address_fills_one(
+    store: MemoryStore, clock: ManualClock
+) -> None:
+    policy = parse_policy(MIXED)
+    bot = ReleaseBot(unit_of_work=store, clock=clock, policy=lambda: policy)
+    emails = {"slack:U0ALICE02": "alice@example.com", "teams:aad-alice": "alice@example.com"}
+
+    async def email_of(principal: str) -> str | None:
+        return emails.get(principal)
+
+    bot.people.register("slack", email_of)
+    bot.people.register("teams", email_of)
+    await say(bot, "declare a@1 at 2026-12-03 14:00")
+    await say(bot, "approve a@1 as qa", Actor("slack:U0ALICE02", "alice", "slack"))
+
+    as_eng = await say(bot, "approve a@1 as eng", Actor("teams:aad-alice", "Alice", "teams"))
+    page = await page_for_slack_user(store, policy, clock, bot, "slack:U0ALICE02")
+
+    assert as_eng.title == "You already signed as qa; one person fills one role"
+    assert page.offers == ()  # her page offers nothing the click would refuse
+
+
+async def page_for_slack_user(
+    store: MemoryStore, policy: Policy, clock: ManualClock, bot: ReleaseBot, principal: str
+) -> HomePage:
+    async with store(read_only=True) as uow:
+        return await page_for(
+            uow,
+            principal=principal,
+            policy=policy,
+            now=clock.now(),
+            aliases=bot.people.remembered(principal),
+        )
+
+
+async def test_an_owner_named_by_email_decides_where_only_owners_and_roles_may(
+    store: MemoryStore, clock: ManualClock
+) -> None:
+    async def email_of(principal: str) -> str | None:
+        return "olly@example.com" if principal == "slack:U0OLLY001" else None
+
+    # Role members by chat id only: the owner alone is named by address.
+    policy_without_email = parse_policy(
+        {**MIXED, "roles": {"qa": ["slack:U0QA00001"], "eng": [ENG.principal]}}
+    )
+    bot = ReleaseBot(
+        unit_of_work=store,
+        clock=clock,
+        policy=lambda: replace(policy_without_email, restrict_deciders=True),
+    )
+    bot.people.register("slack", email_of)
+    await say(bot, "declare a@1 at 2026-12-03 14:00 owner email:Olly@Example.com")
+    await say(bot, "risk a@1 high cache stampede")
+
+    decided = await say(
+        bot, "decide R1 accept warm-up lands first", Actor("slack:U0OLLY001", "olly", "slack")
+    )
+
+    assert decided.tone is not Tone.ERROR, decided.title
+
+
+class StoreDownForReads(MemoryStore):
+    def __call__(self, *, read_only: bool = False) -> MemoryUnitOfWork:
+        if read_only:
+            raise ConnectionRefusedError("the database is not answering")
+        return super().__call__(read_only=read_only)
+
+
+async def test_a_store_down_while_looking_for_the_owner_is_answered_not_raised(
+    clock: ManualClock,
+) -> None:
+    # Role members by chat id: whether the owner is named by address takes a read.
+    chat_ids = parse_policy({**MIXED, "roles": {"qa": [QA.principal], "eng": [ENG.principal]}})
+    bot = ReleaseBot(unit_of_work=StoreDownForReads(), clock=clock, policy=lambda: chat_ids)
+
+    reply = await say(bot, "approve a@1", QA)
+
+    assert (reply.tone, reply.problem) == (Tone.ERROR, "internal")

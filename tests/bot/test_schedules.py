@@ -39,10 +39,14 @@ async def test_the_same_sync_twice_in_a_channel_is_kept_once(
 ) -> None:
     await say(bot, "sync weekdays 09:30")
 
-    again = await say(bot, "sync 30 9 * * mon-fri")  # the same five fields, written as cron
+    # The same schedule, written other ways.
+    written = ["sync 30 9 * * mon-fri", "sync 30 09 * * 1-5", "sync mon,tue,wed,thu,fri 09:30"]
+    again = [await say(bot, line) for line in written]
     other_zone = await say(bot, "sync weekdays 09:30 tz America/New_York")
 
-    assert again.title == "Nothing changed: S1 reminds here already (weekdays 09:30, Europe/London)"
+    assert {a.title for a in again} == {
+        "Nothing changed: S1 reminds here already (weekdays 09:30, Europe/London)"
+    }
     assert other_zone.title.startswith("Release sync S2")
     assert len(store.data.tables.syncs) == 2
 
@@ -325,6 +329,22 @@ async def test_a_poll_set_to_open_after_its_release_moved_earlier_opens_at_once(
     poll = store.data.tables.polls[1]
     assert poll.opens_at == NOW
     assert poll.deadline == datetime(2026, 11, 27, 13, tzinfo=UTC)
+
+
+async def test_a_poll_posted_after_its_release_passed_gives_an_hour_to_answer(
+    bot: ReleaseBot, store: MemoryStore, clock: ManualClock
+) -> None:
+    await say(bot, "declare checkout@2.4.0 at 2026-11-26 16:00")
+    await say(bot, "poll checkout@2.4.0 at 2026-11-26 15:00")
+    clock.advance(timedelta(hours=4, minutes=30))  # the scheduler was down until 16:30
+
+    await bot.handle(c.PollTick(), ALICE)  # posts it, late
+    clock.advance(timedelta(minutes=1))
+    await bot.handle(c.PollTick(), ALICE)
+
+    poll = store.data.tables.polls[1]
+    assert poll.posted and not poll.escalated
+    assert poll.deadline == datetime(2026, 11, 26, 17, 30, tzinfo=UTC)
 
 
 async def test_a_poll_on_a_late_release_gives_an_hour_to_answer(
