@@ -423,6 +423,17 @@ async def test_an_owner_named_by_email_may_not_sign_off_their_release_from_chat(
     assert asked == ["slack:U0ANA0001", "slack:U0QA00001"]  # only for commands that ask who
 
 
+def with_emails(bot: ReleaseBot, emails: dict[str, str]) -> ReleaseBot:
+    """`bot`, its Slack and Teams users' addresses told as their platforms would."""
+
+    async def email_of(principal: str) -> str | None:
+        return emails.get(principal)
+
+    bot.people.register("slack", email_of)
+    bot.people.register("teams", email_of)
+    return bot
+
+
 async def test_one_person_named_by_email_fills_one_role_from_either_platform(
     store: MemoryStore, clock: ManualClock
 ) -> None:
@@ -432,14 +443,10 @@ async def test_one_person_named_by_email_fills_one_role_from_either_platform(
             "classes": {"standard": {}, "normal": {"signoffs": ["qa", "eng"]}, "emergency": {}},
         }
     )
-    bot = ReleaseBot(unit_of_work=store, clock=clock, policy=lambda: policy)
-    emails = {"slack:U0ALICE02": "alice@example.com", "teams:aad-alice": "Alice@Example.com"}
-
-    async def email_of(principal: str) -> str | None:
-        return emails.get(principal)
-
-    bot.people.register("slack", email_of)
-    bot.people.register("teams", email_of)
+    bot = with_emails(
+        ReleaseBot(unit_of_work=store, clock=clock, policy=lambda: policy),
+        {"slack:U0ALICE02": "alice@example.com", "teams:aad-alice": "Alice@Example.com"},
+    )
     await say(bot, "declare a@1 at 2026-12-03 14:00")
 
     alice_on_teams = Actor("teams:aad-alice", "Alice", "teams")
@@ -479,14 +486,10 @@ async def test_one_person_in_two_roles_by_id_and_by_address_fills_one(
     store: MemoryStore, clock: ManualClock
 ) -> None:
     policy = parse_policy(MIXED)
-    bot = ReleaseBot(unit_of_work=store, clock=clock, policy=lambda: policy)
-    emails = {"slack:U0ALICE02": "alice@example.com", "teams:aad-alice": "alice@example.com"}
-
-    async def email_of(principal: str) -> str | None:
-        return emails.get(principal)
-
-    bot.people.register("slack", email_of)
-    bot.people.register("teams", email_of)
+    bot = with_emails(
+        ReleaseBot(unit_of_work=store, clock=clock, policy=lambda: policy),
+        {"slack:U0ALICE02": "alice@example.com", "teams:aad-alice": "alice@example.com"},
+    )
     await say(bot, "declare a@1 at 2026-12-03 14:00")
     await say(bot, "approve a@1 as qa", Actor("slack:U0ALICE02", "alice", "slack"))
 

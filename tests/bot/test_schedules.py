@@ -12,7 +12,7 @@ from bot import commands as c
 from bot.domain import Actor, Conversation
 from bot.handlers.schedules import AGENDA_SIZE
 from bot.outbox import Delivery
-from bot.policy import parse_policy
+from bot.policy import Policy, parse_policy
 from bot.reply import Reply, Tone
 from bot.schedules import ScheduleError, for_the_scheduler, to_cron
 from bot.service import ReleaseBot
@@ -361,17 +361,21 @@ async def test_a_poll_on_a_late_release_gives_an_hour_to_answer(
     assert not store.data.tables.polls[1].escalated  # not escalated a minute after it opened
 
 
-async def test_an_automatic_poll_asks_again_when_its_release_slips(
-    store: MemoryStore, clock: ManualClock
-) -> None:
-    policy = parse_policy(
+def polling_a_day_ahead() -> Policy:
+    """qa signs normal releases, and is asked automatically a day ahead of each."""
+    return parse_policy(
         {
             "roles": {"qa": ["slack:U0QA00001"]},
             "classes": {"standard": {}, "normal": {"signoffs": ["qa"]}, "emergency": {}},
             "polls": {"before_hours": 24},
         }
     )
-    bot = ReleaseBot(unit_of_work=store, clock=clock, policy=lambda: policy)
+
+
+async def test_an_automatic_poll_asks_again_when_its_release_slips(
+    store: MemoryStore, clock: ManualClock
+) -> None:
+    bot = ReleaseBot(unit_of_work=store, clock=clock, policy=polling_a_day_ahead)
     await say(bot, "declare checkout@2.4.0 at 2026-11-27 10:00")
     await bot.handle(c.PollTick(), ALICE)  # 22 hours ahead: P1 opens
     clock.advance(timedelta(hours=23))
@@ -408,14 +412,7 @@ async def test_a_release_has_one_poll_opening_before_it_and_asking_someone(
 async def test_automatic_polls_open_before_each_release(
     store: MemoryStore, clock: ManualClock
 ) -> None:
-    policy = parse_policy(
-        {
-            "roles": {"qa": ["slack:U0QA00001"]},
-            "classes": {"standard": {}, "normal": {"signoffs": ["qa"]}, "emergency": {}},
-            "polls": {"before_hours": 24},
-        }
-    )
-    bot = ReleaseBot(unit_of_work=store, clock=clock, policy=lambda: policy)
+    bot = ReleaseBot(unit_of_work=store, clock=clock, policy=polling_a_day_ahead)
     await say(bot, "declare soon@1 at 2026-11-27 10:00")
     await say(bot, "declare later@1 at 2026-12-10 10:00")
     await bot.handle_text("declare quiet@1 at 2026-11-27 11:00", ALICE, CONSOLE)  # no channel
