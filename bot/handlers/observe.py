@@ -30,7 +30,7 @@ from bot.observe import (
     lead_time,
 )
 from bot.outbox import Outgoing
-from bot.parser import MAX_NAME_PART_LENGTH
+from bot.parser import MAX_NAME_PART_LENGTH, ParseError, release_name
 from bot.ports import ReleaseQuery
 from bot.reply import Reply
 
@@ -70,7 +70,7 @@ async def record_deployment(cmd: c.RecordDeployment, ctx: Context) -> Reply:
             # Another report of it was stored after we looked: merge with that one instead.
             raise ConcurrentChange(f"deployment of {deployment.name} reported twice at once")
         report = present.Report.NEW if created else present.Report.UPDATED
-        await ctx.uow.audit.append(_deployment_audit(ctx, deployment, release, earlier, created))
+        await ctx.uow.audit.append(_deployment_audit(ctx, deployment, release, earlier))
     notes += await _move_release(ctx, release, deployment)
     return present.deployment_recorded(deployment, report, notes)
 
@@ -115,18 +115,25 @@ def _status(value: str) -> DeployStatus:
         raise DomainError("status must be success, failure or rolled_back") from None
 
 
-def _check_length(text: str, what: str, limit: int = MAX_NAME_PART_LENGTH) -> None:
-    # The limits a declared release's names have: longer ones are no names, and PostgreSQL
-    # cannot index them.
+def _check_length(text: str, what: str, limit: int) -> None:
+    # Longer is no name or id, and PostgreSQL cannot index it.
     if len(text) > limit:
         raise DomainError(
             f"the {what} is too long ({len(text):,} characters; the limit is {limit})"
         )
 
 
+def _check_release(name: str) -> None:
+    """`name` checked as chat and the REST API check a release name (bot.parser)."""
+    try:
+        release_name(name)
+    except ParseError as problem:
+        raise DomainError(problem.problem) from None
+
+
 def _check_names(service: str, version: str, environment: str) -> None:
-    _check_length(service, "service name")
-    _check_length(version, "version")
+    _check_length(service, "service name", MAX_NAME_PART_LENGTH)
+    _check_length(version, "version", MAX_NAME_PART_LENGTH)
     if not SERVICE_PATTERN.fullmatch(service):
         raise DomainError(f"{service!r} is not a service name")
     if not version or any(ch.isspace() for ch in version):
@@ -149,20 +156,17 @@ async def _commit_times(ctx: Context, cmd: c.RecordDeployment) -> list[datetime]
 
 
 def _deployment_audit(
-    ctx: Context,
-    deployment: Deployment,
-    release: Release | None,
-    earlier: Deployment | None,
-    created: bool,
+    ctx: Context, deployment: Deployment, release: Release | None, earlier: Deployment | None
 ) -> AuditDraft:
+    """The audit event of a deployment reported; `earlier` is what was stored, if it was."""
     detail = {
         "deployment": f"{deployment.name} → {deployment.environment}",
         "status": deployment.status.value,
         "started_at": deployment.started_at.isoformat(),
         "finished_at": deployment.finished_at.isoformat(),
-        "new": created,
+        "new": earlier is None,
     }
-    before = None if earlier is None or created else _deployment_values(earlier)
+    before = None if earlier is None else _deployment_values(earlier)
     after = _deployment_values(deployment)
     return audit_draft(
         ctx, "deployment_reported", release, detail=detail, before=before, after=after
@@ -243,7 +247,7 @@ async def record_incident(cmd: c.RecordIncident, ctx: Context) -> Reply:
         # Another report with this key was stored after we looked: merge with that one instead.
         raise ConcurrentChange(f"incident {cmd.key} reported twice at once")
     attributed = await ctx.uow.releases.get(cmd.release) if cmd.release else None
-    await ctx.uow.audit.append(_incident_audit(ctx, incident, attributed, earlier, created))
+    await ctx.uow.audit.append(_incident_audit(ctx, incident, attributed, earlier))
     if created:
         await _correlate(ctx, incident, attributed)
     await ctx.uow.commit()
@@ -253,21 +257,17 @@ async def record_incident(cmd: c.RecordIncident, ctx: Context) -> Reply:
 
 
 def _check_incident(cmd: c.RecordIncident) -> None:
-    _check_length(cmd.service, "service name")
+    _check_length(cmd.service, "service name", MAX_NAME_PART_LENGTH)
     if cmd.key is not None:
         _check_length(cmd.key, "key", MAX_KEY_LENGTH)
     if cmd.release is not None:
-        _check_length(cmd.release, "release name", 2 * MAX_NAME_PART_LENGTH + 1)
+        _check_release(cmd.release)
     if not SERVICE_PATTERN.fullmatch(cmd.service):
         raise DomainError(f"{cmd.service!r} is not a service name")
     if not TOKEN.fullmatch(cmd.severity):
         raise DomainError(f"{cmd.severity!r} is not a severity (e.g. sev1, critical)")
     if cmd.key is not None and not cmd.key.strip():
         raise DomainError("key must not be empty")
-    if cmd.release is not None:
-        service, at, version = cmd.release.partition("@")
-        if not at or not SERVICE_PATTERN.fullmatch(service) or not version:
-            raise DomainError(f"{cmd.release!r} is not a release (service@version)")
 
 
 def _check_attribution(service: str, release: str | None) -> None:
@@ -278,15 +278,12 @@ def _check_attribution(service: str, release: str | None) -> None:
 
 
 def _incident_audit(
-    ctx: Context,
-    incident: Incident,
-    release: Release | None,
-    earlier: Incident | None,
-    created: bool,
+    ctx: Context, incident: Incident, release: Release | None, earlier: Incident | None
 ) -> AuditDraft:
-    action = "incident_opened" if created else "incident_updated"
+    """The audit event of an incident reported; `earlier` is what was stored, if it was."""
+    action = "incident_opened" if earlier is None else "incident_updated"
     detail = {"incident": incident.label, "key": incident.key}
-    before = None if earlier is None or created else _incident_values(earlier)
+    before = None if earlier is None else _incident_values(earlier)
     after = _incident_values(incident)
     return audit_draft(ctx, action, release, detail=detail | after, before=before, after=after)
 
