@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from bot import presenters
 from bot.assessment import Assessment, assess
-from bot.domain import OPEN_FOR_SIGNOFF, Actor, Release, State
+from bot.domain import OPEN_FOR_SIGNOFF, Release, State
 from bot.policy import Policy
 from bot.ports import ReleaseQuery, UnitOfWork
 from bot.reply import Action, Reply, Section
@@ -64,8 +64,7 @@ async def page_for(
     # Only releases open for sign-off: deployed ones never late enough to be verified would
     # otherwise take the places of those waiting for this person.
     signable = await uow.releases.find(ReleaseQuery(states=OPEN_FOR_SIGNOFF, limit=MAX_SCANNED))
-    person = Actor(principal, principal, principal.partition(":")[0], aliases)
-    waiting = await _waiting(uow, signable, person, policy)
+    waiting = await _waiting(uow, signable, frozenset((principal, *aliases)), policy)
     huddles = list(await uow.huddles.all_open(limit=MAX_HUDDLES))
     shown = [*upcoming, *(w.release for w in waiting[:MAX_WAITING])]
     assessed = {r.name: await assess(uow, r, policy, now) for r in _unique(shown)}
@@ -88,9 +87,10 @@ async def _upcoming(uow: UnitOfWork, now: datetime) -> Sequence[Release]:
 
 
 async def _waiting(
-    uow: UnitOfWork, active: Sequence[Release], person: Actor, policy: Policy
+    uow: UnitOfWork, active: Sequence[Release], person: frozenset[str], policy: Policy
 ) -> list[Waiting]:
-    """Releases open for sign-off with a missing role `person` may sign now, soonest first."""
+    """Releases open for sign-off with a missing role the person known by the principals
+    `person` (Actor.identities) may sign now, soonest first."""
     found = []
     for release in active:
         if release.state not in OPEN_FOR_SIGNOFF or not _in_a_role(release, person, policy):
@@ -102,13 +102,13 @@ async def _waiting(
     return found
 
 
-def _in_a_role(release: Release, person: Actor, policy: Policy) -> bool:
+def _in_a_role(release: Release, person: frozenset[str], policy: Policy) -> bool:
     required = policy.for_class(release.change_class).signoffs
-    return any(policy.in_role(role, person.identities) for role in required)
+    return any(policy.in_role(role, person) for role in required)
 
 
 def _signable(
-    release: Release, person: Actor, policy: Policy, signoffs: Sequence[SignOff]
+    release: Release, person: frozenset[str], policy: Policy, signoffs: Sequence[SignOff]
 ) -> tuple[str, ...]:
     """The missing roles the sign-off rules would let `person` approve now.
 
@@ -125,7 +125,7 @@ def _signable(
 def _may_approve(
     release: Release,
     role: str,
-    person: Actor,
+    person: frozenset[str],
     policy: Policy,
     signoffs: Sequence[SignOff],
 ) -> bool:
@@ -133,8 +133,7 @@ def _may_approve(
         role_for(
             release=release,
             policy=policy,
-            principal=person.principal,
-            aliases=person.aliases,
+            identities=person,
             asked_role=role,
             verdict=Verdict.APPROVED,
             signoffs=signoffs,

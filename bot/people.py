@@ -36,10 +36,8 @@ class People:
     def remembered(self, principal: str) -> tuple[str, ...]:
         """The aliases last looked up for `principal` and not yet forgotten, without asking:
         for pages built where no lookup may wait (App Home)."""
-        known = self._known.get(principal)
-        if known is None or known[0] is None or self._clock.now() - known[1] >= REMEMBERED_FOR:
-            return ()
-        return (f"email:{known[0].lower()}",)
+        known = self._fresh(principal)
+        return _aliases(known[0]) if known else ()
 
     async def identified(self, actor: Actor, email_of: EmailOf | None = None) -> Actor:
         """`actor` with their `email:` principal among its aliases, when their platform (or
@@ -47,18 +45,26 @@ class People:
         lookup = email_of or self._lookups.get(actor.principal.partition(":")[0])
         if lookup is None or actor.aliases:
             return actor
-        email = await self._email(actor.principal, lookup)
-        return replace(actor, aliases=(f"email:{email.lower()}",)) if email else actor
+        known = self._fresh(actor.principal)
+        email = known[0] if known else await self._ask(actor.principal, lookup)
+        aliases = _aliases(email)
+        return replace(actor, aliases=aliases) if aliases else actor
 
-    async def _email(self, principal: str, lookup: EmailOf) -> str | None:
-        now = self._clock.now()
+    def _fresh(self, principal: str) -> tuple[str | None, datetime] | None:
+        """What was looked up for `principal` within the last REMEMBERED_FOR, if anything."""
         known = self._known.get(principal)
-        if known is not None and now - known[1] < REMEMBERED_FOR:
-            return known[0]
+        return known if known and self._clock.now() - known[1] < REMEMBERED_FOR else None
+
+    async def _ask(self, principal: str, lookup: EmailOf) -> str | None:
         try:
             email = await lookup(principal)
         except Exception as problem:  # the platform's to fail: the person acts by their id
             log.warning("could not look up the email address of %s: %s", principal, problem)
-            return None
-        self._known[principal] = (email, now)
+            return None  # not remembered: asked again next time
+        self._known[principal] = (email, self._clock.now())
         return email
+
+
+def _aliases(email: str | None) -> tuple[str, ...]:
+    # Policies' members are lower-cased too (bot.policy): an address matches in any case.
+    return (f"email:{email.lower()}",) if email else ()

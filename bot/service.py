@@ -75,12 +75,12 @@ class ReleaseBot:
         registration = handlers.HANDLERS.get(type(command))
         if registration is None:
             return self._not_available(command)
-        identified = False
         for _attempt in range(RETRIES_ON_CONFLICT):
             try:
-                if not identified and await self._asks_by_email(command):
+                # Inside the error handling: it reads the store. Again on a retry is cheap:
+                # an actor identified already is not looked up twice.
+                if await self._asks_by_email(command):
                     actor = await self.people.identified(actor, email_of)
-                identified = True
                 return await self._run(registration, command, actor, conversation)
             except ConcurrentChange:
                 continue

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -60,14 +60,14 @@ def shortfall(missing: Sequence[str], signoffs: Iterable[SignOff]) -> list[str]:
     """Why the `missing` roles hold a release back, in words: who rejected and why, for a role
     whose decision in force is a rejection (SPEC §4.2), else that its sign-off is missing."""
     current = current_by_role(signoffs)
-    rejected = [
-        current[r] for r in missing if r in current and current[r].verdict is Verdict.REJECTED
-    ]
+    rejected = {
+        r: current[r] for r in missing if r in current and current[r].verdict is Verdict.REJECTED
+    }
     reasons = [
         f"{s.role} rejected by {s.display_name}" + (f": {s.note}" if s.note else "")
-        for s in rejected
+        for s in rejected.values()
     ]
-    absent = [r for r in missing if r not in {s.role for s in rejected}]
+    absent = [r for r in missing if r not in rejected]
     if absent:
         reasons.append(f"sign-off missing from {', '.join(absent)}")
     return reasons
@@ -77,25 +77,24 @@ def role_for(
     *,
     release: Release,
     policy: Policy,
-    principal: str,
+    identities: frozenset[str],
     asked_role: str | None,
     verdict: Verdict,
     signoffs: Sequence[SignOff],
-    aliases: Collection[str] = (),
 ) -> str:
-    """The role `principal` (also known by `aliases`: Actor.aliases) signs for, or Refusal /
+    """The role someone known by `identities` (Actor.identities) signs for, or Refusal /
     AlreadyDone saying why not."""
     required = policy.for_class(release.change_class).signoffs
     if not required:
         raise Refusal(f"{release.change_class.value} releases need no sign-off")
-    identities = frozenset((principal, *aliases))
     if policy.forbid_self_approval and release.owner in identities:
         raise Refusal(
             f"you own {release.name}, and the policy forbids signing off your own release"
         )
     current = current_by_role(signoffs)
-    # A sign-off is recorded under the principal the role names (Policy.member_as): signed
-    # through an address from one platform, it is this person's from the other too.
+    # A sign-off is recorded under the person's address when known, else the principal the
+    # role names (handlers.signoffs._signer): signed from one platform, it is this person's
+    # from the other too.
     held = [r for r, s in current.items() if s.principal in identities and r != asked_role]
     role = asked_role or _own_role(required, policy, identities, current, held)
     _check_membership(role, required, policy, identities, release)

@@ -49,8 +49,7 @@ async def _decide(
         chosen = role_for(
             release=release,
             policy=ctx.policy,
-            principal=ctx.actor.principal,
-            aliases=ctx.actor.aliases,
+            identities=ctx.actor.identities,
             asked_role=role,
             verdict=verdict,
             signoffs=signoffs,
