@@ -15,7 +15,7 @@ from bot import presenters
 from bot.assessment import Assessment, assess
 from bot.domain import OPEN_FOR_SIGNOFF, Release, State
 from bot.policy import Policy
-from bot.ports import ReleaseQuery, UnitOfWork
+from bot.ports import ReleaseQuery, UnitOfWork, find_and_more
 from bot.reply import Action, Reply, Section
 from bot.risks import Huddle
 from bot.signoffs import AlreadyDone, Refusal, SignOff, Verdict, missing_roles, role_for
@@ -59,8 +59,7 @@ async def page_for(
     aliases: tuple[str, ...] = (),
 ) -> HomePage:
     """The home page of `principal` (also known by `aliases`: Actor.aliases) at `now`."""
-    found = await _upcoming(uow, now)
-    upcoming, more_upcoming = found[:MAX_UPCOMING], len(found) > MAX_UPCOMING
+    upcoming, more_upcoming = await _upcoming(uow, now)
     # Only releases open for sign-off: deployed ones never late enough to be verified would
     # otherwise take the places of those waiting for this person.
     signable = await uow.releases.find(ReleaseQuery(states=OPEN_FOR_SIGNOFF, limit=MAX_SCANNED))
@@ -75,15 +74,16 @@ async def page_for(
     return HomePage(reply, tuple(w.release.name for w in waiting[:MAX_WAITING]))
 
 
-async def _upcoming(uow: UnitOfWork, now: datetime) -> Sequence[Release]:
+async def _upcoming(uow: UnitOfWork, now: datetime) -> tuple[Sequence[Release], bool]:
+    """The soonest releases of the next two weeks, and whether there are more."""
     query = ReleaseQuery(
         states=UPCOMING_STATES,
         scheduled_from=now,
         scheduled_until=now + timedelta(days=UPCOMING_DAYS),
         include_unscheduled=False,
-        limit=MAX_UPCOMING + 1,  # one more than shown: whether there are more
+        limit=MAX_UPCOMING,
     )
-    return await uow.releases.find(query)
+    return await find_and_more(uow.releases, query)
 
 
 async def _waiting(

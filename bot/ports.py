@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol
@@ -56,6 +56,15 @@ class ReleaseQuery:
     scheduled_until: datetime | None = None
     include_unscheduled: bool = True
     limit: int = 200
+
+
+async def find_and_more(
+    releases: ReleaseRepository, query: ReleaseQuery
+) -> tuple[Sequence[Release], bool]:
+    """What `query` finds, at most its limit, and whether there are more (one row more is read
+    to know): a listing cut short says so."""
+    found = await releases.find(replace(query, limit=query.limit + 1))
+    return found[: query.limit], len(found) > query.limit
 
 
 class ReleaseRepository(Protocol):

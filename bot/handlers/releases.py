@@ -17,7 +17,7 @@ from bot.domain import (
 )
 from bot.handlers.base import Context, audit_draft, card, existing, finish, handles, save, settle
 from bot.handlers.deferral import take_waiting_risks, waiting_risks, waits_for
-from bot.ports import ReleaseQuery
+from bot.ports import ReleaseQuery, find_and_more
 from bot.reply import Reply, Section, Tone
 from bot.schedules import Sync
 from bot.when import WhenError, format_moment, require_in_range
@@ -132,15 +132,11 @@ async def list_releases(cmd: c.ListReleases, ctx: Context) -> Reply:
         train=cmd.train,
         service=cmd.service,
         scheduled_from=ctx.now if cmd.scope == "upcoming" else None,
-        limit=MOST_READ + 1,  # one more than read: whether there are more
+        limit=MOST_READ,
     )
-    found = await ctx.uow.releases.find(query)
+    found, more = await find_and_more(ctx.uow.releases, query)
     reply = presenters.release_list(
-        title,
-        found[:MOST_READ],
-        ctx.policy.zone,
-        "No releases match.",
-        complete=len(found) <= MOST_READ,
+        title, found, ctx.policy.zone, "No releases match.", complete=not more
     )
     # Only those the listing's train or service would take (a risk waits for a train, or for
     # its service's next release when it had none).
@@ -169,17 +165,15 @@ async def calendar(cmd: c.Calendar, ctx: Context) -> Reply:
         scheduled_from=ctx.now,
         scheduled_until=until,
         include_unscheduled=False,
-        limit=MOST_READ + 1,
+        limit=MOST_READ,
     )
-    found = await ctx.uow.releases.find(query)
+    found, more = await find_and_more(ctx.uow.releases, query)
     freezes = await ctx.uow.freezes.overlapping(ctx.now, until)
     meetings = await sync_meetings(ctx, until)
-    reply = presenters.calendar(
-        found[:MOST_READ], freezes, meetings, ctx.policy.zone, days=cmd.days
-    )
-    if len(found) <= MOST_READ:
+    reply = presenters.calendar(found, freezes, meetings, ctx.policy.zone, days=cmd.days)
+    if not more:
         return reply
-    last = found[MOST_READ - 1].scheduled_at
+    last = found[-1].scheduled_at
     cut = (
         f"…releases after {format_moment(last, ctx.policy.zone)} are not shown; ask for fewer days."
     )

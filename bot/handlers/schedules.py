@@ -11,7 +11,7 @@ from bot.domain import ON_ITS_WAY_STATES, DomainError, NotFound, in_chat
 from bot.handlers.base import Context, audit_draft, handles
 from bot.outbox import Outgoing
 from bot.parser import id_number
-from bot.ports import ReleaseQuery
+from bot.ports import ReleaseQuery, find_and_more
 from bot.reply import Reply, Tone
 from bot.schedules import ScheduleError, Sync, fires_on, to_cron
 
@@ -131,8 +131,7 @@ async def _agenda(ctx: Context) -> tuple[list[Assessment], bool]:
         scheduled_from=ctx.now,
         scheduled_until=ctx.now + timedelta(days=AGENDA_DAYS),
         include_unscheduled=False,
-        limit=AGENDA_SIZE + 1,  # one more than shown: whether to say that there are more
+        limit=AGENDA_SIZE,
     )
-    found = await ctx.uow.releases.find(query)
-    shown = [await assess(ctx.uow, r, ctx.policy, ctx.now) for r in found[:AGENDA_SIZE]]
-    return shown, len(found) > AGENDA_SIZE
+    found, more = await find_and_more(ctx.uow.releases, query)
+    return [await assess(ctx.uow, r, ctx.policy, ctx.now) for r in found], more
