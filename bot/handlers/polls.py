@@ -40,10 +40,10 @@ async def open_poll(cmd: c.Poll, ctx: Context) -> Reply:
         # Asked for later on purpose; a poll for now stays allowed on a late or deploying one.
         when = format_moment(release.scheduled_at, ctx.policy.zone)
         raise DomainError(f"a poll opens before the release, and {release.name} is {when}")
-    live = [p for p in await ctx.uow.polls.for_release(release.name) if not p.escalated]
-    if live:
+    live = await _live_poll(ctx, release)
+    if live is not None:
         # One card per release (SPEC §4.5): a second would ask everyone twice.
-        return Reply(title=f"Nothing changed: {release.name} has poll {live[0].label} already")
+        return Reply(title=f"Nothing changed: {release.name} has poll {live.label} already")
     people = _addressees(ctx, release)
     if not people:
         raise DomainError(f"nobody signs {release.name} off here, so a poll would ask no one")
@@ -67,6 +67,11 @@ def _deadline(ctx: Context, release: Release, opens: datetime) -> datetime:
         return opens + timedelta(hours=1)
     before = release.scheduled_at - timedelta(hours=ctx.policy.polls.deadline_hours)
     return min(max(opens + timedelta(hours=1), before), release.scheduled_at)
+
+
+async def _live_poll(ctx: Context, release: Release) -> Poll | None:
+    """The release's poll still asking (not escalated, not closed), if it has one."""
+    return next((p for p in await ctx.uow.polls.for_release(release.name) if not p.escalated), None)
 
 
 def _addressees(ctx: Context, release: Release) -> tuple[str, ...]:
@@ -216,8 +221,7 @@ async def _open_automatic_polls(ctx: Context) -> int:
             f"autopoll:{release.name}", release.scheduled_at or ctx.now, at=ctx.now
         )
         # Once per date (the claim): a release that slipped after its poll closed is asked again.
-        live = [p for p in await ctx.uow.polls.for_release(release.name) if not p.escalated]
-        if claim and not live:
+        if claim and await _live_poll(ctx, release) is None:
             await _post_poll(ctx, await _create_poll(ctx, release, ctx.now, people))
             opened += 1
     return opened

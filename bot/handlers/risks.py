@@ -297,8 +297,7 @@ async def _follow(ctx: Context, risk: Risk, release: Release, decision: Decision
         detail["moved_to"] = target.name if target else None
         note += f" (moved to {target.name})" if target else " (waits for the next release)"
         if target is not None:
-            await release_changed(ctx, await settle(ctx, target))
-            await _huddle_changed(ctx, target.name)
+            await _risks_arrived(ctx, target)
     await ctx.uow.audit.append(audit_draft(ctx, "decided", release, detail=detail))
     return note
 
@@ -306,8 +305,7 @@ async def _follow(ctx: Context, risk: Risk, release: Release, decision: Decision
 async def pass_on_deferred_risks(ctx: Context, cancelled: Release) -> list[str]:
     """A cancelled release passes the risks deferred to it on to the next release of its train,
     or they wait for one, as deferring them again would: cancelling a release must not drop a
-    risk it was only carrying. Risks raised on it stay with it. The release they reach is
-    settled (approved no more) and its cards updated, as for a deferral."""
+    risk it was only carrying. Risks raised on it stay with it."""
     risks = await ctx.uow.risks.on_release(cancelled.name)
     carried = [r for r in risks if r.origin != cancelled.name]
     if not carried:
@@ -322,9 +320,15 @@ async def pass_on_deferred_risks(ctx: Context, cancelled: Release) -> list[str]:
         where = f"moves to {to}" if to else "waits for the next release of its train"
         notes.append(f"Deferred risk {risk.label} {where}")
     if target is not None:
-        await release_changed(ctx, await settle(ctx, target))
-        await _huddle_changed(ctx, target.name)
+        await _risks_arrived(ctx, target)
     return notes
+
+
+async def _risks_arrived(ctx: Context, target: Release) -> None:
+    """Risks moved onto `target` count in its gates now: settle it (approved no more) and
+    show them on its cards and its open huddle's."""
+    await release_changed(ctx, await settle(ctx, target))
+    await _huddle_changed(ctx, target.name)
 
 
 async def _next_locked(ctx: Context, release: Release) -> Release | None:
